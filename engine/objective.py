@@ -1,0 +1,84 @@
+"""The loss at one scale: targets computed once, weights that can change every step."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .layers import deepest
+from .losses import LossTerms, gram_matrix, inverse_energy, relative_error, tv_energy
+from .network import FeatureExtractor
+from .params import StyleParams
+
+
+class Objective:
+    """alpha * content + beta * style + tv_weight * tv for one content/style pair at one size.
+
+    The content features, the style Grams and their norms are computed here once
+    (per scale), never in the step loop. Every style layer the parameters list is
+    given a target, including those at weight 0, so that moving a layer's slider
+    up from 0 later needs no new targets.
+    """
+
+    def __init__(
+        self, extractor: FeatureExtractor, content: torch.Tensor, style: torch.Tensor, params: StyleParams
+    ) -> None:
+        self.extractor = extractor
+        self.content_layer = params.content_layer
+        self.style_layers = tuple(name for name, _ in params.style_layers)
+        with torch.no_grad():
+            feats = extractor(content, {self.content_layer})
+            target = feats[self.content_layer].float()
+            self._content = (target, inverse_energy(target))
+            self._style = {}
+            if self.style_layers:
+                for name, f in extractor(style, self.style_layers).items():
+                    gram = gram_matrix(f)
+                    self._style[name] = (gram, inverse_energy(gram))
+            self._tv_inv = 1.0 / tv_energy(content).clamp_min(1e-6)
+        self.set_weights(params)
+
+    def set_weights(self, params: StyleParams) -> None:
+        """Adopt new alpha, beta, layer and tv weights (same layers, same images)."""
+        self.alpha = params.alpha
+        self.beta = params.beta
+        self.tv_weight = params.tv_weight
+        self.layer_weights = (
+            {name: w for name, w in params.style_layers if w > 0 and name in self._style} if params.beta > 0 else {}
+        )
+        taps = set(self.layer_weights)
+        if self.alpha > 0:
+            taps.add(self.content_layer)
+        self.taps = frozenset(taps)
+
+    @property
+    def depth(self) -> str | None:
+        """The deepest layer a step has to compute."""
+        return deepest(self.taps) if self.taps else None
+
+    def __call__(self, picture: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The total loss (for backward) and a stacked [content, style, tv, total] for reporting."""
+        feats = self.extractor(picture, self.taps) if self.taps else {}
+        zero = picture.new_zeros(())
+        content = zero
+        if self.content_layer in feats:
+            target, inv = self._content
+            content = relative_error(feats[self.content_layer], target, inv)
+        style = zero
+        for name, weight in self.layer_weights.items():
+            target, inv = self._style[name]
+            style = style + weight * relative_error(gram_matrix(feats[name]), target, inv)
+        tv = tv_energy(picture) * self._tv_inv
+        total = self.alpha * content + self.beta * style + self.tv_weight * tv
+        return total, torch.stack([content, style, tv, total]).detach()
+
+    def terms(self, values: list[float]) -> LossTerms:
+        """Reported terms; a term that is switched off reads as NaN, not as a perfect 0."""
+        content, style, tv, total = values
+        return LossTerms(
+            content=content if self.alpha > 0 else math.nan,
+            style=style if self.layer_weights else math.nan,
+            tv=tv,
+            total=total,
+        )

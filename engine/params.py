@@ -1,0 +1,201 @@
+"""The one parameter object: what the sliders edit, the engine reads and a preset stores."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ParamsError
+from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_CONTENT_LAYER, DEFAULT_STYLE_WEIGHTS
+
+OPTIMIZERS = ("lbfgs", "adam")
+INITS = ("content", "noise", "image")
+POOLINGS = ("max", "avg")
+MAX_WEIGHT = 1e6
+MAX_LAYER_WEIGHT = 100.0
+MIN_SIZE, MAX_SIZE = 32, 4096
+MAX_STEPS = 100_000
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+StyleLayers = tuple[tuple[str, float], ...]
+
+
+def _default_style_layers() -> StyleLayers:
+    return tuple(DEFAULT_STYLE_WEIGHTS.items())
+
+
+@dataclass(frozen=True)
+class StyleParams:
+    """Everything that shapes a picture, validated on construction.
+
+    Attributes
+    ----------
+    alpha, beta
+        Weights of the content and style terms (the paper's alpha and beta).
+        Both terms are normalised, see ``engine.losses``, so that the numbers
+        mean the same at every size and with every weight source.
+    style_layers
+        ``(layer, weight)`` pairs; a weight of 0 keeps the layer listed but off.
+    content_layer
+        Layer whose activations the content term compares.
+    tv_weight
+        Weight of the total-variation smoothness term (0 = off).
+    size
+        Long side of the output in pixels.
+    steps
+        Optimisation steps over all scales together.
+    optimizer, init, init_image, seed, device, weights, pooling
+        How the picture is optimised and on what.
+    """
+
+    alpha: float = 1.0
+    beta: float = 10.0
+    style_layers: StyleLayers = field(default_factory=_default_style_layers)
+    content_layer: str = DEFAULT_CONTENT_LAYER
+    tv_weight: float = 0.0
+    size: int = 512
+    steps: int = 300
+    optimizer: str = "lbfgs"
+    init: str = "content"
+    init_image: str = ""
+    seed: int = 0
+    device: str = "auto"
+    weights: str = "oxford"
+    pooling: str = "max"
+
+    def __post_init__(self) -> None:
+        # Accept any mapping or sequence of pairs, store an immutable tuple.
+        layers = self.style_layers
+        if isinstance(layers, Mapping):
+            layers = tuple(layers.items())
+        try:
+            layers = tuple((str(name), weight) for name, weight in layers)
+        except (TypeError, ValueError):
+            raise ParamsError("style_layers must be (layer, weight) pairs") from None
+        object.__setattr__(self, "style_layers", layers)
+        _validate(self)
+
+    @property
+    def style_weights(self) -> dict[str, float]:
+        """The style layers as a ``{layer: weight}`` dict, in forward order."""
+        return dict(self.style_layers)
+
+    @property
+    def active_style_layers(self) -> dict[str, float]:
+        """Style layers that currently contribute (weight above zero)."""
+        return {name: w for name, w in self.style_layers if w > 0}
+
+    def replace(self, **changes: Any) -> StyleParams:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def with_style_weight(self, layer: str, weight: float) -> StyleParams:
+        """A copy with one style layer's weight set (the layer is added if new)."""
+        weights = self.style_weights
+        weights[layer] = weight
+        return self.replace(style_layers=_in_forward_order(weights))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values; ``style_layers`` becomes a ``{layer: weight}`` object."""
+        data = dataclasses.asdict(self)
+        data["style_layers"] = self.style_weights
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StyleParams:
+        """Build from ``to_dict``'s form, checking every key and type."""
+        if not isinstance(data, Mapping):
+            raise ParamsError(f"parameters must be a JSON object, not {type(data).__name__}")
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ParamsError(f"unknown field {unknown[0]!r}; known fields are {', '.join(known)}")
+        values = {}
+        for name, value in data.items():
+            values[name] = _coerce(name, value, cls.__dataclass_fields__[name].type)
+        return cls(**values)
+
+
+def _in_forward_order(weights: Mapping[str, float]) -> StyleLayers:
+    return tuple(sorted(weights.items(), key=lambda kv: CONV_LAYERS.index(kv[0])))
+
+
+def _coerce(name: str, value: Any, annotation: str) -> Any:
+    """Check one JSON value against the field's declared type."""
+    if annotation == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamsError(f"{name} must be a number, not {_describe(value)}")
+        return float(value)
+    if annotation == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise ParamsError(f"{name} must be a whole number, not {_describe(value)}")
+        return value
+    if annotation == "str":
+        if not isinstance(value, str):
+            raise ParamsError(f"{name} must be a string, not {_describe(value)}")
+        return value
+    # style_layers: a {layer: weight} object
+    if not isinstance(value, Mapping):
+        raise ParamsError(f"{name} must be an object of layer: weight, not {_describe(value)}")
+    for layer, weight in value.items():
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+            raise ParamsError(f"{name}.{layer} must be a number, not {_describe(weight)}")
+    return {layer: float(weight) for layer, weight in value.items()}
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}"
+
+
+def _check_number(name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParamsError(f"{name} must be a number, not {_describe(value)}")
+    if not math.isfinite(value):
+        raise ParamsError(f"{name} must be a finite number, not {value}")
+    if not low <= value <= high:
+        raise ParamsError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ParamsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _validate(p: StyleParams) -> None:
+    _check_number("alpha", p.alpha, 0.0, MAX_WEIGHT)
+    _check_number("beta", p.beta, 0.0, MAX_WEIGHT)
+    _check_number("tv_weight", p.tv_weight, 0.0, MAX_WEIGHT)
+    seen = set()
+    for layer, weight in p.style_layers:
+        if layer not in CONV_LAYERS:
+            raise ParamsError(f"style_layers: unknown layer {layer!r}; use conv1_1 ... conv5_4")
+        if layer in seen:
+            raise ParamsError(f"style_layers: layer {layer} is listed twice")
+        seen.add(layer)
+        _check_number(f"style_layers.{layer}", weight, 0.0, MAX_LAYER_WEIGHT)
+    _check_choice("content_layer", p.content_layer, CONTENT_LAYER_CHOICES)
+    for name, low, high in (("size", MIN_SIZE, MAX_SIZE), ("steps", 1, MAX_STEPS), ("seed", 0, 2**32 - 1)):
+        value = getattr(p, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParamsError(f"{name} must be a whole number, not {_describe(value)}")
+        if not low <= value <= high:
+            raise ParamsError(f"{name} must be between {low} and {high}, not {value}")
+    _check_choice("optimizer", p.optimizer, OPTIMIZERS)
+    _check_choice("init", p.init, INITS)
+    _check_choice("pooling", p.pooling, POOLINGS)
+    if p.init == "image" and not p.init_image:
+        raise ParamsError("init_image must name a file when init is 'image'")
+    if not isinstance(p.device, str) or not _DEVICE_PATTERN.match(p.device):
+        raise ParamsError(f"device must be auto, cpu, mps, cuda or cuda:N, not {p.device!r}")
+    if not isinstance(p.weights, str) or not p.weights.strip():
+        raise ParamsError("weights must be 'oxford', 'torchvision' or the path of a weights file")
+    has_style = p.beta > 0 and any(w > 0 for _, w in p.style_layers)
+    if p.alpha == 0 and not has_style:
+        raise ParamsError("nothing to optimise: alpha is 0 and no style layer has a weight above 0")

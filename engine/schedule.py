@@ -1,0 +1,74 @@
+"""Coarse to fine: which size each step runs at.
+
+This differs from Gatys et al. (2016), who optimise at the output size from the
+first step to the last. We start on a small version (128 px on the long side)
+and double up to the output size, each scale starting from the previous
+scale's picture upsampled, as Gatys et al. (2017) and crowsonkb's
+style-transfer-pytorch do. A coarse step costs a fraction of a fine one (the
+cost grows with the pixel count) and settles the large-scale arrangement, so
+the fine scales only have to add detail. It also gives a first preview within
+a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+FIRST_SIDE = 128
+# Share of the step budget for each scale relative to the next finer one.
+# More steps where they are cheap: with three scales, 300 steps become
+# 138 / 92 / 70 at 128, 256 and 512 px.
+COARSE_SHARE = 1.5
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One scale of the schedule."""
+
+    index: int
+    side: int  # long side in pixels
+    first_step: int  # 0-based index of the stage's first step overall
+    steps: int
+
+    @property
+    def end(self) -> int:
+        return self.first_step + self.steps
+
+
+def stage_sides(size: int) -> list[int]:
+    """Long sides from about FIRST_SIDE up to ``size``, each at most twice the last."""
+    if size <= FIRST_SIDE * 1.25:
+        return [size]
+    count = math.ceil(math.log2(size / FIRST_SIDE)) + 1
+    return [round(FIRST_SIDE * (size / FIRST_SIDE) ** (i / (count - 1))) for i in range(count)]
+
+
+def plan_stages(size: int, steps: int) -> tuple[Stage, ...]:
+    """Split ``steps`` over the scales for an output of long side ``size``.
+
+    With fewer steps than scales, the coarsest scales are dropped, so that the
+    last step always runs at the output size.
+    """
+    sides = stage_sides(size)[-steps:]
+    shares = [COARSE_SHARE ** (len(sides) - 1 - i) for i in range(len(sides))]
+    total = sum(shares)
+    counts = [max(1, math.floor(steps * s / total)) for s in shares]
+    counts[-1] += steps - sum(counts)  # rounding goes to the finest scale
+    while counts[-1] < 1:  # only possible with tiny budgets
+        donor = counts.index(max(counts))
+        counts[donor] -= 1
+        counts[-1] += 1
+    stages, first = [], 0
+    for i, (side, n) in enumerate(zip(sides, counts, strict=True)):
+        stages.append(Stage(i, side, first, n))
+        first += n
+    return tuple(stages)
+
+
+def stage_at(stages: tuple[Stage, ...], step: int) -> Stage:
+    """The stage that runs 0-based step ``step``."""
+    for stage in stages:
+        if step < stage.end:
+            return stage
+    return stages[-1]

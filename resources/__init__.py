@@ -1,0 +1,1 @@
+"""Data shipped with Brushwork: sample images and built-in presets (no code)."""

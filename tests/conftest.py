@@ -1,0 +1,54 @@
+import os
+
+# Qt must be headless before anything imports it.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+
+def make_photo(width: int = 64, height: int = 48) -> Image.Image:
+    """A small synthetic 'photo': a colour gradient with a few shapes on it."""
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([x / width, y / height, 1 - x / width * 0.5], axis=-1)
+    image = Image.fromarray((rgb * 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((width * 0.2, height * 0.2, width * 0.6, height * 0.8), fill=(200, 40, 40))
+    draw.rectangle((width * 0.65, height * 0.1, width * 0.9, height * 0.5), fill=(30, 30, 160))
+    return image
+
+
+def make_painting(width: int = 56, height: int = 56, seed: int = 1) -> Image.Image:
+    """A small synthetic 'painting': diagonal stripes with coloured noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    stripes = (np.sin((x + y) / 3.0) > 0).astype(float)
+    rgb = np.stack([0.9 * stripes, 0.7 * (1 - stripes), 0.3 + 0.4 * stripes], axis=-1)
+    rgb = np.clip(rgb + rng.normal(0, 0.08, rgb.shape), 0, 1)
+    return Image.fromarray((rgb * 255).astype(np.uint8), "RGB")
+
+
+@pytest.fixture
+def photo() -> Image.Image:
+    return make_photo()
+
+
+@pytest.fixture
+def painting() -> Image.Image:
+    return make_painting()
+
+
+@pytest.fixture
+def image_files(tmp_path, photo, painting):
+    content, style = tmp_path / "content.png", tmp_path / "style.png"
+    photo.save(content)
+    painting.save(style)
+    return content, style
+
+
+@pytest.fixture(scope="session")
+def oxford():
+    from engine.weights import load_weights
+
+    return load_weights("oxford")

@@ -1,0 +1,98 @@
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from engine import cli, transfer
+from engine.params import StyleParams
+
+SMALL = ["--size", "48", "--steps", "3"]
+
+
+def test_renders_a_valid_png_at_the_requested_size(image_files, tmp_path, capsys):
+    content, style = image_files
+    out = tmp_path / "out.png"
+    assert cli.main([str(content), str(style), "-o", str(out), *SMALL]) == 0
+    with Image.open(out) as image:
+        assert image.format == "PNG" and image.size == (48, 36)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "steps/s" in err and "saved" in err
+
+
+def test_jpeg_output_and_the_demo_samples(tmp_path):
+    out = tmp_path / "demo.jpg"
+    assert cli.main(["--demo", "-o", str(out), *SMALL, "-q"]) == 0
+    with Image.open(out) as image:
+        assert image.format == "JPEG" and max(image.size) == 48
+
+
+def test_options_and_presets_build_the_params():
+    parser = cli._parser()
+    args = parser.parse_args(["a", "b", "-o", "x.png", "--preset", "Gatys 2016", "--beta", "50", "--init", "noise"])
+    params = cli.build_params(args)
+    assert params.beta == 50.0 and params.init == "noise" and params.pooling == "avg"
+    args = parser.parse_args(["a", "b", "-o", "x.png", "--layer-weights", "0.5", "0", "2", "--init", "start.png"])
+    params = cli.build_params(args)
+    assert params.style_weights == {"conv1_1": 0.5, "conv2_1": 0.0, "conv3_1": 2.0}
+    assert (params.init, params.init_image) == ("image", "start.png")
+    args = parser.parse_args(["a", "b", "-o", "x.png", "--layer-weights", "conv3_2=1.5", "conv1_1=1"])
+    assert cli.build_params(args).style_weights == {"conv1_1": 1.0, "conv3_2": 1.5}
+    assert cli.build_params(parser.parse_args(["a", "b", "-o", "x.png"])) == StyleParams()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--layer-weights", "conv9_1=1"], "unknown layer 'conv9_1'"),
+        (["--layer-weights", "1", "conv2_1=2"], "either plain numbers or LAYER=W"),
+        (["--beta", "-1"], "beta must be between"),
+        (["--preset", "no such preset"], "No preset called"),
+        (["--device", "cuda:7"], "cuda:7"),
+    ],
+)
+def test_bad_options_exit_1_with_one_line(image_files, tmp_path, capsys, extra, message):
+    content, style = image_files
+    code = cli.main([str(content), str(style), "-o", str(tmp_path / "o.png"), *SMALL, "-q", *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith("brushwork-render: error:") and message in err
+    assert len(err.splitlines()) == 1
+
+
+def test_a_non_image_input_exits_1_and_writes_nothing(image_files, tmp_path, capsys):
+    _, style = image_files
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    out = tmp_path / "o.png"
+    assert cli.main([str(notes), str(style), "-o", str(out), "-q"]) == 1
+    assert "notes.txt is not an image" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["-o", "x.png"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit):
+        cli.main(["a.png", "b.png", "--demo", "-o", "x.png"])
+
+
+def test_ctrl_c_keeps_the_picture_so_far(image_files, tmp_path, monkeypatch, capsys):
+    content, style = image_files
+    real_run = transfer.StyleTransfer.run
+
+    def interrupted(self):
+        for i, progress in enumerate(real_run(self)):
+            if i == 2:
+                raise KeyboardInterrupt
+            yield progress
+
+    monkeypatch.setattr(transfer.StyleTransfer, "run", interrupted)
+    out = tmp_path / "partial.png"
+    assert cli.main([str(content), str(style), "-o", str(out), "--size", "48", "--steps", "50", "-q"]) == 130
+    assert out.exists() and "interrupted" in capsys.readouterr().err
+
+
+def test_the_module_runs_as_a_command():
+    out = subprocess.run([sys.executable, "-m", "engine", "--help"], capture_output=True, text=True, check=True)
+    assert "brushwork-render" in out.stdout and "--layer-weights" in out.stdout

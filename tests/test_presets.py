@@ -1,0 +1,110 @@
+import json
+
+import pytest
+
+from engine.errors import PresetError
+from engine.params import StyleParams
+from engine.presets import (
+    Preset,
+    builtin_presets,
+    find_preset,
+    load_preset,
+    parse_preset,
+    preset_file_name,
+    preset_to_json,
+    save_preset,
+)
+
+
+def _doc(**params):
+    return {"schema_version": 1, "name": "t", "params": params}
+
+
+def test_round_trip_through_a_file(tmp_path):
+    preset = Preset("Bold strokes", StyleParams(beta=1000.0, style_layers={"conv4_1": 2.0}), "big swirls")
+    path = save_preset(preset, tmp_path / preset_file_name(preset.name))
+    loaded = load_preset(path)
+    assert (loaded.name, loaded.params, loaded.description) == (preset.name, preset.params, preset.description)
+    assert json.loads(path.read_text())["schema_version"] == 1
+
+
+def test_builtin_presets():
+    presets = {p.name: p for p in builtin_presets()}
+    gatys, talk = presets["Gatys 2016"], presets["School of AI talk"]
+    assert gatys.builtin and gatys.params.content_layer == "conv4_2"
+    assert gatys.params.style_weights == dict.fromkeys(("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"), 1.0)
+    assert (talk.params.alpha, talk.params.beta) == (1.0, 10.0)
+    assert list(talk.params.style_weights.values()) == [1.0, 0.8, 0.6, 0.4, 0.3]
+
+
+def test_find_preset_by_name_stem_or_file(tmp_path):
+    assert find_preset("gatys 2016").name == "Gatys 2016"
+    assert find_preset("school-of-ai-talk").name == "School of AI talk"
+    path = save_preset(Preset("Mine", StyleParams(alpha=3.0)), tmp_path / "mine.json")
+    assert find_preset(str(path)).params.alpha == 3.0
+    with pytest.raises(PresetError, match=r"No preset called 'nope'.*Gatys 2016"):
+        find_preset("nope")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must hold a JSON object, not a list"),
+        (json.dumps({"name": "x", "params": {}}), "schema_version is missing"),
+        (json.dumps({"schema_version": 99, "params": {}}), "newer Brushwork.*schema 99"),
+        (json.dumps({"schema_version": 0, "params": {}}), "not a known preset schema"),
+        (json.dumps({"schema_version": 1, "colour": "red", "params": {}}), "unknown field 'colour'"),
+        (json.dumps({"schema_version": 1}), "params object is missing"),
+        (json.dumps(_doc(beta="lots")), "params.beta must be a number"),
+        (json.dumps(_doc(gamma=1)), "params.unknown field 'gamma'"),
+        (json.dumps(_doc(style_layers={"conv1_1": -2})), "style_layers.conv1_1 must be between"),
+        (json.dumps(_doc(style_layers={"relu1_1": 1})), "unknown layer 'relu1_1'"),
+        ('{"schema_version": 1, "params": {"alpha": NaN}}', "NaN is not a valid number"),
+        ('{"schema_version": 1, "params": {"beta": -Infinity}}', "-Infinity is not a valid number"),
+    ],
+)
+def test_invalid_presets_give_a_clear_error(text, message):
+    with pytest.raises(PresetError, match=message):
+        parse_preset(text, "my.json")
+
+
+def test_a_partial_preset_takes_defaults_for_the_rest():
+    preset = parse_preset(json.dumps(_doc(beta=50)))
+    assert preset.params == StyleParams(beta=50.0)
+
+
+def test_huge_binary_and_missing_files(tmp_path):
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 2_000_000)
+    with pytest.raises(PresetError, match="MB; a preset is a small JSON file"):
+        load_preset(big)
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(PresetError, match="not a text file"):
+        load_preset(binary)
+    with pytest.raises(PresetError, match="not found"):
+        load_preset(tmp_path / "missing.json")
+    with pytest.raises(PresetError, match="is a folder"):
+        load_preset(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Van Gogh", "Van Gogh.json"),
+        ("../../etc/passwd", "etc_passwd.json"),
+        ("a/b\\c:d*e", "a_b_c_d_e.json"),
+        ("..", "preset.json"),
+        ("CON", "_CON.json"),
+        ("Été à Arles", "Été à Arles.json"),
+    ],
+)
+def test_preset_file_names_are_sanitised(name, expected):
+    assert preset_file_name(name) == expected
+
+
+def test_json_is_strict_and_readable():
+    text = preset_to_json(Preset("x", StyleParams()))
+    assert "NaN" not in text and text.endswith("\n")
+    assert json.loads(text)["params"]["alpha"] == 1.0

@@ -1,0 +1,217 @@
+import math
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from PIL import Image
+
+from engine import schedule, transfer
+from engine.devices import available_devices, resolve_device
+from engine.errors import DeviceError, WeightsError
+from engine.images import fit_dims
+from engine.params import StyleParams
+from engine.transfer import StyleTransfer
+from tests.conftest import make_painting, make_photo
+
+FAST = StyleParams(size=64, steps=12)
+
+
+def _run_all(engine):
+    return list(engine.run())
+
+
+def test_the_loss_falls_and_every_step_is_reported(photo, painting):
+    reports = _run_all(StyleTransfer(photo, painting, FAST))
+    assert [p.step for p in reports] == list(range(1, 13))
+    assert all(p.total_steps == 12 for p in reports)
+    assert reports[-1].losses.total < 0.5 * reports[0].losses.total
+    last = reports[-1]
+    assert last.finished and last.preview is not None
+    assert last.preview.dtype == np.uint8 and last.preview.shape == (last.height, last.width, 3)
+    assert (last.height, last.width) == fit_dims(64, 48, 64)
+    assert all(r.elapsed > 0 for r in reports) and reports[-1].elapsed >= reports[0].elapsed
+
+
+def test_total_is_alpha_content_plus_beta_style(photo, painting):
+    params = FAST.replace(alpha=2.0, beta=30.0, tv_weight=0.5, steps=3)
+    for p in StyleTransfer(photo, painting, params).run():
+        terms = p.losses
+        assert terms.total == pytest.approx(2.0 * terms.content + 30.0 * terms.style + 0.5 * terms.tv, rel=1e-5)
+
+
+def test_coarse_to_fine_grows_the_picture_and_ends_at_the_output_size(photo, painting, monkeypatch):
+    monkeypatch.setattr(schedule, "FIRST_SIDE", 32)
+    engine = StyleTransfer(photo, painting, StyleParams(size=96, steps=12))
+    reports = _run_all(engine)
+    widths = [p.width for p in reports]
+    assert widths == sorted(widths) and widths[0] == fit_dims(64, 48, 32)[1] and widths[-1] == 96
+    assert len(set(widths)) == 3
+    assert [p.scale for p in reports if p.scale_finished] == [0, 1, 2]
+    assert all(p.preview is not None for p in reports if p.scale_finished)
+    assert engine.result().size == (96, 72)
+    assert engine.current_picture().size == (96, 72)  # the canvas margin is never shown
+
+
+def test_previews_are_rate_limited(photo, painting, monkeypatch):
+    monkeypatch.setattr(transfer, "PREVIEW_INTERVAL", 1e9)
+    reports = _run_all(StyleTransfer(photo, painting, FAST))
+    assert [p.step for p in reports if p.preview is not None] == [12]
+
+
+def test_update_reaches_the_very_next_step(photo, painting):
+    engine = StyleTransfer(photo, painting, FAST)
+    seen = []
+    for p in engine.run():
+        seen.append(p)
+        if p.step == 3:
+            engine.update(FAST.replace(beta=123.0, style_layers={"conv1_1": 1.0, "conv3_1": 2.0}))
+    assert seen[2].params.beta == 10.0 and seen[3].params.beta == 123.0
+    after = seen[3].losses
+    assert after.total == pytest.approx(after.content + 123.0 * after.style, rel=1e-5)
+    assert seen[3].params.style_weights == {"conv1_1": 1.0, "conv3_1": 2.0}
+
+
+def test_a_layer_raised_from_zero_joins_the_objective(photo, painting):
+    params = FAST.replace(style_layers={"conv1_1": 1.0, "conv4_1": 0.0}, steps=6)
+    engine = StyleTransfer(photo, painting, params)
+    styles = []
+    for p in engine.run():
+        styles.append(p.losses.style)
+        if p.step == 3:
+            engine.update(params.with_style_weight("conv4_1", 5.0))
+    assert styles[3] > 2 * styles[2]  # a heavy new layer, far from matched
+
+
+def test_a_new_content_image_mid_run_continues_from_the_picture(photo, painting):
+    engine = StyleTransfer(photo, painting, FAST)
+    dims = []
+    for p in engine.run():
+        dims.append((p.height, p.width))
+        if p.step == 4:
+            engine.update(content=make_photo(48, 64))  # portrait instead of landscape
+    assert dims[3] == fit_dims(64, 48, 64) and dims[4] == fit_dims(48, 64, 64)
+    assert engine.finished and engine.result().size == (48, 64)
+
+
+def test_cancel_stops_within_one_step(photo, painting):
+    engine = StyleTransfer(photo, painting, FAST)
+    steps = []
+    for p in engine.run():
+        steps.append(p.step)
+        if p.step == 2:
+            engine.cancel()
+    assert steps == [1, 2]
+    assert not engine.finished and engine.current_picture() is not None
+
+
+def test_cancel_and_pause_from_another_thread(photo, painting):
+    engine = StyleTransfer(photo, painting, FAST.replace(steps=10_000))
+    steps = []
+    worker = threading.Thread(target=lambda: steps.extend(p.step for p in engine.run()))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while len(steps) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    engine.pause()
+    time.sleep(0.3)  # the step in flight finishes, then the run holds
+    held = len(steps)
+    time.sleep(0.5)
+    assert len(steps) == held and engine.paused
+    engine.resume()
+    while len(steps) < held + 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(steps) >= held + 2
+    engine.cancel()
+    worker.join(timeout=2)
+    assert not worker.is_alive() and len(steps) < 10_000
+
+
+def test_cancel_while_paused_ends_the_run(photo, painting):
+    engine = StyleTransfer(photo, painting, FAST)
+    engine.pause()
+    worker = threading.Thread(target=lambda: list(engine.run()))
+    worker.start()
+    time.sleep(0.2)
+    engine.cancel()
+    worker.join(timeout=2)
+    assert not worker.is_alive()
+
+
+def test_same_seed_same_picture(photo, painting):
+    params = FAST.replace(init="noise", steps=5, seed=3)
+    first = _run_all(StyleTransfer(photo, painting, params))[-1].preview
+    again = _run_all(StyleTransfer(photo, painting, params))[-1].preview
+    other = _run_all(StyleTransfer(photo, painting, params.replace(seed=4)))[-1].preview
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_adam_also_lowers_the_loss(photo, painting):
+    reports = _run_all(StyleTransfer(photo, painting, FAST.replace(optimizer="adam", steps=20)))
+    assert reports[-1].losses.total < 0.7 * reports[0].losses.total
+
+
+def test_switching_optimiser_mid_run(photo, painting):
+    engine = StyleTransfer(photo, painting, FAST)
+    for p in engine.run():
+        if p.step == 3:
+            engine.update(FAST.replace(optimizer="adam"))
+    assert engine.finished and math.isfinite(p.losses.total)
+
+
+def test_init_from_an_image_file_and_from_a_start_picture(tmp_path, photo, painting):
+    flat = Image.new("RGB", (64, 48), (10, 200, 10))
+    path = tmp_path / "init.png"
+    flat.save(path)
+    params = FAST.replace(init="image", init_image=str(path), alpha=0.0, steps=1)
+    engine = StyleTransfer(photo, painting, params)
+    list(engine.run())
+    assert np.asarray(engine.current_picture()).reshape(-1, 3).mean(axis=0)[1] > 150  # still mostly green
+    engine = StyleTransfer(photo, painting, FAST.replace(steps=1, alpha=0.0), start_picture=flat)
+    list(engine.run())
+    assert np.asarray(engine.current_picture()).reshape(-1, 3).mean(axis=0)[1] > 150
+
+
+def test_the_engine_makes_its_own_grad_mode(photo, painting):
+    # A caller that happens to run under no_grad must not break the optimisation.
+    with torch.no_grad():
+        reports = _run_all(StyleTransfer(photo, painting, FAST))
+    assert reports[-1].losses.total < 0.5 * reports[0].losses.total
+
+
+def test_a_torchvision_layout_weights_file_runs(tmp_path, photo, painting):
+    path = tmp_path / "vgg19-random.pth"
+    torch.save(torchvision.models.vgg19(weights=None).state_dict(), path)
+    reports = _run_all(StyleTransfer(photo, painting, FAST.replace(weights=str(path), steps=3)))
+    assert all(math.isfinite(p.losses.total) for p in reports)
+
+
+def test_a_missing_weights_file_raises_a_clear_error(photo, painting):
+    engine = StyleTransfer(photo, painting, FAST.replace(weights="/nonexistent/vgg.pth"))
+    with pytest.raises(WeightsError, match="not found"):
+        next(engine.run())
+
+
+def test_devices():
+    assert available_devices()[-1] == "cpu"
+    assert resolve_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        assert resolve_device("auto").type in ("cpu", "mps")
+        with pytest.raises(DeviceError, match="no CUDA GPU"):
+            resolve_device("cuda:0")
+
+
+def test_engine_never_imports_qt():
+    code = "import sys, engine, engine.cli; print(any(m.startswith(('PySide6', 'qasync')) for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_render_returns_the_output_size():
+    picture = transfer.render(make_photo(80, 40), make_painting(), FAST.replace(steps=2))
+    assert picture.size == (64, 32) and picture.mode == "RGB"
