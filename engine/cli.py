@@ -11,13 +11,12 @@ import time
 from pathlib import Path
 
 from .errors import BrushworkError
-from .images import fit_dims, load_image, save_image
+from .images import load_image, save_image
 from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_STYLE_WEIGHTS
 from .params import INITS, OPTIMIZERS, POOLINGS, StyleParams
 from .presets import find_preset
-from .progress import Progress
+from .progress import Progress, format_duration
 from .resources import sample_images
-from .schedule import plan_stages
 from .transfer import StyleTransfer
 
 # Images are decoded at most this large; the engine never needs more than the
@@ -124,7 +123,7 @@ class ProgressBar:
         filled = round(width * p.fraction)
         bar = "#" * filled + "-" * (width - filled)
         rate = p.step / p.elapsed if p.elapsed > 0 else 0.0
-        left = _eta(p)
+        left = format_duration(p.seconds_left())
         losses = " ".join(
             f"{name} {value:.3g}"
             for name, value in (("content", p.losses.content), ("style", p.losses.style), ("total", p.losses.total))
@@ -141,23 +140,6 @@ class ProgressBar:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
-
-
-def _eta(p: Progress) -> str:
-    """Time left, weighting the remaining steps by their pixel count."""
-    if p.step == 0 or p.elapsed <= 0:
-        return "?"
-    stages = plan_stages(p.params.size, p.params.steps)
-    aspect_w, aspect_h = p.width, p.height
-
-    def cost(stage, count):
-        h, w = fit_dims(aspect_w, aspect_h, stage.side)
-        return count * h * w
-
-    done = sum(cost(s, min(max(p.step - s.first_step, 0), s.steps)) for s in stages)
-    todo = sum(cost(s, s.steps) for s in stages) - done
-    seconds = p.elapsed * todo / max(done, 1)
-    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -104,6 +104,15 @@ def load_image(path: str | Path, max_side: int | None = None) -> Image.Image:
     return rgb
 
 
+def original_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) as the image is displayed (EXIF rotation included), from its header."""
+    with Image.open(path) as image:
+        width, height = image.size
+        if image.getexif().get(0x0112) in (5, 6, 7, 8):  # rotated by 90 degrees
+            width, height = height, width
+    return width, height
+
+
 def _to_rgb(image: Image.Image) -> Image.Image:
     mode = image.mode
     if mode == "RGB":

@@ -106,6 +106,7 @@ class StyleTransfer:
         self._optimizer: LBFGS | torch.optim.Adam | None = None
         self._optimizer_kind: str | None = None
         self.device: torch.device | None = None
+        self.steps_done = 0  # read from other threads to see how far the run is
 
     # -- control, from any thread -------------------------------------------------
 
@@ -183,6 +184,7 @@ class StyleTransfer:
         problems; the picture so far stays available through ``result()``.
         """
         self._finished = False
+        self.steps_done = 0
         elapsed = 0.0
         last_preview = -1.0
         step = 0
@@ -202,6 +204,7 @@ class StyleTransfer:
             self._prepare(inputs, stage)
             values = self._step()
             step += 1
+            self.steps_done = step
             elapsed += time.perf_counter() - started
             scale_finished = step == stage.end
             finished = step == total

@@ -1,0 +1,161 @@
+"""Settings most artists leave alone: optimiser, start picture, smoothing, seed, device, weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.devices import available_devices
+
+from .slider_fields import SliderFieldWidget
+
+_CUSTOM = "file"
+
+
+class AdvancedPanel(QWidget):
+    """A collapsible section, closed by default."""
+
+    changed = Signal()
+    browse_init_requested = Signal()
+    browse_weights_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.toggle = QToolButton(text="Advanced", checkable=True)
+        self.toggle.setArrowType(self._arrow(False))
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.body = QWidget()
+        self.body.setVisible(False)
+        self.toggle.toggled.connect(self.set_expanded)
+
+        self.optimizer = QComboBox()
+        self.optimizer.addItem("L-BFGS (best quality)", "lbfgs")
+        self.optimizer.addItem("Adam", "adam")
+        self.init = QComboBox()
+        self.init.addItem("the photo", "content")
+        self.init.addItem("noise (as in the paper)", "noise")
+        self.init.addItem("an image file...", "image")
+        self.init_path = ""
+        self.tv_weight = SliderFieldWidget(0.0, 2.0, spin_high=1000.0, decimals=3, step=0.05)
+        self.tv_weight.setToolTip("Total-variation smoothing: higher values paint smoother, with less grain")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.pooling = QComboBox()
+        self.pooling.addItem("max", "max")
+        self.pooling.addItem("average (as in the paper)", "avg")
+        self.device = QComboBox()
+        for name in ["auto", *available_devices()]:
+            self.device.addItem(name, name)
+        self.weights = QComboBox()
+        self.weights.addItem("Oxford VGG19 (built in)", "oxford")
+        self.weights.addItem("torchvision VGG19 (downloads 550 MB)", "torchvision")
+        self.weights.addItem("a weights file...", _CUSTOM)
+        self.weights_path = ""
+
+        form = QFormLayout(self.body)
+        form.addRow("Optimiser", self.optimizer)
+        form.addRow("Start from", self.init)
+        form.addRow("Smoothing", self.tv_weight)
+        form.addRow("Seed", self.seed)
+        form.addRow("Pooling", self.pooling)
+        form.addRow("Device", self.device)
+        form.addRow("Weights", self.weights)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        header = QHBoxLayout()
+        header.addWidget(self.toggle)
+        header.addStretch(1)
+        layout.addLayout(header)
+        layout.addWidget(self.body)
+
+        for combo in (self.optimizer, self.pooling, self.device):
+            combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.init.activated.connect(self._on_init_chosen)
+        self.weights.activated.connect(self._on_weights_chosen)
+        self.tv_weight.value_changed.connect(lambda _v: self.changed.emit())
+        self.seed.valueChanged.connect(lambda _v: self.changed.emit())
+
+    @staticmethod
+    def _arrow(expanded: bool) -> Qt.ArrowType:
+        return Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow
+
+    def set_expanded(self, expanded: bool) -> None:
+        self.toggle.setChecked(expanded)
+        self.toggle.setArrowType(self._arrow(expanded))
+        self.body.setVisible(expanded)
+
+    def set_init_image(self, path: Path) -> None:
+        self.init_path = str(path)
+        self._select(self.init, "image")
+        self.init.setItemText(2, f"image: {Path(path).name}")
+        self.changed.emit()
+
+    def set_weights_file(self, path: Path) -> None:
+        self.weights_path = str(path)
+        self._select(self.weights, _CUSTOM)
+        self.weights.setItemText(2, f"file: {Path(path).name}")
+        self.changed.emit()
+
+    def _on_init_chosen(self, _index: int) -> None:
+        if self.init.currentData() == "image":
+            self.browse_init_requested.emit()
+        self.changed.emit()
+
+    def _on_weights_chosen(self, _index: int) -> None:
+        if self.weights.currentData() == _CUSTOM:
+            self.browse_weights_requested.emit()
+        self.changed.emit()
+
+    @staticmethod
+    def _select(combo: QComboBox, data: str) -> None:
+        combo.blockSignals(True)
+        index = combo.findData(data)
+        if index < 0:
+            combo.addItem(data, data)
+            index = combo.count() - 1
+        combo.setCurrentIndex(index)
+        combo.blockSignals(False)
+
+    def values(self) -> dict:
+        init = self.init.currentData()
+        weights = self.weights.currentData()
+        if weights == _CUSTOM:
+            weights = self.weights_path or "oxford"
+        return {
+            "optimizer": self.optimizer.currentData(),
+            "init": init if init != "image" or self.init_path else "content",
+            "init_image": self.init_path,
+            "tv_weight": self.tv_weight.value(),
+            "seed": self.seed.value(),
+            "pooling": self.pooling.currentData(),
+            "device": self.device.currentData(),
+            "weights": weights,
+        }
+
+    def set_values(self, params) -> None:
+        self._select(self.optimizer, params.optimizer)
+        self.init_path = params.init_image
+        self._select(self.init, params.init)
+        self.init.setItemText(2, f"image: {Path(params.init_image).name}" if params.init_image else "an image file...")
+        self.tv_weight.set_value(params.tv_weight)
+        self.seed.blockSignals(True)
+        self.seed.setValue(min(params.seed, self.seed.maximum()))
+        self.seed.blockSignals(False)
+        self._select(self.pooling, params.pooling)
+        self._select(self.device, params.device)
+        if params.weights in ("oxford", "torchvision"):
+            self._select(self.weights, params.weights)
+        else:
+            self.weights_path = params.weights
+            self._select(self.weights, _CUSTOM)
+            self.weights.setItemText(2, f"file: {Path(params.weights).name}")

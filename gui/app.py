@@ -1,0 +1,57 @@
+"""Starting the studio: ``brushwork`` and ``python -m gui``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.handlers
+import sys
+
+from engine.resources import sample_images
+
+
+def _configure_logging(data_dir) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        data_dir / "brushwork.log", maxBytes=2_000_000, backupCount=2, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler, logging.StreamHandler()])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="brushwork", description="Brushwork: a studio for neural style transfer")
+    parser.add_argument("--demo", action="store_true", help="open with the bundled samples and start painting")
+    args = parser.parse_args(argv)
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from .studio_window import CONTENT, STYLE, StudioWindow, default_data_dir
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Brushwork")
+    app.setOrganizationName("Brushwork")
+    _configure_logging(default_data_dir())
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = StudioWindow(restore=not args.demo)
+    window.show()
+
+    async def demo() -> None:
+        content, style = sample_images()
+        await asyncio.gather(window.load_image_into(CONTENT, content), window.load_image_into(STYLE, style))
+        window.start()
+
+    if args.demo:
+        window._spawn(demo())
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+    with loop:
+        loop.run_until_complete(closed.wait())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

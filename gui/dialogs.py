@@ -1,0 +1,65 @@
+"""Every question the window asks, in one place (tests replace it with scripted answers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
+PRESET_FILTER = "Brushwork presets (*.json);;All files (*)"
+
+
+class Dialogs:
+    def __init__(self, parent: QWidget) -> None:
+        self.parent = parent
+
+    def open_image(self, title: str, folder: str) -> Path | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, IMAGE_FILTER)
+        return Path(path) if path else None
+
+    def save_image(self, suggested: Path) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent, "Save picture", str(suggested), "PNG image (*.png);;JPEG image (*.jpg *.jpeg)"
+        )
+        if not path:
+            return None
+        path = Path(path)
+        return path if path.suffix.lower() in (".png", ".jpg", ".jpeg") else path.with_suffix(".png")
+
+    def open_preset(self, folder: str) -> Path | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Import preset", folder, PRESET_FILTER)
+        return Path(path) if path else None
+
+    def save_preset(self, suggested: Path) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export preset", str(suggested), PRESET_FILTER)
+        return Path(path) if path else None
+
+    def open_weights(self, folder: str) -> Path | None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent, "VGG19 weights file", folder, "PyTorch state dicts (*.pth *.pt *.bin);;All files (*)"
+        )
+        return Path(path) if path else None
+
+    def ask_text(self, title: str, label: str, default: str = "") -> str | None:
+        text, ok = QInputDialog.getText(self.parent, title, label, text=default)
+        return text.strip() if ok and text.strip() else None
+
+    def confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self.parent, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def unsaved_picture(self) -> str:
+        """'save', 'discard' or 'cancel'."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Unsaved picture",
+            "The current picture has not been saved. Save it before closing?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self.parent,
+        )
+        answer = box.exec()
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(QMessageBox.StandardButton(answer), "cancel")

@@ -1,0 +1,151 @@
+"""The live preview: fit to the window, 1:1, wheel zoom, drag to pan, hold to compare."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+
+MIN_ZOOM, MAX_ZOOM = 0.05, 32.0
+WHEEL_STEP = 1.25
+
+
+class PreviewCanvas(QWidget):
+    """Paints the current picture (or, while comparing, the content photo in its place)."""
+
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(240, 180)
+        self.setMouseTracking(True)
+        self.picture: QImage | None = None
+        self.compare_image: QImage | None = None
+        self.comparing = False
+        self.fit = True
+        self.zoom = 1.0
+        self._pan = QPointF(0, 0)  # picture offset from centred, in widget pixels
+        self._drag_from: QPointF | None = None
+        self.placeholder = "Drop a photo and a painting, then press Start"
+
+    def set_picture(self, image: QImage | None) -> None:
+        self.picture = image
+        self.update()
+
+    def effective_zoom(self) -> float:
+        if self.picture is None or self.picture.isNull():
+            return 1.0
+        if self.fit:
+            return min(self.width() / self.picture.width(), self.height() / self.picture.height())
+        return self.zoom
+
+    def set_fit(self) -> None:
+        self.fit = True
+        self._pan = QPointF(0, 0)
+        self.zoom_changed.emit(self.effective_zoom())
+        self.update()
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom to ``zoom`` keeping the picture point under ``anchor`` where it is."""
+        old = self.effective_zoom()
+        zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        if anchor is not None and old > 0:
+            centre = QPointF(self.width() / 2, self.height() / 2) + self._pan
+            self._pan += (anchor - centre) * (1 - zoom / old)
+        self.fit = False
+        self.zoom = zoom
+        self.zoom_changed.emit(zoom)
+        self.update()
+
+    def target_rect(self) -> QRectF:
+        """Where the picture is drawn, in widget coordinates."""
+        if self.picture is None or self.picture.isNull():
+            return QRectF()
+        zoom = self.effective_zoom()
+        w, h = self.picture.width() * zoom, self.picture.height() * zoom
+        centre = QPointF(self.width() / 2, self.height() / 2) + (QPointF(0, 0) if self.fit else self._pan)
+        return QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().dark())
+        image = self.compare_image if self.comparing and self.compare_image is not None else self.picture
+        if self.picture is None or image is None or image.isNull():
+            painter.setPen(self.palette().brightText().color())
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            return
+        zoom = self.effective_zoom()
+        # Show real pixels when the artist zooms in far; smooth when fitting.
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.fit or zoom < 2.0)
+        painter.drawImage(self.target_rect(), image, QRectF(image.rect()))
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        notches = event.angleDelta().y() / 120
+        if notches and self.picture is not None:
+            self.set_zoom(self.effective_zoom() * WHEEL_STEP**notches, event.position())
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and not self.fit:
+            self._drag_from = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag_from is not None:
+            self._pan += event.position() - self._drag_from
+            self._drag_from = event.position()
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._drag_from = None
+        self.unsetCursor()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.set_zoom(1.0, event.position()) if self.fit else self.set_fit()
+
+
+class PreviewPane(QWidget):
+    """The canvas with its small toolbar (Fit, 1:1, zoom readout, hold to compare)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.canvas = PreviewCanvas()
+        self.fit_button = QToolButton(text="Fit")
+        self.fit_button.setToolTip("Fit the picture to the pane (double-click the picture to toggle)")
+        self.actual_button = QToolButton(text="1:1")
+        self.actual_button.setToolTip("Show one picture pixel per screen pixel; the wheel zooms")
+        self.compare_button = QPushButton("Hold to compare")
+        self.compare_button.setToolTip("Hold (or hold C) to see the content photo in the picture's place")
+        self.zoom_label = QLabel("fit")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.fit_button, self.actual_button, self.zoom_label):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.compare_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+        self.fit_button.clicked.connect(self.canvas.set_fit)
+        self.actual_button.clicked.connect(lambda: self.canvas.set_zoom(1.0))
+        self.compare_button.pressed.connect(lambda: self.set_comparing(True))
+        self.compare_button.released.connect(lambda: self.set_comparing(False))
+        self.canvas.zoom_changed.connect(self._on_zoom_changed)
+
+    def set_picture(self, image: QImage | None) -> None:
+        self.canvas.set_picture(image)
+        if self.canvas.fit:
+            self._on_zoom_changed(self.canvas.effective_zoom())
+
+    def set_compare_image(self, image: QImage | None) -> None:
+        self.canvas.compare_image = image
+
+    def set_comparing(self, on: bool) -> None:
+        self.canvas.comparing = on
+        self.canvas.update()
+
+    def _on_zoom_changed(self, zoom: float) -> None:
+        prefix = "fit, " if self.canvas.fit else ""
+        self.zoom_label.setText(f"{prefix}{zoom * 100:.0f} %")

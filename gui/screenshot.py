@@ -1,0 +1,65 @@
+"""Make the README's screenshot: the window mid-run on the bundled samples.
+
+    QT_QPA_PLATFORM=offscreen python -m gui.screenshot resources/readme/window.png
+
+It starts a real run in a window with fresh settings, waits until the picture
+is well into the final scale, and grabs the window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gui.screenshot")
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--size", type=int, default=384, help="picture size for the run")
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--at", type=float, default=0.8, help="grab after this fraction of the steps")
+    args = parser.parse_args(argv)
+
+    import qasync
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from engine.resources import sample_images
+
+    from .studio_window import CONTENT, STYLE, StudioWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    scratch = Path(tempfile.mkdtemp(prefix="brushwork-shot-"))
+    window = StudioWindow(
+        settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat),
+        data_dir=scratch,
+        restore=False,
+    )
+    window.resize(1280, 860)
+    window.show()
+
+    async def shoot() -> None:
+        content, style = sample_images()
+        await asyncio.gather(window.load_image_into(CONTENT, content), window.load_image_into(STYLE, style))
+        window.set_params(window.params().replace(size=args.size, steps=args.steps))
+        window.start()
+        while window.last_progress is None or window.last_progress.step < args.at * args.steps:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(0.3)
+        window.grab().save(str(args.output))
+        window.picture_saved = True  # nothing to ask about on close
+        window.close()
+
+    with loop:
+        loop.run_until_complete(shoot())
+    print(f"saved {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""What the window remembers between launches.
+
+``QSettings`` holds UI state only (window layout, the last images and folder,
+the last preset's name). The last parameters are a preset file,
+``session.json`` in the app-data folder, so they use the same validated
+format as every other preset.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from engine.errors import PresetError
+from engine.params import StyleParams
+from engine.presets import Preset, load_preset, save_preset
+
+log = logging.getLogger(__name__)
+
+
+class SessionStore:
+    def __init__(self, settings: QSettings, data_dir: Path) -> None:
+        self.settings = settings
+        self.data_dir = Path(data_dir)
+
+    @property
+    def params_path(self) -> Path:
+        return self.data_dir / "session.json"
+
+    def load_params(self) -> tuple[StyleParams, str | None]:
+        """The last parameters, and a warning if they could not be read (defaults then)."""
+        if not self.params_path.exists():
+            return StyleParams(), None
+        try:
+            return load_preset(self.params_path).params, None
+        except PresetError as exc:
+            log.warning("could not restore the last settings: %s", exc)
+            return StyleParams(), f"Could not restore the last settings ({exc}); using the defaults."
+
+    def save_params(self, params: StyleParams) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        save_preset(Preset("Last session", params), self.params_path)
+
+    def image_path(self, role: str) -> Path | None:
+        value = self.settings.value(f"images/{role.lower()}", "")
+        return Path(value) if value else None
+
+    def set_image_path(self, role: str, path: Path | None) -> None:
+        self.settings.setValue(f"images/{role.lower()}", str(path) if path else "")
+
+    def last_folder(self) -> str:
+        return str(self.settings.value("ui/last_folder", ""))
+
+    def set_last_folder(self, folder: Path) -> None:
+        self.settings.setValue("ui/last_folder", str(folder))
+
+    def preset_name(self) -> str | None:
+        return self.settings.value("ui/preset", None) or None
+
+    def set_preset_name(self, name: str | None) -> None:
+        self.settings.setValue("ui/preset", name or "")
+
+    def layout_state(self) -> dict[str, QByteArray]:
+        return {
+            key: self.settings.value(f"window/{key}")
+            for key in ("geometry", "state", "splitter")
+            if isinstance(self.settings.value(f"window/{key}"), QByteArray)
+        }
+
+    def set_layout_state(self, **states: QByteArray) -> None:
+        for key, value in states.items():
+            self.settings.setValue(f"window/{key}", value)
+
+    def sync(self) -> None:
+        self.settings.sync()

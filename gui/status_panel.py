@@ -1,0 +1,66 @@
+"""The status bar: device, step, scale, losses, speed, time left and a progress bar."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+from engine.progress import Progress, format_duration
+
+
+def _loss(value: float) -> str:
+    return "off" if math.isnan(value) else f"{value:.3g}"
+
+
+class StatusPanel:
+    """Fills a ``QStatusBar`` from the progress stream."""
+
+    def __init__(self, bar: QStatusBar) -> None:
+        self.bar = bar
+        self.device = QLabel("device: -")
+        self.step = QLabel("step -")
+        self.scale = QLabel("")
+        self.losses = QLabel("")
+        self.rate = QLabel("")
+        self.left = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setTextVisible(True)
+        for widget in (self.device, self.step, self.scale, self.losses, self.rate, self.left):
+            bar.addPermanentWidget(widget)
+        bar.addPermanentWidget(self.progress)
+        self._recent: deque[tuple[int, float]] = deque(maxlen=20)
+
+    def reset(self) -> None:
+        self._recent.clear()
+        self.progress.setValue(0)
+        for label in (self.scale, self.losses, self.rate, self.left):
+            label.setText("")
+        self.step.setText("step -")
+
+    def show_progress(self, p: Progress) -> None:
+        self._recent.append((p.step, p.elapsed))
+        self.device.setText(f"device: {p.device}")
+        self.step.setText(f"step {p.step}/{p.total_steps}")
+        self.scale.setText(f"scale {p.scale + 1}/{p.scales} ({p.width}x{p.height})")
+        terms = p.losses
+        self.losses.setText(
+            f"content {_loss(terms.content)}  style {_loss(terms.style)}  tv {_loss(terms.tv)}  "
+            f"total {_loss(terms.total)}"
+        )
+        self.rate.setText(f"{self.steps_per_second():.1f} steps/s")
+        self.left.setText(f"{format_duration(p.seconds_left())} left")
+        self.progress.setMaximum(p.total_steps)
+        self.progress.setValue(p.step)
+
+    def steps_per_second(self) -> float:
+        """Over the last few steps, so that it follows the current scale."""
+        if len(self._recent) < 2:
+            return 0.0
+        (s0, t0), (s1, t1) = self._recent[0], self._recent[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def message(self, text: str, timeout_ms: int = 6000) -> None:
+        self.bar.showMessage(text, timeout_ms)

@@ -1,0 +1,123 @@
+"""Fixtures and helpers for the window tests (pytest-qt, offscreen, qasync)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from gui.studio_window import CONTENT, STYLE, StudioWindow
+from tests.conftest import make_painting, make_photo
+
+
+class ScriptedDialogs:
+    """Answers the window's questions without showing anything."""
+
+    def __init__(self) -> None:
+        self.open_image_path: Path | None = None
+        self.save_image_path: Path | None = None
+        self.preset_file: Path | None = None
+        self.text: str | None = None
+        self.confirm_answer = True
+        self.unsaved_answer = "discard"
+        self.asked: list[str] = []
+
+    def open_image(self, title, folder):
+        self.asked.append("open_image")
+        return self.open_image_path
+
+    def save_image(self, suggested):
+        self.asked.append("save_image")
+        return self.save_image_path
+
+    def open_preset(self, folder):
+        return self.preset_file
+
+    def save_preset(self, suggested):
+        return self.preset_file
+
+    def open_weights(self, folder):
+        return None
+
+    def ask_text(self, title, label, default=""):
+        self.asked.append("ask_text")
+        return self.text
+
+    def confirm(self, title, text):
+        self.asked.append(f"confirm: {text}")
+        return self.confirm_answer
+
+    def unsaved_picture(self):
+        self.asked.append("unsaved")
+        return self.unsaved_answer
+
+
+@pytest.fixture
+def event_loop_qt(qapp):
+    """A qasync loop over pytest-qt's application, so async slots run while tests wait."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    loop.set_default_executor(executor)
+    asyncio.set_event_loop(loop)
+    yield loop
+    executor.shutdown(wait=True)
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
+    # pytest-qt drove the Qt loop, so qasync still thinks it runs; say it stopped, then close it.
+    loop._QEventLoop__is_running = False
+    loop.close()
+
+
+@pytest.fixture
+def image_paths(tmp_path):
+    content, style = tmp_path / "photo.png", tmp_path / "painting.png"
+    make_photo(64, 48).save(content)
+    make_painting(56, 56).save(style)
+    return content, style
+
+
+def make_window(qtbot, tmp_path, dialogs=None, restore=True) -> StudioWindow:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = StudioWindow(
+        settings=settings, data_dir=tmp_path / "data", dialogs=dialogs or ScriptedDialogs(), restore=restore
+    )
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, event_loop_qt):
+    win = make_window(qtbot, tmp_path)
+    yield win
+    win.controller.shutdown(5000)
+
+
+def file_mime(*paths: Path) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime
+
+
+def drop(target: QWidget, mime: QMimeData, pos: QPoint | None = None) -> QDropEvent:
+    """Deliver a real drag-enter then drop, as the platform would."""
+    pos = pos or target.rect().center()
+    action = Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(QPointF(pos), action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    event = QDropEvent(QPointF(pos), action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, event)
+    return event
+
+
+def load_both(qtbot, window, image_paths) -> None:
+    content, style = image_paths
+    window.load_image_into(CONTENT, content)
+    window.load_image_into(STYLE, style)
+    qtbot.waitUntil(lambda: not window.content_well.is_empty and not window.style_well.is_empty, timeout=10000)
