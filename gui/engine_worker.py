@@ -44,10 +44,17 @@ class EngineWorker(QObject):
     progressed = Signal(object)  # engine.Progress
     failed = Signal(object)  # RunFailure
     finished = Signal(bool)  # True when every step ran
+    downloading = Signal(int, int)  # bytes so far, total (0 if unknown): torchvision weights
 
     def __init__(self, request: RunRequest) -> None:
         super().__init__()
-        self.engine = StyleTransfer(request.content, request.style, request.params, start_picture=request.start_picture)
+        self.engine = StyleTransfer(
+            request.content,
+            request.style,
+            request.params,
+            start_picture=request.start_picture,
+            weights_progress=self.downloading.emit,
+        )
 
     @Slot()
     def run(self) -> None:
@@ -70,6 +77,7 @@ class RunController(QObject):
     progressed = Signal(object)
     failed = Signal(object)
     run_finished = Signal(bool)
+    downloading = Signal(int, int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -99,6 +107,7 @@ class RunController(QObject):
         thread.started.connect(worker.run)
         worker.progressed.connect(self.progressed)
         worker.failed.connect(self.failed)
+        worker.downloading.connect(self.downloading)
         worker.finished.connect(self._on_worker_finished)
         self._thread, self._worker = thread, worker
         thread.start()

@@ -228,6 +228,7 @@ class StudioWindow(QMainWindow):
         self.controller.progressed.connect(self._on_progress)
         self.controller.failed.connect(self._on_failed)
         self.controller.run_finished.connect(self._on_run_finished)
+        self.controller.downloading.connect(self._on_downloading)
 
     # -- async helpers -------------------------------------------------------------
 
@@ -511,6 +512,10 @@ class StudioWindow(QMainWindow):
         if first:
             self._update_run_buttons()
         self.preview_shown.emit()
+
+    def _on_downloading(self, done: int, total: int) -> None:
+        amount = f"{done / 1e6:.0f} of {total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
+        self.status.message(f"Downloading the torchvision VGG19 weights: {amount}", 0)
 
     def _on_failed(self, failure: RunFailure) -> None:
         if failure.details:

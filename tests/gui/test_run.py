@@ -227,3 +227,20 @@ def _no_leftover_threads():
     yield
     leftovers = [t for t in threading.enumerate() if t.name == "brushwork-engine"]
     assert not leftovers
+
+
+def test_weights_download_progress_reaches_the_status_bar(qtbot, window, image_paths, monkeypatch):
+    from engine import weights as weights_module
+
+    def fake_load(source, progress=None):
+        progress(50_000_000, 100_000_000)  # what the real download reports
+        raise weights_module.WeightsError("offline (test)")
+
+    monkeypatch.setattr("engine.transfer.load_weights", fake_load)
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.editor.current.replace(weights="torchvision", size=64, steps=2))
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    with qtbot.waitSignal(window.error_shown, timeout=10000):
+        window.start()
+    assert any("50 of 100 MB" in m for m in messages)
