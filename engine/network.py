@@ -32,14 +32,21 @@ class FeatureExtractor(nn.Module):
         *,
         pooling: str = "max",
         device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
         self.layer_names = CONV_LAYERS[: layer_index(last_layer) + 1]
         self.pooling = pooling
+        self.dtype = dtype
+        device = torch.device(device)
+        # cuDNN's fast bf16/fp16 kernels want NHWC; oneDNN on the CPU showed no
+        # difference (1.61 vs 1.66 s at 512 px), so the CPU keeps NCHW.
+        self.memory_format = torch.channels_last if device.type == "cuda" else torch.contiguous_format
         self.convs = nn.ParameterList()
         for w, b in weights.convs[: len(self.layer_names)]:
-            self.convs.append(nn.Parameter(w.to(device), requires_grad=False))
-            self.convs.append(nn.Parameter(b.to(device), requires_grad=False))
+            w = w.to(device=device, dtype=dtype).contiguous(memory_format=self.memory_format)
+            self.convs.append(nn.Parameter(w, requires_grad=False))
+            self.convs.append(nn.Parameter(b.to(device=device, dtype=dtype), requires_grad=False))
         if weights.input_space is InputSpace.CAFFE:
             order, scale = [2, 1, 0], torch.full((3,), 255.0)
             shift = -torch.tensor(CAFFE_MEAN_BGR)
@@ -72,7 +79,9 @@ class FeatureExtractor(nn.Module):
             raise KeyError(f"layers {sorted(unknown)} are beyond this extractor's last layer {self.last_layer}")
         stop = max(layer_index(t) for t in taps)
         out: dict[str, torch.Tensor] = {}
-        x = self.encode(image)
+        # Encoding stays float32 (Caffe's 0-255 range); the convolutions run in
+        # self.dtype and the gradient flows back to the float32 picture.
+        x = self.encode(image).to(self.dtype).contiguous(memory_format=self.memory_format)
         pool = F.max_pool2d if self.pooling == "max" else F.avg_pool2d
         for i, name in enumerate(self.layer_names[: stop + 1]):
             x = F.conv2d(x, self.convs[2 * i], self.convs[2 * i + 1], padding=1)

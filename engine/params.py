@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import ParamsError
 from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_CONTENT_LAYER, DEFAULT_STYLE_WEIGHTS
+from .precision import PRECISIONS
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise", "image")
@@ -50,6 +51,15 @@ class StyleParams:
         Optimisation steps over all scales together.
     optimizer, init, init_image, seed, device, weights, pooling
         How the picture is optimised and on what.
+    precision
+        Number format of the convolutions: "auto" picks bfloat16 where the
+        hardware computes it natively, else float32.
+    stop_early
+        Move on to the next scale (or finish) once the picture stops changing
+        visibly, instead of spending every planned step.
+    clean_edges
+        Optimise a slightly larger, mirrored canvas and crop it, so that VGG's
+        zero padding does not paint a frame along the picture's edges.
     """
 
     alpha: float = 1.0
@@ -66,6 +76,9 @@ class StyleParams:
     device: str = "auto"
     weights: str = "oxford"
     pooling: str = "max"
+    precision: str = "auto"
+    stop_early: bool = True
+    clean_edges: bool = True
 
     def __post_init__(self) -> None:
         # Accept any mapping or sequence of pairs, store an immutable tuple.
@@ -136,6 +149,10 @@ def _coerce(name: str, value: Any, annotation: str) -> Any:
                 return int(value)
             raise ParamsError(f"{name} must be a whole number, not {_describe(value)}")
         return value
+    if annotation == "bool":
+        if not isinstance(value, bool):
+            raise ParamsError(f"{name} must be true or false, not {_describe(value)}")
+        return value
     if annotation == "str":
         if not isinstance(value, str):
             raise ParamsError(f"{name} must be a string, not {_describe(value)}")
@@ -190,6 +207,10 @@ def _validate(p: StyleParams) -> None:
     _check_choice("optimizer", p.optimizer, OPTIMIZERS)
     _check_choice("init", p.init, INITS)
     _check_choice("pooling", p.pooling, POOLINGS)
+    _check_choice("precision", p.precision, PRECISIONS)
+    for name in ("stop_early", "clean_edges"):
+        if not isinstance(getattr(p, name), bool):
+            raise ParamsError(f"{name} must be true or false, not {_describe(getattr(p, name))}")
     if p.init == "image" and not p.init_image:
         raise ParamsError("init_image must name a file when init is 'image'")
     if not isinstance(p.device, str) or not _DEVICE_PATTERN.match(p.device):

@@ -1,9 +1,9 @@
 """Presets: a ``StyleParams`` stored as JSON with a name and a schema version.
 
-File format (schema 1)::
+File format (schema 2)::
 
     {
-      "schema_version": 1,
+      "schema_version": 2,
       "name": "School of AI talk",
       "description": "...",
       "params": { ...StyleParams.to_dict()... }
@@ -24,12 +24,21 @@ from .atomic import write_atomically
 from .errors import ParamsError, PresetError
 from .params import StyleParams
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_PRESET_BYTES = 1_000_000  # a preset is a few hundred bytes; refuse anything absurd
 _TOP_LEVEL_KEYS = {"schema_version", "name", "description", "params"}
 
+
+def _v1_to_v2(doc: dict) -> dict:
+    # Schema 2 added "precision", "stop_early" and "clean_edges". A schema-1
+    # preset was made with float32 convolutions, every planned step run and a
+    # plain canvas; the new defaults give the same picture to the eye, minus
+    # the border frame, so it takes them.
+    return {**doc, "schema_version": 2}
+
+
 # Functions that lift a preset dict from version N to N + 1.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
 
 
 @dataclass(frozen=True)

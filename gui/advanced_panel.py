@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -61,6 +62,12 @@ class AdvancedPanel(QWidget):
         self.weights.addItem("torchvision VGG19 (downloads 550 MB)", "torchvision")
         self.weights.addItem("a weights file...", _CUSTOM)
         self.weights_path = ""
+        self.precision = QComboBox()
+        self.precision.addItem("auto (bfloat16 where the hardware has it)", "auto")
+        for name in ("float32", "bfloat16", "float16"):
+            self.precision.addItem(name, name)
+        self.stop_early = QCheckBox("Move on once the picture stops changing")
+        self.clean_edges = QCheckBox("Clean edges (no frame along the border)")
 
         form = QFormLayout(self.body)
         form.addRow("Optimiser", self.optimizer)
@@ -70,6 +77,9 @@ class AdvancedPanel(QWidget):
         form.addRow("Pooling", self.pooling)
         form.addRow("Device", self.device)
         form.addRow("Weights", self.weights)
+        form.addRow("Precision", self.precision)
+        form.addRow("", self.stop_early)
+        form.addRow("", self.clean_edges)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
@@ -78,8 +88,10 @@ class AdvancedPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.body)
 
-        for combo in (self.optimizer, self.pooling, self.device):
+        for combo in (self.optimizer, self.pooling, self.device, self.precision):
             combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        for box in (self.stop_early, self.clean_edges):
+            box.toggled.connect(lambda _on: self.changed.emit())
         self.init.activated.connect(self._on_init_chosen)
         self.weights.activated.connect(self._on_weights_chosen)
         self.tv_weight.value_changed.connect(lambda _v: self.changed.emit())
@@ -140,6 +152,9 @@ class AdvancedPanel(QWidget):
             "pooling": self.pooling.currentData(),
             "device": self.device.currentData(),
             "weights": weights,
+            "precision": self.precision.currentData(),
+            "stop_early": self.stop_early.isChecked(),
+            "clean_edges": self.clean_edges.isChecked(),
         }
 
     def set_values(self, params) -> None:
@@ -153,6 +168,11 @@ class AdvancedPanel(QWidget):
         self.seed.blockSignals(False)
         self._select(self.pooling, params.pooling)
         self._select(self.device, params.device)
+        self._select(self.precision, params.precision)
+        for box, on in ((self.stop_early, params.stop_early), (self.clean_edges, params.clean_edges)):
+            box.blockSignals(True)
+            box.setChecked(on)
+            box.blockSignals(False)
         if params.weights in ("oxford", "torchvision"):
             self._select(self.weights, params.weights)
         else:

@@ -31,7 +31,7 @@ class StatusPanel:
         for widget in (self.device, self.step, self.scale, self.losses, self.rate, self.left):
             bar.addPermanentWidget(widget)
         bar.addPermanentWidget(self.progress)
-        self._recent: deque[tuple[int, float]] = deque(maxlen=20)
+        self._recent: deque[float] = deque(maxlen=20)  # elapsed at each of the last reports
 
     def reset(self) -> None:
         self._recent.clear()
@@ -41,7 +41,7 @@ class StatusPanel:
         self.step.setText("step -")
 
     def show_progress(self, p: Progress) -> None:
-        self._recent.append((p.step, p.elapsed))
+        self._recent.append(p.elapsed)
         self.device.setText(f"device: {p.device}")
         self.step.setText(f"step {p.step}/{p.total_steps}")
         self.scale.setText(f"scale {p.scale + 1}/{p.scales} ({p.width}x{p.height})")
@@ -56,11 +56,15 @@ class StatusPanel:
         self.progress.setValue(p.step)
 
     def steps_per_second(self) -> float:
-        """Over the last few steps, so that it follows the current scale."""
+        """Over the last few reports (one per step run), so that it follows the current scale.
+
+        Reports are counted rather than step numbers: those jump ahead when a
+        scale settles early.
+        """
         if len(self._recent) < 2:
             return 0.0
-        (s0, t0), (s1, t1) = self._recent[0], self._recent[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+        span = self._recent[-1] - self._recent[0]
+        return (len(self._recent) - 1) / span if span > 0 else 0.0
 
     def message(self, text: str, timeout_ms: int = 6000) -> None:
         self.bar.showMessage(text, timeout_ms)

@@ -12,6 +12,7 @@ def test_defaults_are_the_source_materials():
     assert p.style_weights == {"conv1_1": 1.0, "conv2_1": 0.8, "conv3_1": 0.6, "conv4_1": 0.4, "conv5_1": 0.3}
     assert p.content_layer == "conv4_2"
     assert (p.optimizer, p.init, p.size, p.weights, p.device) == ("lbfgs", "content", 512, "oxford", "auto")
+    assert (p.precision, p.stop_early, p.clean_edges) == ("auto", True, True)
 
 
 def test_params_are_frozen_and_hashable():
@@ -58,6 +59,9 @@ def test_style_layers_accept_a_mapping_and_keep_it_immutable():
         ({"weights": " "}, "weights"),
         ({"alpha": 0.0, "beta": 0.0}, "nothing to optimise"),
         ({"size": True}, "size"),
+        ({"precision": "double"}, "precision"),
+        ({"stop_early": 1}, "stop_early"),
+        ({"clean_edges": "no"}, "clean_edges"),
     ],
 )
 def test_each_invalid_value_names_its_field(changes, field):

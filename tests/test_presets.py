@@ -5,6 +5,7 @@ import pytest
 from engine.errors import PresetError
 from engine.params import StyleParams
 from engine.presets import (
+    SCHEMA_VERSION,
     Preset,
     builtin_presets,
     find_preset,
@@ -17,7 +18,7 @@ from engine.presets import (
 
 
 def _doc(**params):
-    return {"schema_version": 1, "name": "t", "params": params}
+    return {"schema_version": SCHEMA_VERSION, "name": "t", "params": params}
 
 
 def test_round_trip_through_a_file(tmp_path):
@@ -25,7 +26,7 @@ def test_round_trip_through_a_file(tmp_path):
     path = save_preset(preset, tmp_path / preset_file_name(preset.name))
     loaded = load_preset(path)
     assert (loaded.name, loaded.params, loaded.description) == (preset.name, preset.params, preset.description)
-    assert json.loads(path.read_text())["schema_version"] == 1
+    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION == 2
 
 
 def test_builtin_presets():
@@ -54,19 +55,30 @@ def test_find_preset_by_name_stem_or_file(tmp_path):
         (json.dumps({"name": "x", "params": {}}), "schema_version is missing"),
         (json.dumps({"schema_version": 99, "params": {}}), "newer Brushwork.*schema 99"),
         (json.dumps({"schema_version": 0, "params": {}}), "not a known preset schema"),
-        (json.dumps({"schema_version": 1, "colour": "red", "params": {}}), "unknown field 'colour'"),
-        (json.dumps({"schema_version": 1}), "params object is missing"),
+        (json.dumps({"schema_version": 2, "colour": "red", "params": {}}), "unknown field 'colour'"),
+        (json.dumps({"schema_version": 2}), "params object is missing"),
         (json.dumps(_doc(beta="lots")), "params.beta must be a number"),
         (json.dumps(_doc(gamma=1)), "params.unknown field 'gamma'"),
         (json.dumps(_doc(style_layers={"conv1_1": -2})), "style_layers.conv1_1 must be between"),
         (json.dumps(_doc(style_layers={"relu1_1": 1})), "unknown layer 'relu1_1'"),
-        ('{"schema_version": 1, "params": {"alpha": NaN}}', "NaN is not a valid number"),
-        ('{"schema_version": 1, "params": {"beta": -Infinity}}', "-Infinity is not a valid number"),
+        ('{"schema_version": 2, "params": {"alpha": NaN}}', "NaN is not a valid number"),
+        ('{"schema_version": 2, "params": {"beta": -Infinity}}', "-Infinity is not a valid number"),
+        (json.dumps(_doc(stop_early="yes")), "stop_early must be true or false"),
+        (json.dumps(_doc(precision="float8")), "precision must be one of"),
     ],
 )
 def test_invalid_presets_give_a_clear_error(text, message):
     with pytest.raises(PresetError, match=message):
         parse_preset(text, "my.json")
+
+
+def test_a_schema_1_preset_is_migrated():
+    # What Brushwork 0.1 wrote: no precision, stop_early or clean_edges yet.
+    old = {"schema_version": 1, "name": "Old", "params": {"beta": 20.0, "steps": 50, "pooling": "avg"}}
+    preset = parse_preset(json.dumps(old))
+    assert preset.params == StyleParams(beta=20.0, steps=50, pooling="avg")
+    assert (preset.params.precision, preset.params.stop_early, preset.params.clean_edges) == ("auto", True, True)
+    assert json.loads(preset_to_json(preset))["schema_version"] == 2
 
 
 def test_a_partial_preset_takes_defaults_for_the_rest():

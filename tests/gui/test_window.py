@@ -151,6 +151,9 @@ def _set_every_control(editor):
     adv.tv_weight.spin.setValue(0.35)
     adv.seed.setValue(1234)
     adv.pooling.setCurrentIndex(adv.pooling.findData("avg"))
+    adv.precision.setCurrentIndex(adv.precision.findData("float32"))
+    adv.stop_early.setChecked(False)
+    adv.clean_edges.setChecked(False)
     editor.flush()
 
 
@@ -158,6 +161,7 @@ def test_a_preset_saved_changed_and_reloaded_restores_every_control(qtbot, windo
     _set_every_control(window.editor)
     saved = window.editor.current
     assert saved.optimizer == "adam" and saved.pooling == "avg" and saved.seed == 1234
+    assert (saved.precision, saved.stop_early, saved.clean_edges) == ("float32", False, False)
     window.dialogs.text = "My look"
     window.presets_bar.save_as_button.click()
     assert window.presets_bar.selected().name == "My look"
@@ -178,6 +182,8 @@ def test_a_preset_saved_changed_and_reloaded_restores_every_control(qtbot, windo
     assert editor.content_layer.currentData() == "conv5_2"
     assert (editor.size.value(), editor.steps.value()) == (320, 77)
     assert editor.advanced.optimizer.currentData() == "adam" and editor.advanced.seed.value() == 1234
+    assert editor.advanced.precision.currentData() == "float32"
+    assert not editor.advanced.stop_early.isChecked() and not editor.advanced.clean_edges.isChecked()
 
 
 def test_preset_overwrite_asks_and_delete_removes(window):
@@ -211,7 +217,7 @@ def test_save_as_an_existing_name_asks_first(window):
 
 def test_import_and_export_presets(window, tmp_path):
     source = tmp_path / "shared.json"
-    doc = {"schema_version": 1, "name": "Shared look", "params": {"beta": 77.0}}
+    doc = {"schema_version": 2, "name": "Shared look", "params": {"beta": 77.0}}
     source.write_text(json.dumps(doc))
     window.dialogs.preset_file = source
     window.import_preset()
@@ -224,7 +230,7 @@ def test_import_and_export_presets(window, tmp_path):
 
 def test_a_broken_preset_shows_an_error_and_changes_nothing(qtbot, window, tmp_path):
     broken = tmp_path / "broken.json"
-    broken.write_text('{"schema_version": 1, "params": {"beta": "a lot"}}')
+    broken.write_text('{"schema_version": 2, "params": {"beta": "a lot"}}')
     window.dialogs.preset_file = broken
     before = window.editor.current
     with qtbot.waitSignal(window.error_shown, timeout=2000) as blocker:

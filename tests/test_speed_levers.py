@@ -1,0 +1,84 @@
+"""The speed options: they must change the time, not the picture."""
+
+import pytest
+import torch
+
+from engine import convergence
+from engine.devices import resolve_device
+from engine.errors import DeviceError
+from engine.network import FeatureExtractor
+from engine.params import StyleParams
+from engine.precision import cpu_has_fast_bf16, resolve_precision
+from engine.transfer import StyleTransfer
+
+FAST = StyleParams(size=64, steps=12)
+
+
+def test_precision_choices():
+    cpu = resolve_device("cpu")
+    assert resolve_precision("float32", cpu) == torch.float32
+    assert resolve_precision("bfloat16", cpu) == torch.bfloat16
+    assert resolve_precision("auto", cpu) == (torch.bfloat16 if cpu_has_fast_bf16() else torch.float32)
+    with pytest.raises(DeviceError, match="float16 convolutions need a GPU"):
+        resolve_precision("float16", cpu)
+
+
+def test_bf16_features_are_close_to_float32(oxford):
+    x = torch.rand(1, 3, 48, 48, generator=torch.Generator().manual_seed(0))
+    taps = ["conv1_1", "conv3_1", "conv5_1"]
+    ref = FeatureExtractor(oxford, "conv5_1")(x, taps)
+    low = FeatureExtractor(oxford, "conv5_1", dtype=torch.bfloat16)(x, taps)
+    for name in taps:
+        assert low[name].dtype == torch.bfloat16
+        rel = (low[name].float() - ref[name]).norm() / ref[name].norm()
+        assert rel < 0.03, (name, rel.item())
+
+
+def test_bf16_runs_end_like_float32_runs(photo, painting, oxford):
+    # L-BFGS paths part ways at the first rounding difference, so the pictures
+    # are compared the way the benchmark's scorer does: by a float32 objective.
+    from engine.images import fit_dims, resize, to_tensor
+    from engine.objective import Objective
+
+    judge = Objective(
+        FeatureExtractor(oxford, "conv5_1"),
+        to_tensor(resize(photo, *fit_dims(64, 48, 64))),
+        to_tensor(resize(painting, *fit_dims(56, 56, 64))),
+        FAST,
+    )
+    totals, devices = {}, {}
+    for precision in ("float32", "bfloat16"):
+        engine = StyleTransfer(photo, painting, FAST.replace(precision=precision, steps=60, clean_edges=False))
+        devices[precision] = list(engine.run())[-1].device
+        with torch.no_grad():
+            totals[precision] = judge(to_tensor(engine.current_picture()))[0].item()
+    assert devices["float32"].endswith("float32") and devices["bfloat16"].endswith("bfloat16")
+    assert abs(totals["bfloat16"] - totals["float32"]) / totals["float32"] < 0.05, totals
+
+
+def test_stop_early_skips_the_rest_of_a_still_scale(photo, painting, monkeypatch):
+    monkeypatch.setattr(convergence, "STILL_LEVELS", 1e9)  # everything counts as still
+    reports = list(StyleTransfer(photo, painting, FAST.replace(steps=100)).run())
+    # Checks come every 10 steps and never before 30 % of the scale's budget.
+    assert len(reports) == 30 and reports[-1].step == 100 and reports[-1].finished
+    kept = list(StyleTransfer(photo, painting, FAST.replace(steps=40, stop_early=False)).run())
+    assert len(kept) == 40
+
+
+def test_a_moving_picture_is_not_still():
+    check = convergence.StillnessCheck()
+    picture = torch.zeros(1, 3, 8, 8)
+    assert not check.is_still(picture, 10, 20)  # first look: nothing to compare yet
+    assert not check.is_still(picture + 0.5, 20, 20)
+    assert check.last_change == pytest.approx(127.5)
+    assert check.is_still(picture + 0.5, 30, 20)
+
+
+def test_clean_edges_off_optimises_the_visible_picture_only(photo, painting):
+    engine = StyleTransfer(photo, painting, FAST.replace(clean_edges=False, steps=2))
+    list(engine.run())
+    assert engine._margin == 0 and engine._picture.shape[-2:] == (48, 64)
+    engine = StyleTransfer(photo, painting, FAST.replace(steps=2))
+    list(engine.run())
+    assert engine._margin > 0 and engine._picture.shape[-1] == 64 + 2 * engine._margin
+    assert engine.current_picture().size == (64, 48)
