@@ -115,3 +115,15 @@ def test_weights_change_without_new_targets_and_zero_weight_layers_are_skipped(o
     reported = objective.terms(terms.tolist())
     assert math.isnan(reported.content)
     assert reported.total == pytest.approx(2.0 * reported.style + 0.0)
+
+
+def test_gram_gradient_matches_autograd_of_the_plain_product():
+    # The upstream gradient is deliberately not symmetric: the shortcut must still be exact.
+    f = torch.rand(2, 5, 4, 3, generator=torch.Generator().manual_seed(1))
+    weights = torch.rand(2, 5, 5, generator=torch.Generator().manual_seed(2))
+    a = f.clone().requires_grad_(True)
+    flat = a.reshape(2, 5, 12)
+    (torch.bmm(flat, flat.transpose(1, 2)) / 12 * weights).sum().backward()
+    b = f.clone().requires_grad_(True)
+    (gram_matrix(b) * weights).sum().backward()
+    torch.testing.assert_close(b.grad, a.grad)
