@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import logging
 import math
 import os
@@ -10,10 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import BrushworkError
+from .colour import COLOR_MODES
+from .errors import BrushworkError, OutOfMemoryError
 from .images import load_image, save_image
 from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_STYLE_WEIGHTS
 from .params import INITS, OPTIMIZERS, POOLINGS, StyleParams
+from .precision import PRECISIONS
 from .presets import find_preset
 from .progress import Progress, format_duration
 from .resources import sample_images
@@ -24,14 +27,29 @@ from .transfer import StyleTransfer
 MAX_DECODE_SIDE = 4096
 
 
+USAGE = """brushwork-render CONTENT STYLE -o OUT.png [options]
+       brushwork-render CONTENT [CONTENT ...] --style STYLE [STYLE ...] -o OUT [options]
+       brushwork-render --demo -o OUT.png"""
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="brushwork-render",
-        description="Paint CONTENT in the style of STYLE (Gatys et al. 2016 on the Oxford VGG19).",
+        usage=USAGE,
+        description="Paint CONTENT in the style of STYLE (Gatys et al. 2016 on the Oxford VGG19). "
+        "With --style, every positional argument is a content image or a glob ('photos/*.jpg'), "
+        "each painted with the same settings.",
     )
-    p.add_argument("content", nargs="?", help="content photo")
-    p.add_argument("style", nargs="?", help="style painting")
-    p.add_argument("-o", "--output", required=True, help="output file (.png or .jpg)")
+    p.add_argument("images", nargs="*", metavar="CONTENT", help="content photo(s), then STYLE unless --style")
+    p.add_argument("-s", "--style", nargs="+", action="extend", metavar="STYLE", help="style painting(s) to blend")
+    p.add_argument("--blend", nargs="+", type=float, metavar="W", help="blend weight of each --style (default equal)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output file (.png or .jpg); with several content images a folder, or a name "
+        "containing {name} (e.g. 'out/{name}_starry.jpg')",
+    )
     p.add_argument("--demo", action="store_true", help="use the bundled sample photo and painting")
     p.add_argument("--preset", help="built-in preset name or a preset .json file")
     p.add_argument("--size", type=int, help="long side of the output in pixels (default 512)")
@@ -53,6 +71,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--device", help="auto, cpu, mps, cuda or cuda:N (default auto)")
     p.add_argument("--weights", metavar="oxford|torchvision|FILE", help="VGG19 weights (default oxford)")
+    p.add_argument("--keep-colors", choices=COLOR_MODES, help="keep the photo's colours (default off)")
+    p.add_argument("--color-strength", type=float, help="how much of the photo's colour to keep, 0-1 (default 1)")
+    p.add_argument("--style-scale", type=float, help="stroke scale: style size relative to the output, 0.25-2")
+    p.add_argument("--precision", choices=PRECISIONS, help="convolution precision (default auto)")
+    switches = (
+        ("--stop-early", "end a scale once the picture stops changing visibly"),
+        ("--clean-edges", "paint on a slightly larger canvas so the borders carry no frame"),
+        ("--trim-frame", "leave the painting's outer 3%% (its frame or canvas edge) out of the style"),
+    )
+    for flag, text in switches:
+        p.add_argument(flag, action=argparse.BooleanOptionalAction, help=f"{text} (default on)")
+    p.add_argument(
+        "--shrink-on-oom",
+        action="store_true",
+        help="if a scale runs out of memory, continue from the picture so far at a size that fits",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -85,6 +119,13 @@ def build_params(args: argparse.Namespace) -> StyleParams:
         "seed",
         "device",
         "weights",
+        "keep_colors",
+        "color_strength",
+        "style_scale",
+        "precision",
+        "stop_early",
+        "clean_edges",
+        "trim_frame",
     ):
         value = getattr(args, name)
         if value is not None:
@@ -97,6 +138,8 @@ def build_params(args: argparse.Namespace) -> StyleParams:
         unknown = [k for k in changes["style_layers"] if k not in CONV_LAYERS]
         if unknown:
             raise BrushworkError(f"--layer-weights: unknown layer {unknown[0]!r}; use conv1_1 ... conv5_4")
+    if args.blend:
+        changes["style_blend"] = tuple(args.blend)
     if args.init:
         if args.init in INITS and args.init != "image":
             changes["init"] = args.init
@@ -108,7 +151,8 @@ def build_params(args: argparse.Namespace) -> StyleParams:
 class ProgressBar:
     """One status line on stderr: redrawn in place on a terminal, every few seconds in a log."""
 
-    def __init__(self, stream=None) -> None:
+    def __init__(self, stream=None, prefix: str = "") -> None:
+        self.prefix = prefix
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self._last_print = 0.0
@@ -130,7 +174,7 @@ class ProgressBar:
             if not math.isnan(value)
         )
         line = (
-            f"[{bar}] {p.step}/{p.total_steps} scale {p.scale + 1}/{p.scales} ({p.width}x{p.height}) "
+            f"{self.prefix}[{bar}] {p.step}/{p.total_steps} scale {p.scale + 1}/{p.scales} ({p.width}x{p.height}) "
             f"{losses} | {rate:.1f} steps/s, {left} left"
         )
         if self.tty:
@@ -142,48 +186,143 @@ class ProgressBar:
         self.stream.flush()
 
 
+def _save_partial(engine: StyleTransfer, out: Path) -> bool:
+    """Save the picture painted so far (if any); never raises."""
+    picture = engine.result()
+    if picture is None:
+        return False
+    try:
+        save_image(picture, out)
+    except BrushworkError as exc:
+        print(f"\nbrushwork-render: could not save the picture so far: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _refuse_web_addresses(args: list[str]) -> None:
+    # We never download on the artist's behalf: nothing touches the network
+    # unless they chose the torchvision weights.
+    for arg in args:
+        if arg.lower().startswith(("http://", "https://", "ftp://")):
+            raise BrushworkError(f"{arg[:80]} is a web address; download the image first and give its file")
+
+
+def _expand(patterns: list[str]) -> list[Path]:
+    """Content arguments as files: globs expanded (also on shells that do not), order kept, no repeats."""
+    found: list[Path] = []
+    for pattern in patterns:
+        if any(ch in pattern for ch in "*?[") and not Path(pattern).exists():
+            matches = sorted(Path(p) for p in glob.glob(pattern))
+            if not matches:
+                raise BrushworkError(f"No files match {pattern!r}")
+            found.extend(matches)
+        else:
+            found.append(Path(pattern))
+    return list(dict.fromkeys(found))
+
+
+def _outputs(contents: list[Path], output: str) -> list[Path]:
+    """Where each content image's picture goes; names from the user are never trusted as paths."""
+    if len(contents) == 1 and "{name}" not in output:
+        return [Path(output)]
+    if "{name}" in output:
+        paths = [Path(output.replace("{name}", c.stem)) for c in contents]
+    else:
+        folder = Path(output)
+        if folder.suffix.lower() in (".png", ".jpg", ".jpeg"):
+            raise BrushworkError(
+                f"{len(contents)} content images need a folder or a name with {{name}} for -o, not {output!r}"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = [folder / f"{c.stem}.png" for c in contents]
+    if len(set(paths)) != len(paths):
+        raise BrushworkError("two content images would be written to the same file; rename one of them")
+    return paths
+
+
+def _render_one(content_path: Path, styles, params: StyleParams, out: Path, args, label: str = "") -> StyleParams:
+    """Paint one picture (continuing at a smaller size on out-of-memory if allowed)."""
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise BrushworkError(f"Cannot save {out.name}: use a .png, .jpg or .jpeg file name")
+    content = load_image(content_path, MAX_DECODE_SIDE)
+    engine = StyleTransfer(content, styles, params)
+    bar = None if args.quiet else ProgressBar(prefix=label)
+    try:
+        while True:
+            try:
+                for progress in engine.run():
+                    if bar:
+                        bar.update(progress)
+                break
+            except OutOfMemoryError as exc:
+                if not args.shrink_on_oom or exc.suggested_size >= params.size:
+                    kept = f" The picture so far is in {out}." if _save_partial(engine, out) else ""
+                    raise BrushworkError(f"{exc} (or pass --shrink-on-oom).{kept}") from None
+                print(
+                    f"\nbrushwork-render: out of memory at {exc.failed_size} px; continuing at {exc.suggested_size} px",
+                    file=sys.stderr,
+                )
+                params = params.replace(size=exc.suggested_size)
+                engine = StyleTransfer(
+                    content, styles, params, start_picture=engine.current_picture(), start_step=exc.step
+                )
+    except KeyboardInterrupt:
+        # Keep what was painted so far rather than throwing it away.
+        if _save_partial(engine, out):
+            print(f"\nbrushwork-render: interrupted; saved the picture so far to {out}", file=sys.stderr)
+        raise
+    save_image(engine.result(), out)
+    return params
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.demo:
-        if args.content or args.style:
+        if args.images or args.style:
             parser.error("--demo uses the bundled samples; do not give CONTENT or STYLE")
         content_path, style_path = sample_images()
-    elif not (args.content and args.style):
-        parser.error("give CONTENT and STYLE images, or --demo")
+        content_args, style_args = [str(content_path)], [str(style_path)]
+    elif args.style:
+        if not args.images:
+            parser.error("give at least one CONTENT image before or after --style")
+        content_args, style_args = args.images, args.style
+    elif len(args.images) == 2:
+        content_args, style_args = args.images[:1], args.images[1:]
     else:
-        content_path, style_path = Path(args.content), Path(args.style)
-    out = Path(args.output)
-    engine = None
+        parser.error("give CONTENT and STYLE images, CONTENT... --style STYLE..., or --demo")
+    failures = 0
     try:
+        _refuse_web_addresses([*content_args, *style_args])
         params = build_params(args)
-        if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-            raise BrushworkError(f"Cannot save {out.name}: use a .png, .jpg or .jpeg file name")
-        content = load_image(content_path, MAX_DECODE_SIDE)
-        style = load_image(style_path, MAX_DECODE_SIDE)
-        engine = StyleTransfer(content, style, params)
-        bar = None if args.quiet else ProgressBar()
-        for progress in engine.run():
-            if bar:
-                bar.update(progress)
-        save_image(engine.result(), out)
+        styles = [load_image(p, MAX_DECODE_SIDE) for p in style_args]
+        contents = _expand(content_args)
+        outputs = _outputs(contents, args.output)
     except BrushworkError as exc:
         print(f"brushwork-render: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        # Keep what was painted so far rather than throwing it away.
-        picture = engine.result() if engine is not None else None
-        if picture is not None:
-            try:
-                save_image(picture, out)
-                print(f"\nbrushwork-render: interrupted; saved the picture so far to {out}", file=sys.stderr)
-            except BrushworkError as exc:
-                print(f"\nbrushwork-render: interrupted; could not save: {exc}", file=sys.stderr)
-        return 130
-    if not args.quiet:
-        print(f"saved {out}", file=sys.stderr)
-    return 0
+    started = time.monotonic()
+    for index, (content_path, out) in enumerate(zip(contents, outputs, strict=True), start=1):
+        label = f"[{index}/{len(contents)}] {content_path.name} " if len(contents) > 1 else ""
+        try:
+            _render_one(content_path, styles, params, out, args, label)
+        except BrushworkError as exc:
+            failures += 1
+            print(f"brushwork-render: error: {label}{exc}", file=sys.stderr)
+            continue
+        except KeyboardInterrupt:
+            return 130
+        if not args.quiet:
+            print(f"{label}saved {out}", file=sys.stderr)
+    if len(contents) > 1 and not args.quiet:
+        done = len(contents) - failures
+        print(
+            f"batch: {done} of {len(contents)} pictures in {format_duration(time.monotonic() - started)}"
+            + (f", {failures} failed" if failures else ""),
+            file=sys.stderr,
+        )
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

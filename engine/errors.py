@@ -31,3 +31,17 @@ class PresetError(BrushworkError):
 
 class DeviceError(BrushworkError):
     """The requested compute device is not available."""
+
+
+class OutOfMemoryError(BrushworkError):
+    """A scale did not fit in memory; ``suggested_size`` is a size that should.
+
+    ``step`` is how far the run got, so that a caller can continue from the
+    picture so far at the smaller size.
+    """
+
+    def __init__(self, message: str, *, failed_size: int, suggested_size: int, step: int) -> None:
+        super().__init__(message)
+        self.failed_size = failed_size
+        self.suggested_size = suggested_size
+        self.step = step

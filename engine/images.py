@@ -129,14 +129,21 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 def _deep_to_rgb(image: Image.Image) -> Image.Image:
     """16-bit, 32-bit and float grey images: scale to 8 bits instead of clipping."""
-    values = np.asarray(image, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # signalling NaNs in float TIFFs warn when cast
+        values = np.asarray(image, dtype=np.float64)
+    finite = values[np.isfinite(values)]  # float TIFFs may hold NaN or inf
+    top = finite.max() if finite.size else 0.0
     if image.mode.startswith("I;16"):
         scaled = values / 257.0
-    elif image.mode == "F" and values.size and values.max() <= 1.0:
+    elif image.mode == "F" and top <= 1.0:
         scaled = values * 255.0
+    elif 255 < top <= 65535:
+        scaled = values / 257.0
+    elif top > 65535:
+        scaled = values * (255.0 / top)  # 32-bit data: keep relative brightness
     else:
-        top = values.max() if values.size else 0
-        scaled = values / 257.0 if 255 < top <= 65535 else values
+        scaled = values
+    scaled = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
     grey = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
     return Image.fromarray(grey).convert("RGB")
 
@@ -150,6 +157,13 @@ def fit_dims(width: int, height: int, long_side: int, min_side: int = 32) -> tup
     scale = long_side / max(width, height)
     scale = max(scale, min_side / min(width, height))
     return max(min_side, round(height * scale)), max(min_side, round(width * scale))
+
+
+def inner_box(width: int, height: int, share: float) -> tuple[int, int, int, int]:
+    """The (left, top, right, bottom) box without ``share`` of each side; never below 32 px."""
+    dx = min(round(width * share), max(0, (width - 32) // 2))
+    dy = min(round(height * share), max(0, (height - 32) // 2))
+    return dx, dy, width - dx, height - dy
 
 
 def resize(image: Image.Image, height: int, width: int) -> Image.Image:

@@ -13,16 +13,22 @@ from .params import StyleParams
 
 
 class Objective:
-    """alpha * content + beta * style + tv_weight * tv for one content/style pair at one size.
+    """alpha * content + beta * style + tv_weight * tv for one content image and its styles at one size.
 
     The content features, the style Grams and their norms are computed here once
     (per scale), never in the step loop. Every style layer the parameters list is
     given a target, including those at weight 0, so that moving a layer's slider
-    up from 0 later needs no new targets.
+    up from 0 later needs no new targets. With several style images the target
+    of each layer is the blend of their Grams (Gatys et al. 2016, section 3.4,
+    mix two styles the same way), and new blend weights only re-mix them.
     """
 
     def __init__(
-        self, extractor: FeatureExtractor, content: torch.Tensor, style: torch.Tensor, params: StyleParams
+        self,
+        extractor: FeatureExtractor,
+        content: torch.Tensor,
+        styles: torch.Tensor | list[torch.Tensor],
+        params: StyleParams,
     ) -> None:
         self.extractor = extractor
         self.content_layer = params.content_layer
@@ -31,16 +37,35 @@ class Objective:
             feats = extractor(content, {self.content_layer})
             target = feats[self.content_layer].float()
             self._content = (target, inverse_energy(target))
-            self._style = {}
-            if self.style_layers:
-                for name, f in extractor(style, self.style_layers).items():
-                    gram = gram_matrix(f)
-                    self._style[name] = (gram, inverse_energy(gram))
             self._tv_inv = 1.0 / tv_energy(content).clamp_min(1e-6)
+        self.set_styles(styles, params)
         self.set_weights(params)
 
+    def set_styles(self, styles: torch.Tensor | list[torch.Tensor], params: StyleParams) -> None:
+        """New style images at this scale (a new stroke scale, painting or colour treatment)."""
+        if isinstance(styles, torch.Tensor):
+            styles = [styles]
+        self._grams: list[dict[str, torch.Tensor]] = []
+        with torch.no_grad():
+            for style in styles:
+                feats = self.extractor(style, self.style_layers) if self.style_layers else {}
+                self._grams.append({name: gram_matrix(f) for name, f in feats.items()})
+        self._blend: tuple[float, ...] | None = None
+        self._mix(params)
+
+    def _mix(self, params: StyleParams) -> None:
+        blend = tuple(params.blend_weights(len(self._grams)))
+        if blend == self._blend:
+            return
+        self._blend = blend
+        self._style = {}
+        for name in self.style_layers:
+            target = sum(w * grams[name] for w, grams in zip(blend, self._grams, strict=True))
+            self._style[name] = (target, inverse_energy(target))
+
     def set_weights(self, params: StyleParams) -> None:
-        """Adopt new alpha, beta, layer and tv weights (same layers, same images)."""
+        """Adopt new alpha, beta, layer, blend and tv weights (same layers, same images)."""
+        self._mix(params)
         self.alpha = params.alpha
         self.beta = params.beta
         self.tv_weight = params.tv_weight

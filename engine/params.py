@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .colour import COLOR_MODES
 from .errors import ParamsError
 from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_CONTENT_LAYER, DEFAULT_STYLE_WEIGHTS
 from .precision import PRECISIONS
@@ -20,6 +21,11 @@ MAX_WEIGHT = 1e6
 MAX_LAYER_WEIGHT = 100.0
 MIN_SIZE, MAX_SIZE = 32, 4096
 MAX_STEPS = 100_000
+MIN_STYLE_SCALE, MAX_STYLE_SCALE = 0.25, 2.0
+MAX_STYLES = 8
+# Share of each side of a style image that trim_frame leaves out. Starry Night's
+# scan has a 12-20 px frame and canvas edge on 752 x 600 px: 2-3 %.
+FRAME_SHARE = 0.03
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 StyleLayers = tuple[tuple[str, float], ...]
@@ -60,6 +66,21 @@ class StyleParams:
     clean_edges
         Optimise a slightly larger, mirrored canvas and crop it, so that VGG's
         zero padding does not paint a frame along the picture's edges.
+    keep_colors, color_strength
+        Keep the photo's colours: "off", "luminance" (style on luminance only)
+        or "match" (the style's colours matched to the photo's), and how much
+        (0-1). See ``engine.colour``.
+    style_scale
+        Size of the style image relative to the picture when its Grams are
+        taken (0.25-2): small gives fine brushwork, large bold strokes.
+    style_blend
+        Weight of each style image when several are blended (missing entries
+        count as 1; all zero means equal).
+    trim_frame
+        Leave the outer ``FRAME_SHARE`` of each style image out of its Grams.
+        Not in the paper: photos and scans of paintings usually carry a frame
+        or a strip of bare canvas, and their long straight edges, counted as
+        style, come back as straight lines and panels across the picture.
     """
 
     alpha: float = 1.0
@@ -79,6 +100,11 @@ class StyleParams:
     precision: str = "auto"
     stop_early: bool = True
     clean_edges: bool = True
+    keep_colors: str = "off"
+    color_strength: float = 1.0
+    style_scale: float = 1.0
+    style_blend: tuple[float, ...] = ()
+    trim_frame: bool = True
 
     def __post_init__(self) -> None:
         # Accept any mapping or sequence of pairs, store an immutable tuple.
@@ -90,6 +116,13 @@ class StyleParams:
         except (TypeError, ValueError):
             raise ParamsError("style_layers must be (layer, weight) pairs") from None
         object.__setattr__(self, "style_layers", layers)
+        try:
+            blend = tuple(
+                float(w) if isinstance(w, (int, float)) and not isinstance(w, bool) else w for w in self.style_blend
+            )
+            object.__setattr__(self, "style_blend", blend)
+        except TypeError:
+            raise ParamsError("style_blend must be a list of numbers") from None
         _validate(self)
 
     @property
@@ -116,7 +149,14 @@ class StyleParams:
         """Plain JSON-ready values; ``style_layers`` becomes a ``{layer: weight}`` object."""
         data = dataclasses.asdict(self)
         data["style_layers"] = self.style_weights
+        data["style_blend"] = list(self.style_blend)
         return data
+
+    def blend_weights(self, count: int) -> list[float]:
+        """Normalised blend weights for ``count`` style images."""
+        weights = [self.style_blend[i] if i < len(self.style_blend) else 1.0 for i in range(count)]
+        total = sum(weights)
+        return [w / total for w in weights] if total > 0 else [1.0 / count] * count
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StyleParams:
@@ -153,6 +193,13 @@ def _coerce(name: str, value: Any, annotation: str) -> Any:
         if not isinstance(value, bool):
             raise ParamsError(f"{name} must be true or false, not {_describe(value)}")
         return value
+    if annotation == "tuple[float, ...]":
+        if not isinstance(value, list):
+            raise ParamsError(f"{name} must be a list of numbers, not {_describe(value)}")
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise ParamsError(f"{name} must hold numbers, not {_describe(item)}")
+        return tuple(float(v) for v in value)
     if annotation == "str":
         if not isinstance(value, str):
             raise ParamsError(f"{name} must be a string, not {_describe(value)}")
@@ -208,7 +255,14 @@ def _validate(p: StyleParams) -> None:
     _check_choice("init", p.init, INITS)
     _check_choice("pooling", p.pooling, POOLINGS)
     _check_choice("precision", p.precision, PRECISIONS)
-    for name in ("stop_early", "clean_edges"):
+    _check_choice("keep_colors", p.keep_colors, COLOR_MODES)
+    _check_number("color_strength", p.color_strength, 0.0, 1.0)
+    _check_number("style_scale", p.style_scale, MIN_STYLE_SCALE, MAX_STYLE_SCALE)
+    if len(p.style_blend) > MAX_STYLES:
+        raise ParamsError(f"style_blend has {len(p.style_blend)} weights; at most {MAX_STYLES} styles")
+    for i, weight in enumerate(p.style_blend):
+        _check_number(f"style_blend[{i}]", weight, 0.0, MAX_LAYER_WEIGHT)
+    for name in ("stop_early", "clean_edges", "trim_frame"):
         if not isinstance(getattr(p, name), bool):
             raise ParamsError(f"{name} must be true or false, not {_describe(getattr(p, name))}")
     if p.init == "image" and not p.init_image:

@@ -3,7 +3,7 @@
 File format (schema 2)::
 
     {
-      "schema_version": 2,
+      "schema_version": 3,
       "name": "School of AI talk",
       "description": "...",
       "params": { ...StyleParams.to_dict()... }
@@ -24,7 +24,7 @@ from .atomic import write_atomically
 from .errors import ParamsError, PresetError
 from .params import StyleParams
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_PRESET_BYTES = 1_000_000  # a preset is a few hundred bytes; refuse anything absurd
 _TOP_LEVEL_KEYS = {"schema_version", "name", "description", "params"}
 
@@ -33,12 +33,19 @@ def _v1_to_v2(doc: dict) -> dict:
     # Schema 2 added "precision", "stop_early" and "clean_edges". A schema-1
     # preset was made with float32 convolutions, every planned step run and a
     # plain canvas; the new defaults give the same picture to the eye, minus
-    # the border frame, so it takes them.
+    # the border frame.
     return {**doc, "schema_version": 2}
 
 
+def _v2_to_v3(doc: dict) -> dict:
+    # Schema 3 added "keep_colors", "color_strength", "style_scale",
+    # "style_blend" and "trim_frame"; their defaults leave colours, stroke
+    # scale and a single style as schema 2 had them.
+    return {**doc, "schema_version": 3}
+
+
 # Functions that lift a preset dict from version N to N + 1.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 @dataclass(frozen=True)

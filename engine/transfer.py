@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -14,13 +14,16 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import images
+from .colour import ColourView, prepare_style
 from .convergence import StillnessCheck
 from .devices import describe, resolve_device
+from .errors import OutOfMemoryError
 from .layers import deepest
 from .lbfgs import LBFGS
+from .memory import is_out_of_memory, release, suggest_size
 from .network import FeatureExtractor
 from .objective import Objective
-from .params import StyleParams
+from .params import FRAME_SHARE, StyleParams
 from .precision import resolve_precision
 from .progress import Progress
 from .schedule import Stage, plan_stages, stage_at
@@ -49,6 +52,10 @@ def canvas_margin(side: int) -> int:
     return max(4, round(side / 64))
 
 
+def _crop(canvas: torch.Tensor, margin: int) -> torch.Tensor:
+    return canvas[..., margin : canvas.shape[-2] - margin, margin : canvas.shape[-1] - margin] if margin else canvas
+
+
 def _pad(picture: torch.Tensor, margin: int) -> torch.Tensor:
     return F.pad(picture, (margin, margin, margin, margin), mode="reflect") if margin else picture
 
@@ -59,8 +66,16 @@ class _Inputs:
 
     params: StyleParams
     content: Image.Image
-    style: Image.Image
-    version: int  # bumped when an image changes
+    styles: tuple[Image.Image, ...]
+    content_version: int  # bumped when the content image changes
+    style_version: int  # bumped when the style images change
+
+
+def _as_styles(style: Image.Image | Sequence[Image.Image]) -> tuple[Image.Image, ...]:
+    styles = (style,) if isinstance(style, Image.Image) else tuple(style)
+    if not styles:
+        raise ValueError("at least one style image is needed")
+    return tuple(s.convert("RGB") for s in styles)
 
 
 class StyleTransfer:
@@ -74,11 +89,15 @@ class StyleTransfer:
     Parameters
     ----------
     content, style
-        The photo and the painting (any mode; converted to RGB).
+        The photo and the painting, or several paintings to blend (any mode;
+        converted to RGB).
     params
         The starting parameters.
     start_picture
         Continue from this picture instead of ``params.init``.
+    start_step
+        Begin at this step of the plan (with ``start_picture``: resume a run
+        that was cut short, at the scale it had reached).
     weights_progress
         Receives download progress if the torchvision weights must be fetched.
     """
@@ -86,15 +105,17 @@ class StyleTransfer:
     def __init__(
         self,
         content: Image.Image,
-        style: Image.Image,
+        style: Image.Image | Sequence[Image.Image],
         params: StyleParams | None = None,
         *,
         start_picture: Image.Image | None = None,
+        start_step: int = 0,
         weights_progress: DownloadProgress | None = None,
     ) -> None:
         self._lock = threading.Lock()
-        self._inputs = _Inputs(params or StyleParams(), content.convert("RGB"), style.convert("RGB"), 0)
+        self._inputs = _Inputs(params or StyleParams(), content.convert("RGB"), _as_styles(style), 0, 0)
         self._start_picture = start_picture.convert("RGB") if start_picture is not None else None
+        self._start_step = max(0, start_step)
         self._weights_progress = weights_progress
         self._cancelled = threading.Event()
         self._resumed = threading.Event()
@@ -106,7 +127,10 @@ class StyleTransfer:
         self._extractor: FeatureExtractor | None = None
         self._net_key: tuple | None = None
         self._target_key: tuple | None = None
+        self._style_key: tuple | None = None
         self._weights_key: tuple | None = None
+        self._view: ColourView | None = None
+        self._content_rgb: torch.Tensor | None = None  # at the current scale, margin included
         self._objective: Objective | None = None
         self._optimizer: LBFGS | torch.optim.Adam | None = None
         self._optimizer_kind: str | None = None
@@ -126,21 +150,23 @@ class StyleTransfer:
         params: StyleParams | None = None,
         *,
         content: Image.Image | None = None,
-        style: Image.Image | None = None,
+        style: Image.Image | Sequence[Image.Image] | None = None,
     ) -> None:
         """Replace parameters and/or images; the next step uses them.
 
-        New weights keep the picture and only reset L-BFGS's history; a new
-        image or size rebuilds the targets and continues from the current picture.
+        New weights keep the picture and only reset L-BFGS's history; new
+        style images or a new stroke scale rebuild the style targets only; a
+        new content image or size rebuilds every target. The picture always
+        carries on from where it is.
         """
         with self._lock:
             cur = self._inputs
-            changed_image = content is not None or style is not None
             self._inputs = _Inputs(
                 params or cur.params,
                 content.convert("RGB") if content is not None else cur.content,
-                style.convert("RGB") if style is not None else cur.style,
-                cur.version + changed_image,
+                _as_styles(style) if style is not None else cur.styles,
+                cur.content_version + (content is not None),
+                cur.style_version + (style is not None),
             )
 
     def cancel(self) -> None:
@@ -166,7 +192,7 @@ class StyleTransfer:
 
     def current_picture(self) -> Image.Image | None:
         """The picture as it is now, at the current scale's size."""
-        return images.to_pil(self._visible()) if self._picture is not None else None
+        return images.to_pil(self._visible_rgb()) if self._picture is not None else None
 
     def result(self) -> Image.Image | None:
         """The picture at the output size (upsampled if the run stopped at a coarser scale)."""
@@ -191,10 +217,9 @@ class StyleTransfer:
         problems; the picture so far stays available through ``result()``.
         """
         self._finished = False
-        self.steps_done = 0
+        step = self.steps_done = self._start_step
         elapsed = 0.0
         last_preview = -1.0
-        step = 0
         last: Progress | None = None
         while True:
             self._wait_while_paused()
@@ -208,8 +233,13 @@ class StyleTransfer:
             if step >= total:
                 break
             stage = stage_at(stages, step)
-            self._prepare(inputs, stage)
-            values = self._step()
+            try:
+                self._prepare(inputs, stage)
+                values = self._step()
+            except Exception as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                raise self._out_of_memory(stage, step) from exc
             step += 1
             if self._stillness.is_still(self._visible(), step - stage.first_step, stage.steps):
                 log.debug("scale %d still after %d steps", stage.index, step - stage.first_step)
@@ -221,7 +251,7 @@ class StyleTransfer:
             finished = step == total
             preview = None
             if finished or scale_finished or elapsed - last_preview >= PREVIEW_INTERVAL:
-                preview = images.to_array(self._visible())
+                preview = images.to_array(self._visible_rgb())
                 last_preview = elapsed
             height, width = self._visible().shape[-2:]
             last = Progress(
@@ -243,7 +273,25 @@ class StyleTransfer:
         self._finished = True
         if last is not None and not last.finished:
             # The step budget was cut below the steps already taken: report the end.
-            yield dataclasses.replace(last, preview=images.to_array(self._visible()), finished=True)
+            yield dataclasses.replace(last, preview=images.to_array(self._visible_rgb()), finished=True)
+
+    def _out_of_memory(self, stage: Stage, step: int) -> OutOfMemoryError:
+        """Free what the failed step held and say which size should fit."""
+        self._objective = self._optimizer = None
+        self._target_key = None
+        release(self.device)
+        content = self._inputs.content
+        aspect = min(content.size) / max(content.size)
+        suggested = suggest_size(stage.side, aspect, self.device, self.dtype)
+        where = describe(self.device) if self.device is not None else "this machine"
+        log.warning("out of memory at %d px on %s; suggesting %d px", stage.side, where, suggested)
+        return OutOfMemoryError(
+            f"Out of memory painting at {stage.side} px on {where}. About {suggested} px should fit: "
+            "lower the size, or continue from the picture so far at that size.",
+            failed_size=stage.side,
+            suggested_size=suggested,
+            step=step,
+        )
 
     def _wait_while_paused(self) -> None:
         # Pauses are excluded from ``elapsed``: the step clock starts after this.
@@ -270,35 +318,65 @@ class StyleTransfer:
             self._net_key = net_key
             self._target_key = None
         dims = images.fit_dims(*inputs.content.size, stage.side)
-        style_dims = images.fit_dims(*inputs.style.size, stage.side)
-        target_key = (inputs.version, dims, style_dims, params.content_layer, tuple(listed), params.clean_edges)
-        weights_key = (params.alpha, params.beta, params.tv_weight, params.style_layers)
+        # The stroke scale sizes the style images relative to the picture.
+        style_side = max(32, round(stage.side * params.style_scale))
+        share = FRAME_SHARE if params.trim_frame else 0.0
+        boxes = tuple(images.inner_box(*style.size, share) for style in inputs.styles)
+        style_dims = tuple(images.fit_dims(r - left, b - top, style_side) for left, top, r, b in boxes)
+        colours = (params.keep_colors, params.color_strength if params.keep_colors == "match" else None)
+        target_key = (net_key, inputs.content_version, dims, params.content_layer, params.clean_edges, colours[0])
+        style_key = (inputs.style_version, style_dims, tuple(listed), colours, boxes)
+        weights_key = (params.alpha, params.beta, params.tv_weight, params.style_layers, params.style_blend)
         if target_key != self._target_key:
             margin = canvas_margin(stage.side) if params.clean_edges else 0
             content = _pad(images.to_tensor(images.resize(inputs.content, *dims)).to(self.device), margin)
-            style = images.to_tensor(images.resize(inputs.style, *style_dims)).to(self.device)
-            self._objective = Objective(self._extractor, content, style, params)
-            picture = self._initial_picture(params, content, dims, margin)
-            self._margin = margin
-            self._set_picture(picture)
+            view = ColourView(params.keep_colors, content, params.color_strength)
+            targets = self._style_tensors(inputs.styles, boxes, style_dims, params, _crop(content, margin))
+            objective = Objective(self._extractor, view.to_network(view.to_canvas(content)), targets, params)
+            start_rgb = self._start_rgb(params, content, dims, margin)
+            # Swap everything at once: a failure above (out of memory) leaves the
+            # previous scale's picture, margin and view consistent.
+            self._objective, self._view, self._margin, self._content_rgb = objective, view, margin, content
+            self._set_picture(view.to_canvas(start_rgb))
             self._new_optimizer(params.optimizer)
-            self._target_key, self._weights_key = target_key, weights_key
+            self._target_key, self._style_key, self._weights_key = target_key, style_key, weights_key
+            self._stillness.reset()
+        elif style_key != self._style_key:
+            content = _crop(self._content_rgb, self._margin)
+            self._objective.set_styles(self._style_tensors(inputs.styles, boxes, style_dims, params, content), params)
+            self._objective.set_weights(params)
+            self._style_key, self._weights_key = style_key, weights_key
+            self._reset_optimizer()
         elif weights_key != self._weights_key:
             self._objective.set_weights(params)
             self._weights_key = weights_key
-            if isinstance(self._optimizer, LBFGS):
-                # The objective changed: old curvature pairs would mislead L-BFGS.
-                self._optimizer.reset()
+            self._reset_optimizer()
+        self._view.strength = params.color_strength  # only what is shown: no new targets
         if params.optimizer != self._optimizer_kind:
             self._new_optimizer(params.optimizer)
 
-    def _initial_picture(
+    def _style_tensors(
+        self, styles: Sequence[Image.Image], boxes, style_dims, params: StyleParams, content: torch.Tensor
+    ) -> list[torch.Tensor]:
+        """The style images at this scale (frame trimmed), their colours treated as ``keep_colors`` asks."""
+        out = []
+        for style, box, dims in zip(styles, boxes, style_dims, strict=True):
+            tensor = images.to_tensor(images.resize(style.crop(box), *dims)).to(self.device)
+            out.append(prepare_style(tensor, content, params.keep_colors, params.color_strength))
+        return out
+
+    def _reset_optimizer(self) -> None:
+        if isinstance(self._optimizer, LBFGS):
+            # The objective changed: old curvature pairs would mislead L-BFGS.
+            self._optimizer.reset()
+
+    def _start_rgb(
         self, params: StyleParams, content: torch.Tensor, dims: tuple[int, int], margin: int
     ) -> torch.Tensor:
-        """The canvas for a new scale, image or network, ``margin`` pixels larger all round."""
+        """The RGB canvas a new scale, image or network starts from, ``margin`` pixels larger all round."""
         if self._picture is not None:
             # Continue from what we have: the visible part, resized.
-            start = F.interpolate(self._visible().detach(), size=dims, mode="bicubic", align_corners=False)
+            start = F.interpolate(self._visible_rgb().detach(), size=dims, mode="bicubic", align_corners=False)
         elif self._start_picture is not None:
             start = images.to_tensor(images.resize(self._start_picture, *dims)).to(self.device)
         elif params.init == "noise":
@@ -312,10 +390,12 @@ class StyleTransfer:
         return _pad(start.clamp(0.0, 1.0), margin)
 
     def _visible(self) -> torch.Tensor:
-        """The picture without the canvas margin."""
-        m = self._margin
-        picture = self._picture
-        return picture[..., m : picture.shape[-2] - m, m : picture.shape[-1] - m] if m else picture
+        """The canvas without its margin (one channel in luminance mode)."""
+        return _crop(self._picture, self._margin)
+
+    def _visible_rgb(self) -> torch.Tensor:
+        """The picture as the artist sees it."""
+        return _crop(self._view.to_rgb(self._picture.detach()), self._margin)
 
     def _set_picture(self, picture: torch.Tensor) -> None:
         self._picture = picture.detach().clamp_(0.0, 1.0).contiguous().requires_grad_(True)
@@ -331,8 +411,10 @@ class StyleTransfer:
         objective = self._objective
         report: list[torch.Tensor] = []
 
+        view = self._view
+
         def closure() -> torch.Tensor:
-            total, terms = objective(self._picture)
+            total, terms = objective(view.to_network(self._picture))
             total.backward()
             report.append(terms)
             return total
@@ -349,7 +431,9 @@ class StyleTransfer:
         return report[-1].tolist()
 
 
-def render(content: Image.Image, style: Image.Image, params: StyleParams | None = None) -> Image.Image:
+def render(
+    content: Image.Image, style: Image.Image | Sequence[Image.Image], params: StyleParams | None = None
+) -> Image.Image:
     """Run a whole transfer and return the picture at the output size."""
     engine = StyleTransfer(content, style, params)
     for _ in engine.run():

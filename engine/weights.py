@@ -84,12 +84,15 @@ def _torch_load(path: Path) -> Mapping:
         raise WeightsError(f"Weights file not found: {path}")
     if path.is_dir():
         raise WeightsError(f"Weights path is a folder, not a file: {path}")
+    if path.stat().st_size == 0:
+        raise WeightsError(f"Weights file {path} is empty (0 bytes); download or copy it again.")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for bad archives
+        first_line = (str(exc).splitlines() or [""])[0][:200]
         raise WeightsError(
             f"Could not read weights file {path}: it is corrupt, truncated or not a "
-            f"PyTorch state dict ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})."
+            f"PyTorch state dict ({type(exc).__name__}: {first_line})."
         ) from exc
     if not isinstance(data, Mapping):
         raise WeightsError(f"Weights file {path} holds a {type(data).__name__}, not a state dict.")

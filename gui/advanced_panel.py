@@ -68,6 +68,10 @@ class AdvancedPanel(QWidget):
             self.precision.addItem(name, name)
         self.stop_early = QCheckBox("Move on once the picture stops changing")
         self.clean_edges = QCheckBox("Clean edges (no frame along the border)")
+        self.trim_frame = QCheckBox("Ignore the painting's frame (its outer 3 %)")
+        self.trim_frame.setToolTip(
+            "A scanned painting's frame or bare canvas edge would otherwise come back as straight lines"
+        )
 
         form = QFormLayout(self.body)
         form.addRow("Optimiser", self.optimizer)
@@ -80,6 +84,7 @@ class AdvancedPanel(QWidget):
         form.addRow("Precision", self.precision)
         form.addRow("", self.stop_early)
         form.addRow("", self.clean_edges)
+        form.addRow("", self.trim_frame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
@@ -90,7 +95,7 @@ class AdvancedPanel(QWidget):
 
         for combo in (self.optimizer, self.pooling, self.device, self.precision):
             combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
-        for box in (self.stop_early, self.clean_edges):
+        for box in (self.stop_early, self.clean_edges, self.trim_frame):
             box.toggled.connect(lambda _on: self.changed.emit())
         self.init.activated.connect(self._on_init_chosen)
         self.weights.activated.connect(self._on_weights_chosen)
@@ -155,6 +160,7 @@ class AdvancedPanel(QWidget):
             "precision": self.precision.currentData(),
             "stop_early": self.stop_early.isChecked(),
             "clean_edges": self.clean_edges.isChecked(),
+            "trim_frame": self.trim_frame.isChecked(),
         }
 
     def set_values(self, params) -> None:
@@ -169,7 +175,11 @@ class AdvancedPanel(QWidget):
         self._select(self.pooling, params.pooling)
         self._select(self.device, params.device)
         self._select(self.precision, params.precision)
-        for box, on in ((self.stop_early, params.stop_early), (self.clean_edges, params.clean_edges)):
+        for box, on in (
+            (self.stop_early, params.stop_early),
+            (self.clean_edges, params.clean_edges),
+            (self.trim_frame, params.trim_frame),
+        ):
             box.blockSignals(True)
             box.setChecked(on)
             box.blockSignals(False)

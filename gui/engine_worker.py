@@ -7,9 +7,9 @@ import traceback
 from dataclasses import dataclass
 
 from PIL import Image
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from engine.errors import BrushworkError
+from engine.errors import BrushworkError, OutOfMemoryError
 from engine.params import StyleParams
 from engine.transfer import StyleTransfer
 
@@ -21,17 +21,24 @@ class RunRequest:
     """Everything a run starts from; handed to the worker thread as is."""
 
     content: Image.Image
-    style: Image.Image
+    style: Image.Image | tuple[Image.Image, ...]  # several are blended
     params: StyleParams
     start_picture: Image.Image | None = None
+    start_step: int = 0
 
 
 @dataclass(frozen=True)
 class RunFailure:
-    """Why a run stopped early: a message for the artist, a traceback for the log."""
+    """Why a run stopped early: a message for the artist, a traceback for the log.
+
+    After running out of memory, ``suggested_size`` and ``step`` say how to
+    continue from the picture so far.
+    """
 
     message: str
     details: str = ""
+    suggested_size: int | None = None
+    step: int = 0
 
 
 class EngineWorker(QObject):
@@ -53,6 +60,7 @@ class EngineWorker(QObject):
             request.style,
             request.params,
             start_picture=request.start_picture,
+            start_step=request.start_step,
             weights_progress=self.downloading.emit,
         )
 
@@ -61,6 +69,8 @@ class EngineWorker(QObject):
         try:
             for progress in self.engine.run():
                 self.progressed.emit(progress)
+        except OutOfMemoryError as exc:
+            self.failed.emit(RunFailure(str(exc), suggested_size=exc.suggested_size, step=exc.step))
         except BrushworkError as exc:
             log.warning("run stopped: %s", exc)
             self.failed.emit(RunFailure(str(exc)))
@@ -68,6 +78,11 @@ class EngineWorker(QObject):
             log.exception("the engine failed")
             self.failed.emit(RunFailure(f"The engine stopped unexpectedly: {exc}", traceback.format_exc()))
         finally:
+            # Hand ourselves back to the GUI thread before this thread ends:
+            # deleteLater() on an object whose thread has already finished is
+            # never carried out, and every run's engine (its network, pictures
+            # and optimiser state) would stay in memory.
+            self.moveToThread(QCoreApplication.instance().thread())
             self.finished.emit(self.engine.finished)
 
 
@@ -129,15 +144,24 @@ class RunController(QObject):
         if self._worker is not None:
             self._worker.engine.cancel()
 
-    def shutdown(self, timeout_ms: int = 2000) -> bool:
-        """Stop the run and wait for its thread; True if it ended in time."""
+    def shutdown(self, timeout_ms: int = 2000, *, must_end: bool = False) -> bool:
+        """Stop the run and wait for its thread; True if it ended within ``timeout_ms``.
+
+        The engine stops between steps, and one step on a large picture can
+        take longer than the timeout. With ``must_end`` (closing the app) we
+        then keep waiting: destroying a QThread that still runs would abort
+        the process.
+        """
         thread = self._thread
         if thread is None:
             return True
         self.stop()
         thread.quit()
         ended = thread.wait(timeout_ms)
-        if ended:
+        if not ended and must_end:
+            log.warning("the engine is finishing a long step; waiting for it")
+            thread.wait()
+        if ended or must_end:
             self._release()
         return ended
 
@@ -152,6 +176,7 @@ class RunController(QObject):
 
     def _release(self) -> None:
         if self._worker is not None:
+            self._worker.engine = None  # its thread has ended: free the tensors now, not at deletion
             self._worker.deleteLater()
         if self._thread is not None:
             self._thread.deleteLater()

@@ -14,6 +14,7 @@ from engine.params import MAX_SIZE, MAX_STEPS, MIN_SIZE, StyleParams
 from .advanced_panel import AdvancedPanel
 from .balance_panel import BalancePanel
 from .style_layers_panel import StyleLayersPanel
+from .style_panel import StylePanel
 
 THROTTLE_MS = 100  # at most ten parameter updates a second while a slider is dragged
 
@@ -33,6 +34,7 @@ class ParamsEditor(QWidget):
         super().__init__(parent)
         self.balance = BalancePanel()
         self.layers = StyleLayersPanel()
+        self.style = StylePanel()
         self.content_layer = QComboBox()
         for layer in CONTENT_LAYER_CHOICES:
             self.content_layer.addItem(layer, layer)
@@ -61,7 +63,7 @@ class ParamsEditor(QWidget):
         form.addRow("Steps", self.steps)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.balance, self.layers, output, self.advanced, self.error_label):
+        for widget in (self.balance, self.layers, self.style, output, self.advanced, self.error_label):
             layout.addWidget(widget)
 
         self._last_emit = 0.0
@@ -70,6 +72,7 @@ class ParamsEditor(QWidget):
         self._timer.timeout.connect(self._emit_now)
         self.balance.changed.connect(self._on_edited)
         self.layers.changed.connect(self._on_edited)
+        self.style.changed.connect(self._on_edited)
         self.advanced.changed.connect(self._on_edited)
         self.content_layer.currentIndexChanged.connect(self._on_edited)
         self.size.valueChanged.connect(self._on_edited)
@@ -87,6 +90,7 @@ class ParamsEditor(QWidget):
             content_layer=self.content_layer.currentData(),
             size=self.size.value(),
             steps=self.steps.value(),
+            **self.style.values(),
             **self.advanced.values(),
         )
 
@@ -102,6 +106,7 @@ class ParamsEditor(QWidget):
             widget.blockSignals(True)
         self.balance.set_values(params.alpha, params.beta)
         self.layers.set_weights(params.style_weights)
+        self.style.set_values(params)
         self.content_layer.setCurrentIndex(self.content_layer.findData(params.content_layer))
         self.size.setValue(params.size)
         self.steps.setValue(params.steps)

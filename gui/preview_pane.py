@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 32.0
@@ -23,6 +23,9 @@ class PreviewCanvas(QWidget):
         self.picture: QImage | None = None
         self.compare_image: QImage | None = None
         self.comparing = False
+        self.split = False  # before/after: the photo left of the divider, the picture right of it
+        self.divider = 0.5  # divider position, as a fraction of the picture's width
+        self._dragging_divider = False
         self.fit = True
         self.zoom = 1.0
         self._pan = QPointF(0, 0)  # picture offset from centred, in widget pixels
@@ -78,7 +81,36 @@ class PreviewCanvas(QWidget):
         zoom = self.effective_zoom()
         # Show real pixels when the artist zooms in far; smooth when fitting.
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.fit or zoom < 2.0)
-        painter.drawImage(self.target_rect(), image, QRectF(image.rect()))
+        target = self.target_rect()
+        painter.drawImage(target, image, QRectF(image.rect()))
+        if self.split and self.compare_image is not None and not self.comparing:
+            self._paint_split(painter, target)
+
+    def _paint_split(self, painter: QPainter, target: QRectF) -> None:
+        """The photo over the left part of the picture, up to the divider."""
+        before = self.compare_image
+        cut = target.width() * self.divider
+        source_cut = before.width() * self.divider
+        painter.drawImage(
+            QRectF(target.left(), target.top(), cut, target.height()),
+            before,
+            QRectF(0, 0, source_cut, before.height()),
+        )
+        x = target.left() + cut
+        painter.setPen(QPen(QColor(255, 255, 255, 230), 2))
+        painter.drawLine(QPointF(x, target.top()), QPointF(x, target.bottom()))
+        painter.setBrush(QColor(255, 255, 255, 230))
+        painter.drawEllipse(QPointF(x, target.center().y()), 7, 7)
+
+    def divider_x(self) -> float:
+        target = self.target_rect()
+        return target.left() + target.width() * self.divider
+
+    def set_divider_at(self, x: float) -> None:
+        target = self.target_rect()
+        if target.width() > 0:
+            self.divider = min(max((x - target.left()) / target.width(), 0.0), 1.0)
+            self.update()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         notches = event.angleDelta().y() / 120
@@ -87,18 +119,26 @@ class PreviewCanvas(QWidget):
         event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and not self.fit:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        if self.split and abs(event.position().x() - self.divider_x()) < 12:
+            self._dragging_divider = True
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+        elif not self.fit:
             self._drag_from = event.position()
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._drag_from is not None:
+        if self._dragging_divider:
+            self.set_divider_at(event.position().x())
+        elif self._drag_from is not None:
             self._pan += event.position() - self._drag_from
             self._drag_from = event.position()
             self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._drag_from = None
+        self._dragging_divider = False
         self.unsetCursor()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
@@ -117,12 +157,15 @@ class PreviewPane(QWidget):
         self.actual_button.setToolTip("Show one picture pixel per screen pixel; the wheel zooms")
         self.compare_button = QPushButton("Hold to compare")
         self.compare_button.setToolTip("Hold (or hold C) to see the content photo in the picture's place")
+        self.split_button = QToolButton(text="Before | after", checkable=True)
+        self.split_button.setToolTip("Split view: the photo left of a divider you can drag, the picture right of it")
         self.zoom_label = QLabel("fit")
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         for widget in (self.fit_button, self.actual_button, self.zoom_label):
             bar.addWidget(widget)
         bar.addStretch(1)
+        bar.addWidget(self.split_button)
         bar.addWidget(self.compare_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -133,6 +176,7 @@ class PreviewPane(QWidget):
         self.compare_button.pressed.connect(lambda: self.set_comparing(True))
         self.compare_button.released.connect(lambda: self.set_comparing(False))
         self.canvas.zoom_changed.connect(self._on_zoom_changed)
+        self.split_button.toggled.connect(self.set_split)
 
     def set_picture(self, image: QImage | None) -> None:
         self.canvas.set_picture(image)
@@ -141,6 +185,11 @@ class PreviewPane(QWidget):
 
     def set_compare_image(self, image: QImage | None) -> None:
         self.canvas.compare_image = image
+
+    def set_split(self, on: bool) -> None:
+        self.split_button.setChecked(on)
+        self.canvas.split = on
+        self.canvas.update()
 
     def set_comparing(self, on: bool) -> None:
         self.canvas.comparing = on

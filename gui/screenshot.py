@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -23,23 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--at", type=float, default=0.8, help="grab after this fraction of the steps")
     args = parser.parse_args(argv)
 
-    import qasync
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
     from engine.resources import sample_images
 
-    from .studio_window import CONTENT, STYLE, StudioWindow
+    from .scratch_window import scratch_window
+    from .studio_window import CONTENT, STYLE
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    scratch = Path(tempfile.mkdtemp(prefix="brushwork-shot-"))
-    window = StudioWindow(
-        settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat),
-        data_dir=scratch,
-        restore=False,
-    )
+    loop, window = scratch_window("brushwork-shot-")
     window.resize(1280, 860)
     window.show()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
@@ -10,53 +11,47 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from engine.errors import BrushworkError, PresetError
-from engine.images import load_image, original_size, save_image
-from engine.params import StyleParams
-from engine.presets import Preset
+from engine.errors import BrushworkError
+from engine.images import save_image
 from engine.progress import Progress
 
+from .autosave import Autosave
 from .dialogs import Dialogs
 from .engine_worker import RunController, RunFailure, RunRequest
-from .image_well import ImageWellWidget, mime_has_input, mime_paths
+from .history_strip import HistoryStripWidget, Snapshot
+from .image_inputs import CONTENT, STYLE, ImageInputsMixin
+from .image_well import ImageWellWidget
+from .layer_explorer import LayerExplorerWindow
+from .loss_chart import LossChartWidget
 from .params_editor import ParamsEditor
+from .preset_actions import PresetActionsMixin
 from .preset_library import PresetLibrary
 from .presets_bar import PresetBarWidget
 from .preview_pane import PreviewPane
-from .qt_images import array_to_qimage, pil_to_qimage
+from .qt_images import array_to_qimage
+from .session_restore import SessionRestoreMixin
 from .session_store import SessionStore
 from .status_panel import StatusPanel
 
 log = logging.getLogger(__name__)
 
-# Images are decoded at most this large: the engine never needs more than the
-# output size, and a 100-megapixel photo would otherwise cost gigabytes.
-MAX_DECODE_SIDE = 4096
-CONTENT, STYLE = "Content", "Style"
-
 
 def default_data_dir() -> Path:
     return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
-
-
-def _decode(path: Path) -> tuple[Image.Image, tuple[int, int]]:
-    """Runs in a worker thread: the full decode never blocks the window."""
-    image = load_image(path, MAX_DECODE_SIDE)
-    return image, original_size(path)
 
 
 class MessageBanner(QWidget):
@@ -67,23 +62,38 @@ class MessageBanner(QWidget):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_button = QPushButton()
+        self.action_button.hide()
+        self.action_button.clicked.connect(self._on_action)
+        self._action = None
         close = QToolButton(text="x")
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.action_button)
         layout.addWidget(close)
         self.setAutoFillBackground(True)
         self.setStyleSheet("MessageBanner { background: #fde7e9; } QLabel { color: #7a0010; }")
         self.hide()
 
-    def show_message(self, text: str) -> None:
+    def show_message(self, text: str, action_text: str | None = None, action=None) -> None:
+        """Show ``text``; with an action, a button that runs it (and hides the banner)."""
         self.label.setText(text)
+        self._action = action
+        self.action_button.setText(action_text or "")
+        self.action_button.setVisible(action is not None)
         self.show()
 
+    def _on_action(self) -> None:
+        action, self._action = self._action, None
+        self.hide()
+        if action is not None:
+            action()
 
-class StudioWindow(QMainWindow):
+
+class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QMainWindow):
     """The whole studio. Runs go through a ``RunController`` (one QThread per run).
 
     Parameters
@@ -120,6 +130,11 @@ class StudioWindow(QMainWindow):
         self.last_progress: Progress | None = None
         self._pending_preview: np.ndarray | None = None
         self._tasks: set[asyncio.Task] = set()
+        self.extra_styles: list[tuple[Path | None, Image.Image]] = []  # blended after the Style well's
+        self.explorer: LayerExplorerWindow | None = None
+        self.autosave = Autosave(data_dir / "autosave")
+        # One writer thread, so autosaves land in order and never overlap.
+        self._autosave_writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="brushwork-autosave")
 
         self._build()
         self._connect()
@@ -165,11 +180,18 @@ class StudioWindow(QMainWindow):
         run_bar.addWidget(self.save_button)
         self.banner = MessageBanner()
         self.preview = PreviewPane()
+        self.history = HistoryStripWidget()
+        self.loss_chart = LossChartWidget()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.history, "History")
+        self.tabs.addTab(self.loss_chart, "Loss curves")
+        self.tabs.setMaximumHeight(200)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.banner)
         right_layout.addWidget(self.preview, 1)
         right_layout.addLayout(run_bar)
+        right_layout.addWidget(self.tabs)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(scroll)
@@ -206,6 +228,11 @@ class StudioWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         action("Fit picture", "Ctrl+0", self.preview.canvas.set_fit, view_menu)
         action("Actual pixels", "Ctrl+1", lambda: self.preview.canvas.set_zoom(1.0), view_menu)
+        action(
+            "Before | after split", "Ctrl+B", lambda: self.preview.set_split(not self.preview.canvas.split), view_menu
+        )
+        view_menu.addSeparator()
+        self.explorer_action = action("Layer explorer...", "Ctrl+L", self.open_layer_explorer, view_menu)
 
     def _connect(self) -> None:
         for well in (self.content_well, self.style_well):
@@ -217,6 +244,13 @@ class StudioWindow(QMainWindow):
         self.stop_button.clicked.connect(self.stop)
         self.save_button.clicked.connect(self.save_picture)
         self.editor.params_changed.connect(self._on_params_changed)
+        self.editor.style.add_requested.connect(self._add_style)
+        self.editor.style.remove_requested.connect(self._remove_style)
+        self.history.snapshot_requested.connect(self.take_snapshot)
+        self.history.snapshot_chosen.connect(lambda snap: self.preview.set_picture(array_to_qimage(snap.picture)))
+        self.history.continue_requested.connect(self.continue_from_snapshot)
+        self.history.save_requested.connect(self._save_snapshot)
+        self.history.restore_requested.connect(lambda snap: self.set_params(snap.params))
         self.editor.advanced.browse_init_requested.connect(self._browse_init_image)
         self.editor.advanced.browse_weights_requested.connect(self._browse_weights)
         self.presets_bar.preset_chosen.connect(self.apply_preset)
@@ -250,216 +284,10 @@ class StudioWindow(QMainWindow):
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    # -- images --------------------------------------------------------------------
-
-    def well(self, role: str) -> ImageWellWidget:
-        return self.content_well if role == CONTENT else self.style_well
-
-    def browse_content(self) -> None:
-        self._browse(self.content_well)
-
-    def browse_style(self) -> None:
-        self._browse(self.style_well)
-
-    def _browse(self, well: ImageWellWidget) -> None:
-        path = self.dialogs.open_image(f"Choose the {well.role.lower()} image", self.session.last_folder())
-        if path is not None:
-            self._offer_paths(well, [str(path)])
-
-    def load_image_into(self, role: str, path: Path) -> asyncio.Task:
-        """Decode ``path`` off the GUI thread and show it in the ``role`` well."""
-        return self._offer_paths(self.well(role), [str(path)])
-
-    def _offer_paths(self, well: ImageWellWidget, paths: list[str]) -> asyncio.Task | None:
-        if not paths:
-            return None
-        text = paths[0]
-        if text.lower().startswith(("http://", "https://", "ftp://")):
-            self.show_error(f"{text[:80]} is a web address. Save the image to your computer first, then drop the file.")
-            return None
-        return self._spawn(self._load_into(well, Path(text)))
-
-    async def _load_into(self, well: ImageWellWidget, path: Path) -> None:
-        well.set_loading(path.name)
-        loop = asyncio.get_running_loop()
-        try:
-            image, size = await loop.run_in_executor(None, _decode, path)
-        except BrushworkError as exc:
-            well.restore_caption()
-            self.show_error(str(exc))
-            return
-        except OSError as exc:
-            well.restore_caption()
-            self.show_error(f"{path.name} cannot be read: {exc.strerror or exc}")
-            return
-        self.session.set_last_folder(path.parent)
-        self._set_well_image(well, image, path, size)
-
-    def _set_well_image(
-        self, well: ImageWellWidget, image: Image.Image, path: Path | None, size: tuple[int, int]
-    ) -> None:
-        well.set_image(image, path, size)
-        self.session.set_image_path(well.role, path)
-        if well is self.content_well:
-            self.preview.set_compare_image(pil_to_qimage(image))
-            self.controller.update(content=image)
-        else:
-            self.controller.update(style=image)
-        self.banner.hide()
-        self._update_run_buttons()
-        self.image_loaded.emit(well.role)
-
-    def paste(self) -> None:
-        mime = QApplication.clipboard().mimeData()
-        if mime is None or not mime_has_input(mime):
-            self.show_error("The clipboard holds no image or image file.")
-            return
-        focused = QApplication.focusWidget()
-        for well in (self.content_well, self.style_well):
-            if focused is well or well.underMouse():
-                well.offer_mime(mime)
-                return
-        self._default_well().offer_mime(mime)
-
-    def _default_well(self) -> ImageWellWidget:
-        """Where an image offered outside the wells goes: Content first, then Style."""
-        if self.content_well.is_empty or not self.style_well.is_empty:
-            return self.content_well
-        return self.style_well
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if mime_has_input(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        """A drop outside the wells: one file to Content (or Style), two files to both."""
-        mime = event.mimeData()
-        paths = mime_paths(mime) if mime.hasUrls() else []
-        if len(paths) >= 2:
-            self._offer_paths(self.content_well, paths[:1])
-            self._offer_paths(self.style_well, paths[1:2])
-        else:
-            self._default_well().offer_mime(mime)
-        event.acceptProposedAction()
-
-    # -- parameters and presets ----------------------------------------------------
-
-    def params(self) -> StyleParams:
-        self.editor.flush()
-        return self.editor.current
-
-    def set_params(self, params: StyleParams) -> None:
-        self.editor.set_params(params)
-        self.controller.update(params)
-
-    def _on_params_changed(self, params: StyleParams) -> None:
-        self.controller.update(params)
-        selected = self.presets_bar.selected()
-        if selected is not None and selected.params != params:
-            self.presets_bar.select(None)
-            self.session.set_preset_name(None)
-
-    def apply_preset(self, preset: Preset) -> None:
-        self.set_params(preset.params)
-        self.presets_bar.select(preset.name)
-        self.session.set_preset_name(preset.name)
-        self.status.message(f"Preset: {preset.name}")
-
-    def _refresh_presets(self, selected: str | None = None) -> None:
-        self.presets_bar.set_presets(self.library.builtin(), self.library.user(), selected)
-
-    def save_preset_as(self) -> None:
-        current = self.presets_bar.selected()
-        name = self.dialogs.ask_text("Save preset", "Name of the new preset:", current.name if current else "")
-        if not name:
-            return
-        self._save_preset(name, overwrite=False)
-
-    def overwrite_preset(self) -> None:
-        preset = self.presets_bar.selected()
-        if preset is None or preset.builtin:
-            return
-        if self.dialogs.confirm("Overwrite preset", f"Replace the preset '{preset.name}' with the current settings?"):
-            self._save_preset(preset.name, overwrite=True)
-
-    def _save_preset(self, name: str, overwrite: bool) -> None:
-        params = self.params()
-        try:
-            try:
-                preset = self.library.save(name, params, overwrite=overwrite)
-            except FileExistsError:
-                if not self.dialogs.confirm("Preset exists", f"A preset called '{name}' exists. Replace it?"):
-                    return
-                preset = self.library.save(name, params, overwrite=True)
-        except (PresetError, OSError) as exc:
-            self.show_error(f"Could not save the preset: {exc}")
-            return
-        self._refresh_presets(preset.name)
-        self.session.set_preset_name(preset.name)
-        self.status.message(f"Saved preset '{preset.name}'")
-
-    def delete_preset(self) -> None:
-        preset = self.presets_bar.selected()
-        if preset is None or preset.builtin:
-            return
-        if not self.dialogs.confirm("Delete preset", f"Delete the preset '{preset.name}'?"):
-            return
-        try:
-            self.library.delete(preset)
-        except (PresetError, OSError) as exc:
-            self.show_error(f"Could not delete the preset: {exc}")
-            return
-        self._refresh_presets(None)
-        self.session.set_preset_name(None)
-
-    def import_preset(self) -> None:
-        path = self.dialogs.open_preset(self.session.last_folder())
-        if path is None:
-            return
-        try:
-            try:
-                preset = self.library.import_file(path)
-            except FileExistsError:
-                name = self.library.path_for(path.stem).stem
-                if not self.dialogs.confirm("Preset exists", f"A preset called '{name}' exists. Replace it?"):
-                    return
-                preset = self.library.import_file(path, overwrite=True)
-        except (PresetError, OSError) as exc:
-            self.show_error(f"Could not import {path.name}: {exc}")
-            return
-        self._refresh_presets(preset.name)
-        self.apply_preset(preset)
-
-    def export_preset(self) -> None:
-        preset = self.presets_bar.selected() or Preset("My settings", self.params())
-        folder = Path(self.session.last_folder() or Path.home())
-        path = self.dialogs.save_preset(folder / self.library.path_for(preset.name).name)
-        if path is None:
-            return
-        try:
-            self.library.export(preset, path)
-        except OSError as exc:
-            self.show_error(f"Could not export the preset: {exc.strerror or exc}")
-            return
-        self.status.message(f"Exported preset to {path}")
-
-    def _browse_init_image(self) -> None:
-        path = self.dialogs.open_image("Start from which image?", self.session.last_folder())
-        if path is not None:
-            self.editor.advanced.set_init_image(path)
-        else:
-            self.editor.set_params(self.editor.current)  # back to what it was
-
-    def _browse_weights(self) -> None:
-        path = self.dialogs.open_weights(self.session.last_folder())
-        if path is not None:
-            self.editor.advanced.set_weights_file(path)
-        else:
-            self.editor.set_params(self.editor.current)
-
     # -- running -------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, start_picture: Image.Image | None = None, start_step: int = 0) -> None:
+        """Start a run; with ``start_picture``, continue from it at plan step ``start_step``."""
         if self.controller.running:
             return
         if self.content_well.is_empty or self.style_well.is_empty:
@@ -468,9 +296,34 @@ class StudioWindow(QMainWindow):
         self.banner.hide()
         self.status.reset()
         self.last_progress = None
-        self.controller.start(RunRequest(self.content_well.image, self.style_well.image, self.params()))
+        params = self.params()
+        content, styles = self.content_well, self.all_styles()
+        self.loss_chart.clear()
+        self.controller.start(RunRequest(content.image, styles, params, start_picture, start_step))
+        style_paths = (self.style_well.path, *(path for path, _ in self.extra_styles))
+        self._autosave_later(self.autosave.begin_run, content.image, styles, content.path, style_paths, params)
         self.status.message("Painting...")
         self._update_run_buttons()
+
+    def continue_from_picture(self, size: int | None = None, step: int = 0) -> None:
+        """Resume from the picture on screen (after a crash or running out of memory)."""
+        if self.picture is None:
+            return
+        if size is not None:
+            self.set_params(self.params().replace(size=size))
+        self.start(Image.fromarray(self.picture), step)
+
+    def _autosave_later(self, write, *args) -> None:
+        """Run an autosave write on the writer thread; a failure is logged, never fatal."""
+
+        async def run() -> None:
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(self._autosave_writer, write, *args)
+            except (OSError, BrushworkError, RuntimeError) as exc:  # RuntimeError: writer already shut down
+                log.warning("autosave failed: %s", exc)
+
+        self._spawn(run())
 
     def toggle_pause(self) -> None:
         if not self.controller.running:
@@ -494,6 +347,12 @@ class StudioWindow(QMainWindow):
     def _on_progress(self, progress: Progress) -> None:
         self.last_progress = progress
         self.status.show_progress(progress)
+        self.loss_chart.add(progress)
+        if progress.scale_finished and progress.preview is not None:
+            label = f"scale {progress.scale + 1} ({progress.width}x{progress.height})"
+            self.history.add(Snapshot(progress.preview, progress.params, progress.step, progress.total_steps, label))
+        if self.autosave.due(progress):
+            self._autosave_later(self.autosave.save_picture, progress.preview, progress)
         if progress.preview is not None:
             # Keep only the newest frame; a burst of queued reports paints once.
             first = self._pending_preview is None
@@ -520,7 +379,15 @@ class StudioWindow(QMainWindow):
     def _on_failed(self, failure: RunFailure) -> None:
         if failure.details:
             log.error("%s\n%s", failure.message, failure.details)
-        self.show_error(failure.message)
+        if failure.suggested_size is not None and self.picture is not None:
+            size, step = failure.suggested_size, failure.step
+            self.show_error(
+                failure.message,
+                f"Continue at {size} px",
+                lambda: self.continue_from_picture(size, step),
+            )
+        else:
+            self.show_error(failure.message)
 
     def _on_run_finished(self, completed: bool) -> None:
         self._show_pending_preview()
@@ -535,6 +402,46 @@ class StudioWindow(QMainWindow):
         self.pause_button.setText("Resume" if self.controller.paused else "Pause")
         self.stop_button.setEnabled(running)
         self.save_button.setEnabled(self.picture is not None)
+
+    # -- history and the layer explorer ----------------------------------------------
+
+    def take_snapshot(self) -> None:
+        if self.picture is None:
+            self.show_error("There is no picture to keep yet: press Start first.")
+            return
+        p = self.last_progress
+        params = p.params if p is not None else self.params()
+        step, total = (p.step, p.total_steps) if p is not None else (0, params.steps)
+        self.history.add(Snapshot(self.picture, params, step, total, f"snapshot at step {step}"))
+
+    def continue_from_snapshot(self, snapshot: Snapshot) -> None:
+        """Stop what runs and paint on from the snapshot's picture, with the current settings."""
+        if self.controller.running:
+            self.controller.shutdown(5000)
+            self._update_run_buttons()
+        self.picture = snapshot.picture
+        self.preview.set_picture(array_to_qimage(snapshot.picture))
+        self.start(Image.fromarray(snapshot.picture), snapshot.step)
+
+    def _save_snapshot(self, snapshot: Snapshot) -> None:
+        path = self.dialogs.save_image(self._suggested_name())
+        if path is not None:
+            self._spawn(self._save_picture(snapshot.picture, path))
+
+    def _explorer_image(self, source: str) -> Image.Image | None:
+        if source == "Content":
+            return self.content_well.image
+        if source == "Style":
+            return self.style_well.image
+        return Image.fromarray(self.picture) if self.picture is not None else None
+
+    def open_layer_explorer(self) -> LayerExplorerWindow:
+        if self.explorer is None:
+            self.explorer = LayerExplorerWindow(self._explorer_image, lambda: self.params().weights, self)
+        self.explorer.show()
+        self.explorer.raise_()
+        self.explorer.refresh()
+        return self.explorer
 
     # -- saving --------------------------------------------------------------------
 
@@ -567,38 +474,11 @@ class StudioWindow(QMainWindow):
 
     # -- errors, session and closing ------------------------------------------------
 
-    def show_error(self, text: str) -> None:
+    def show_error(self, text: str, action_text: str | None = None, action=None) -> None:
         log.warning("%s", text)
-        self.banner.show_message(text)
+        self.banner.show_message(text, action_text, action)
         self.status.message(text.splitlines()[0], 10000)
         self.error_shown.emit(text)
-
-    def _restore_session(self) -> None:
-        params, warning = self.session.load_params()
-        self.editor.set_params(params)
-        name = self.session.preset_name()
-        if name:
-            self.presets_bar.select(name)
-        if warning:
-            self.show_error(warning)
-        state = self.session.layout_state()
-        if "geometry" in state:
-            self.restoreGeometry(state["geometry"])
-        if "state" in state:
-            self.restoreState(state["state"])
-        if "splitter" in state:
-            self.splitter.restoreState(state["splitter"])
-        for role in (CONTENT, STYLE):
-            path = self.session.image_path(role)
-            if path is not None and path.exists():
-                self.load_image_into(role, path)
-
-    def save_session(self) -> None:
-        self.session.save_params(self.params())
-        self.session.set_layout_state(
-            geometry=self.saveGeometry(), state=self.saveState(), splitter=self.splitter.saveState()
-        )
-        self.session.sync()
 
     def has_unsaved_picture(self) -> bool:
         return self.picture is not None and not self.picture_saved
@@ -619,10 +499,13 @@ class StudioWindow(QMainWindow):
                     self.show_error(f"Not closed: the picture was not saved ({exc}).")
                     event.ignore()
                     return
-        if not self.controller.shutdown(2000):
-            log.warning("the engine thread did not stop within 2 s")
+        self.hide()  # the artist sees the window go at once, even if a long step still ends
+        if not self.controller.shutdown(2000, must_end=True):
+            log.warning("the engine thread took more than 2 s to stop")
+        self._autosave_writer.shutdown(wait=True)
         try:
             self.save_session()
+            self.autosave.mark_clean_exit()
         except OSError as exc:
             log.warning("could not save the session: %s", exc)
         event.accept()

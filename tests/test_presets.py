@@ -26,7 +26,7 @@ def test_round_trip_through_a_file(tmp_path):
     path = save_preset(preset, tmp_path / preset_file_name(preset.name))
     loaded = load_preset(path)
     assert (loaded.name, loaded.params, loaded.description) == (preset.name, preset.params, preset.description)
-    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION == 2
+    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION == 3
 
 
 def test_builtin_presets():
@@ -78,7 +78,15 @@ def test_a_schema_1_preset_is_migrated():
     preset = parse_preset(json.dumps(old))
     assert preset.params == StyleParams(beta=20.0, steps=50, pooling="avg")
     assert (preset.params.precision, preset.params.stop_early, preset.params.clean_edges) == ("auto", True, True)
-    assert json.loads(preset_to_json(preset))["schema_version"] == 2
+    assert json.loads(preset_to_json(preset))["schema_version"] == 3
+
+
+def test_a_schema_2_preset_is_migrated():
+    # Schema 2 had the speed options but no colour, stroke, blend or frame controls.
+    old = {"schema_version": 2, "name": "Two", "params": {"beta": 30.0, "precision": "float32", "clean_edges": False}}
+    preset = parse_preset(json.dumps(old))
+    assert preset.params == StyleParams(beta=30.0, precision="float32", clean_edges=False)
+    assert (preset.params.keep_colors, preset.params.style_scale, preset.params.trim_frame) == ("off", 1.0, True)
 
 
 def test_a_partial_preset_takes_defaults_for_the_rest():

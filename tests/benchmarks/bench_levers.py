@@ -25,7 +25,7 @@ CONTENT, STYLE = IMAGES / "chelsea.png", IMAGES / "starry_night.jpg"
 TAPS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv4_2", "conv5_1")
 
 
-def _timed(fn, repeat=4, warmup=2) -> float:
+def _timed(fn, repeat=6, warmup=2) -> float:
     for _ in range(warmup):
         fn()
     times = []
@@ -36,11 +36,13 @@ def _timed(fn, repeat=4, warmup=2) -> float:
     return statistics.median(times)
 
 
-def _vgg_pass(net, x, last=None):
+def _vgg_pass(net, x, extra=()):
+    """One forward and backward pass; ``extra`` layers are computed but not used (no truncation)."""
+
     def run():
         x.grad = None
-        feats = net(x, TAPS if last is None else [last])
-        sum(f.float().square().mean() for f in feats.values()).backward()
+        feats = net(x, [*TAPS, *extra])
+        sum(feats[name].float().square().mean() for name in TAPS).backward()
 
     return run
 
@@ -56,7 +58,9 @@ def network_levers(weights) -> list[dict]:
         net.memory_format = torch.channels_last
         rows.append({"lever": f"{str(dtype)[6:]} + channels_last", "seconds": _timed(_vgg_pass(net, x))})
     full = FeatureExtractor(weights, "conv5_4", dtype=torch.bfloat16)
-    rows.append({"lever": "bfloat16, untruncated (to conv5_4)", "seconds": _timed(_vgg_pass(full, x, "conv5_4"))})
+    rows.append(
+        {"lever": "bfloat16, not truncated (forward to conv5_4)", "seconds": _timed(_vgg_pass(full, x, ["conv5_4"]))}
+    )
     return rows
 
 
@@ -101,7 +105,7 @@ def loop_levers(weights) -> list[dict]:
     preview = _timed(lambda: to_array(x), repeat=10)
     return [
         {"lever": "objective: VGG pass + Grams + losses", "seconds": bare},
-        {"lever": "  targets built once per scale (cost if rebuilt each step)", "seconds": build},
+        {"lever": "  building the targets (done once per scale, not per step)", "seconds": build},
         {"lever": "  + our L-BFGS (history 20)", "seconds": ours_step},
         {"lever": "  + torch.optim.LBFGS (history 20)", "seconds": torch_step},
         {"lever": "  preview array, only when due (<= 10/s)", "seconds": preview},
@@ -145,7 +149,12 @@ def quality_levers(scorer: Scorer) -> tuple[list[dict], list]:
     run("defaults: bf16, stop early", 512, _params(512, 300), keep=True)
     run("plain: float32, every step", 512, _params(512, 300, precision="float32", stop_early=False), keep=True)
     # The schedule: coarse to fine against one scale, the scorer's objective (plain canvas).
-    same = {"style_layers": dict.fromkeys(STYLE_LAYERS, 0.2), "clean_edges": False, "stop_early": False}
+    same = {
+        "style_layers": dict.fromkeys(STYLE_LAYERS, 0.2),
+        "clean_edges": False,
+        "stop_early": False,
+        "trim_frame": False,
+    }
     run("coarse to fine 128-256-512, 200 steps", 512, _params(512, 200, **same))
     from engine import schedule
 
@@ -174,6 +183,7 @@ def quality_levers(scorer: Scorer) -> tuple[list[dict], list]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--compile", action="store_true", help="also measure torch.compile (about a minute)")
+    ap.add_argument("--timing-only", action="store_true", help="skip the scored runs (about 15 minutes)")
     args = ap.parse_args(argv)
     from engine.weights import load_weights
 
@@ -183,6 +193,9 @@ def main(argv=None) -> int:
         timing += compile_lever(weights)
     print_table(["lever (512 px, one step)", "seconds"], [[r["lever"], f"{r['seconds']:.4f}"] for r in timing])
     print(flush=True)
+    if args.timing_only:
+        save_json("levers_timing", {"timing": timing})
+        return 0
     quality, pictures = quality_levers(Scorer())
     print_table(
         ["lever", "size", "steps", "wall s", "scorer total"],

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.common import IMAGES, print_table, save_json
+from tests.benchmarks.common import IMAGES, PEER_DEVICE, print_table, save_json
 
 CONTENT, STYLE = IMAGES / "chelsea.png", IMAGES / "starry_night.jpg"
 
@@ -42,7 +42,7 @@ def child(system: str, size: int, precision: str) -> dict:
     else:
         from pastiche.pastiche import PasticheArtist
 
-        artist = PasticheArtist(str(CONTENT), [str(STYLE)], device="cpu", size=size, style_size=size)
+        artist = PasticheArtist(str(CONTENT), [str(STYLE)], device=PEER_DEVICE, size=size, style_size=size)
         for _ in range(3):
             artist.draw()
     return _peak()

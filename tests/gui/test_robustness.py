@@ -1,0 +1,267 @@
+"""Bad input, faults and crashes in the window: a clear message, nothing lost."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+import weakref
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QSettings
+
+from engine import schedule
+from engine.objective import Objective
+from gui.studio_window import CONTENT, STYLE
+from tests.bad_inputs import AWKWARD_IMAGES, BAD_IMAGES, BAD_PRESETS, preset_text
+from tests.gui.conftest import ScriptedDialogs, drop, file_mime, load_both, make_window
+
+
+@pytest.mark.parametrize("kind", BAD_IMAGES)
+def test_each_bad_image_gets_a_message_and_changes_nothing(qtbot, window, image_paths, tmp_path, kind):
+    load_both(qtbot, window, image_paths)
+    params = window.params()
+    make, words = BAD_IMAGES[kind]
+    bad = make(tmp_path)
+    with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
+        drop(window.style_well, file_mime(bad))
+    assert words in blocker.args[0]
+    assert window.style_well.path == image_paths[1] and window.params() == params
+    assert window.start_button.isEnabled()  # still usable
+
+
+@pytest.mark.parametrize("kind", AWKWARD_IMAGES)
+def test_each_awkward_image_loads(qtbot, window, tmp_path, kind):
+    make, size = AWKWARD_IMAGES[kind]
+    drop(window.content_well, file_mime(make(tmp_path)))
+    qtbot.waitUntil(lambda: not window.content_well.is_empty, timeout=10000)
+    assert window.content_well.image.size == size
+
+
+@pytest.mark.parametrize("kind", BAD_PRESETS)
+def test_each_bad_preset_gets_a_message_and_changes_nothing(qtbot, window, tmp_path, kind):
+    path = tmp_path / "shared.json"
+    path.write_text(preset_text(kind))
+    window.dialogs.preset_file = path
+    before = window.params()
+    with qtbot.waitSignal(window.error_shown, timeout=2000) as blocker:
+        window.import_preset()
+    assert BAD_PRESETS[kind] in blocker.args[0]
+    assert window.params() == before and window.library.user() == []
+
+
+def test_a_preset_name_never_escapes_the_presets_folder(window):
+    for name in ("../../outside", "/etc/passwd", "a/../../b", "CON", "..", "nul.txt"):
+        window.dialogs.text = name
+        window.save_preset_as()
+    folder = window.library.user_dir
+    written = sorted(p.name for p in folder.iterdir())
+    assert len(written) == 6 and all(p.parent == folder for p in folder.iterdir())
+    assert not (folder.parent / "outside.json").exists()
+
+
+def test_a_weights_error_is_readable(qtbot, window, image_paths, tmp_path):
+    corrupt = tmp_path / "vgg.pth"
+    corrupt.write_bytes(b"not a checkpoint")
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.params().replace(weights=str(corrupt), size=32, steps=2))
+    with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
+        window.start()
+    assert "vgg.pth" in blocker.args[0] and "corrupt" in blocker.args[0]
+
+
+def test_an_engine_exception_is_shown_logged_and_the_next_start_works(qtbot, window, image_paths, tmp_path):
+    log_file = tmp_path / "brushwork.log"
+    handler = logging.FileHandler(log_file)
+    logging.getLogger().addHandler(handler)
+    real = Objective.__call__
+    calls = []
+
+    def flaky(self, picture):
+        calls.append(1)
+        if len(calls) == 3:
+            raise ValueError("a bug in the engine")
+        return real(self, picture)
+
+    try:
+        Objective.__call__ = flaky
+        load_both(qtbot, window, image_paths)
+        window.set_params(window.params().replace(size=32, steps=10))
+        with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
+            window.start()
+        assert "The engine stopped unexpectedly: a bug in the engine" in blocker.args[0]
+        qtbot.waitUntil(lambda: not window.controller.running, timeout=5000)
+    finally:
+        Objective.__call__ = real
+        handler.close()
+        logging.getLogger().removeHandler(handler)
+    text = log_file.read_text()
+    assert "Traceback" in text and "ValueError: a bug in the engine" in text
+    with qtbot.waitSignal(window.controller.run_finished, timeout=20000) as done:
+        window.start()
+    assert done.args == [True]
+
+
+def test_out_of_memory_keeps_the_picture_and_offers_a_smaller_size(qtbot, window, image_paths, monkeypatch):
+    monkeypatch.setattr(schedule, "FIRST_SIDE", 32)
+    real = Objective.__call__
+
+    def limited(self, picture):
+        if picture.shape[-1] >= 90:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return real(self, picture)
+
+    monkeypatch.setattr(Objective, "__call__", limited)
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.params().replace(size=96, steps=12, clean_edges=False))
+    with qtbot.waitSignal(window.error_shown, timeout=20000) as blocker:
+        window.start()
+    assert "Out of memory painting at 96 px" in blocker.args[0]
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=5000)
+    shown = window.picture.copy()
+    assert window.banner.action_button.isVisible() and window.banner.action_button.text().startswith("Continue at")
+    with qtbot.waitSignal(window.controller.run_finished, timeout=20000) as done:
+        window.banner.action_button.click()
+    assert done.args == [True] and window.params().size < 96
+    assert window.picture.shape != shown.shape or not np.array_equal(window.picture, shown)
+
+
+def test_autosave_writes_the_picture_and_parameters_while_running(qtbot, window, image_paths):
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.params().replace(size=48, steps=8))
+    with qtbot.waitSignal(window.controller.run_finished, timeout=20000):
+        window.start()
+    qtbot.waitUntil(lambda: (window.autosave.folder / "picture.png").exists(), timeout=5000)
+    qtbot.waitUntil(lambda: not window._tasks, timeout=5000)
+    state = window.autosave._read_state()
+    assert state["step"] == 8 and state["clean_exit"] is False
+    assert state["preset"]["params"]["size"] == 48
+    assert sorted(p.name for p in window.autosave.folder.iterdir()) == [
+        "content.png", "picture.png", "state.json", "style0.png"
+    ]  # fmt: skip
+    window.picture_saved = True
+    window.close()
+    assert window.autosave._read_state()["clean_exit"] is True
+
+
+def _wait_for(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_after_sigkill_the_next_launch_restores_and_can_continue(qtbot, tmp_path, event_loop_qt):
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+    }
+    data_dir = home / "data" / "Brushwork" / "Brushwork"
+    child = subprocess.Popen([sys.executable, "-m", "gui", "--demo"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: (data_dir / "autosave" / "picture.png").exists(), 120), "no autosave appeared"
+        time.sleep(0.5)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+    settings = QSettings(str(home / "config" / "Brushwork" / "Brushwork.conf"), QSettings.Format.IniFormat)
+    dialogs = ScriptedDialogs()
+    from gui.studio_window import StudioWindow
+
+    win = StudioWindow(settings=settings, data_dir=data_dir, dialogs=dialogs)
+    qtbot.addWidget(win)
+    assert any("did not close properly" in question for question in dialogs.asked)
+    assert win.content_well.path.name == "chelsea.png" and win.style_well.path.name == "starry_night.jpg"
+    assert win.picture is not None and win.has_unsaved_picture()
+    assert win.banner.action_button.text() == "Continue the run"
+    recovered_step = win.autosave._read_state()["step"]
+    assert recovered_step > 0
+    win.set_params(win.params().replace(steps=recovered_step + 2))  # keep the test short
+    reports = []
+    win.controller.progressed.connect(reports.append)
+    with qtbot.waitSignal(win.controller.run_finished, timeout=120000):
+        win.banner.action_button.click()
+    assert reports[0].step == recovered_step + 1  # it continued where it stopped
+    win.picture_saved = True
+    win.close()
+
+
+def test_declining_recovery_does_not_ask_again(qtbot, tmp_path, event_loop_qt, image_paths):
+    first = make_window(qtbot, tmp_path)
+    load_both(qtbot, first, image_paths)
+    first.autosave.begin_run(first.content_well.image, (first.style_well.image,), None, (None,), first.params())
+    first._autosave_writer.shutdown()
+    first.controller.shutdown()  # no close: as after a crash
+    dialogs = ScriptedDialogs()
+    dialogs.confirm_answer = False
+    make_window(qtbot, tmp_path, dialogs)
+    assert len([q for q in dialogs.asked if "did not close properly" in q]) == 1
+    dialogs_again = ScriptedDialogs()
+    make_window(qtbot, tmp_path, dialogs_again)
+    assert not any("did not close properly" in q for q in dialogs_again.asked)
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _os_threads() -> int:
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith("Threads:"))
+
+
+def test_start_stop_cycles_and_random_changes(qtbot, window, image_paths, tmp_path):
+    """A short version of tests/benchmarks/stress.py (which does 100 cycles and 1,000 changes)."""
+    import random
+
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.params().replace(size=32, steps=100_000))
+    threads_before = None
+    engines = []
+    for cycle in range(15):
+        window.last_progress = None
+        window.start()
+        engines.append(weakref.ref(window.controller.engine))
+        qtbot.waitUntil(lambda: window.last_progress is not None, timeout=10000)
+        with qtbot.waitSignal(window.controller.run_finished, timeout=10000):
+            window.stop()
+        if cycle == 0:  # torch starts its thread pool on the first run
+            threads_before = _os_threads()
+    assert _os_threads() <= threads_before
+    gc.collect()
+    assert all(engine() is None for engine in engines)  # no run's network and pictures are kept
+    rng = random.Random(3)
+    other = tmp_path / "other.png"
+    from tests.conftest import make_photo
+
+    make_photo(40, 56).save(other)
+    window.start()
+    for i in range(150):
+        choice = rng.random()
+        if choice < 0.8:
+            field = rng.choice([*list(window.editor.layers.fields.values()), window.editor.balance.beta])
+            field.slider.setValue(rng.randint(0, 1000))
+        elif choice < 0.9:
+            window.load_image_into(rng.choice([CONTENT, STYLE]), rng.choice([other, image_paths[0]]))
+        else:
+            window.editor.size.setValue(rng.choice([32, 40, 48]))
+        if i % 10 == 0:
+            qtbot.wait(20)
+    qtbot.wait(500)
+    assert window.controller.running
+    with qtbot.waitSignal(window.controller.run_finished, timeout=10000):
+        window.stop()
+    assert _rss_mib() < 3000

@@ -1,0 +1,94 @@
+"""Property-based tests: whatever the bytes, only our own errors come out."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from engine.errors import ImageLoadError, PresetError
+from engine.images import load_image
+from engine.presets import parse_preset
+
+PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+param_names = st.sampled_from(
+    ["alpha", "beta", "style_layers", "content_layer", "size", "steps", "seed", "optimizer", "init", "device",
+     "weights", "pooling", "precision", "stop_early", "clean_edges", "tv_weight", "keep_colors", "color_strength",
+     "style_scale", "style_blend", "other"]
+)  # fmt: skip
+
+
+@PROFILE
+@given(st.dictionaries(param_names, json_values, max_size=6), st.integers(-2, 4))
+def test_any_preset_document_parses_or_raises_a_preset_error(params, version):
+    text = json.dumps({"schema_version": version, "params": params})
+    try:
+        preset = parse_preset(text)
+    except PresetError as exc:
+        assert str(exc)
+    else:
+        assert preset.params.to_dict()  # a parsed preset is always a valid one
+
+
+@PROFILE
+@given(st.text(max_size=200))
+def test_any_text_parses_or_raises_a_preset_error(text):
+    try:
+        parse_preset(text)
+    except PresetError:
+        pass
+
+
+@PROFILE
+@given(st.binary(max_size=2000))
+def test_any_bytes_load_or_raise_an_image_error(tmp_path, data):
+    path = tmp_path / "random.png"
+    path.write_bytes(data)
+    try:
+        image = load_image(path)
+    except ImageLoadError as exc:
+        assert "random.png" in str(exc)
+    else:
+        assert image.mode == "RGB"
+
+
+MODES = ["1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I", "I;16", "F", "YCbCr"]
+
+
+@PROFILE
+@given(
+    mode=st.sampled_from(MODES),
+    width=st.integers(1, 24),
+    height=st.integers(1, 24),
+    seed=st.integers(0, 2**16),
+    fmt=st.sampled_from(["PNG", "TIFF", "WEBP", "JPEG", "GIF", "BMP"]),
+)
+def test_random_small_images_in_every_mode_load_as_rgb(tmp_path, mode, width, height, seed, fmt):
+    rng = np.random.default_rng(seed)
+    image = Image.frombytes(mode, (width, height), rng.bytes(_bytes_for(mode, width, height)))
+    buffer = io.BytesIO()
+    try:
+        image.save(buffer, format=fmt)
+    except (OSError, ValueError, KeyError):
+        assume(False)  # Pillow cannot write this mode in this format: draw another example
+    path = tmp_path / f"random.{fmt.lower()}"
+    path.write_bytes(buffer.getvalue())
+    loaded = load_image(path)
+    assert loaded.mode == "RGB" and loaded.size == (width, height)
+
+
+def _bytes_for(mode: str, width: int, height: int) -> int:
+    if mode == "1":
+        return (width + 7) // 8 * height
+    bands = {"LA": 2, "RGB": 3, "YCbCr": 3, "RGBA": 4, "CMYK": 4, "I": 4, "F": 4, "I;16": 2}.get(mode, 1)
+    return bands * width * height
