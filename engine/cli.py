@@ -222,9 +222,13 @@ def _expand(patterns: list[str]) -> list[Path]:
 
 
 def _outputs(contents: list[Path], output: str) -> list[Path]:
-    """Where each content image's picture goes; names from the user are never trusted as paths."""
+    """Where each content image's picture goes; names from the user are never trusted as paths.
+
+    Every output is checked, and its folder made, before anything is painted:
+    a batch must not spend an hour and then fail to save.
+    """
     if len(contents) == 1 and "{name}" not in output:
-        return [Path(output)]
+        return _ready_to_write([Path(output)])
     if "{name}" in output:
         paths = [Path(output.replace("{name}", c.stem)) for c in contents]
     else:
@@ -233,17 +237,28 @@ def _outputs(contents: list[Path], output: str) -> list[Path]:
             raise BrushworkError(
                 f"{len(contents)} content images need a folder or a name with {{name}} for -o, not {output!r}"
             )
-        folder.mkdir(parents=True, exist_ok=True)
         paths = [folder / f"{c.stem}.png" for c in contents]
     if len(set(paths)) != len(paths):
         raise BrushworkError("two content images would be written to the same file; rename one of them")
+    return _ready_to_write(paths)
+
+
+def _ready_to_write(paths: list[Path]) -> list[Path]:
+    for path in paths:
+        if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            raise BrushworkError(f"Cannot save {path.name}: use a .png, .jpg or .jpeg file name")
+        folder = path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BrushworkError(f"Cannot create the output folder {folder}: {exc.strerror or exc}") from None
+        if not os.access(folder, os.W_OK):
+            raise BrushworkError(f"Cannot save into {folder}: the folder is not writable")
     return paths
 
 
 def _render_one(content_path: Path, styles, params: StyleParams, out: Path, args, label: str = "") -> StyleParams:
     """Paint one picture (continuing at a smaller size on out-of-memory if allowed)."""
-    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise BrushworkError(f"Cannot save {out.name}: use a .png, .jpg or .jpeg file name")
     content = load_image(content_path, MAX_DECODE_SIDE)
     engine = StyleTransfer(content, styles, params)
     bar = None if args.quiet else ProgressBar(prefix=label)
@@ -309,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
             _render_one(content_path, styles, params, out, args, label)
         except BrushworkError as exc:
             failures += 1
-            print(f"brushwork-render: error: {label}{exc}", file=sys.stderr)
+            where = f"[{index}/{len(contents)}] " if len(contents) > 1 else ""  # the message names the file
+            print(f"brushwork-render: error: {where}{exc}", file=sys.stderr)
             continue
         except KeyboardInterrupt:
             return 130

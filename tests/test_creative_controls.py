@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -208,11 +210,29 @@ def test_batch_keeps_going_past_a_bad_file_and_reports_it(tmp_path, capsys):
     bad.write_text("nope")
     style = tmp_path / "style.png"
     make_painting().save(style)
-    pattern = str(tmp_path / "{name}_styled.jpg")
+    pattern = str(tmp_path / "new" / "{name}_styled.jpg")  # a folder that does not exist yet
     code = cli.main([str(bad), str(good), "-s", str(style), "-o", pattern, "--size", "32", "--steps", "2"])
     assert code == 1
-    assert (tmp_path / "good_styled.jpg").exists() and not (tmp_path / "bad_styled.jpg").exists()
-    assert "bad.png is not an image" in capsys.readouterr().err
+    assert (tmp_path / "new" / "good_styled.jpg").exists() and not (tmp_path / "new" / "bad_styled.jpg").exists()
+    err = capsys.readouterr().err
+    assert "error: [1/2] bad.png is not an image" in err and "batch: 1 of 2 pictures" in err
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_painting(tmp_path, capsys, monkeypatch):
+    content, style = tmp_path / "c.png", tmp_path / "s.png"
+    make_photo().save(content)
+    make_painting().save(style)
+    painted = []
+    monkeypatch.setattr(cli, "_render_one", lambda *args: painted.append(args))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = cli.os.access
+    monkeypatch.setattr(cli.os, "access", lambda path, mode: Path(path) != locked and real_access(path, mode))
+    assert cli.main([str(content), str(style), "-o", str(locked / "o.png"), "-q"]) == 1
+    assert "the folder is not writable" in capsys.readouterr().err
+    assert cli.main([str(content), str(style), "-o", str(tmp_path / "o.gif"), "-q"]) == 1
+    assert "use a .png, .jpg or .jpeg" in capsys.readouterr().err
+    assert not painted  # nothing was painted only to be thrown away
 
 
 def test_cli_blends_styles_and_keeps_colours(tmp_path):
