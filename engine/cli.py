@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .colour import COLOR_MODES
 from .errors import BrushworkError, OutOfMemoryError
-from .images import load_image, save_image
+from .images import MAX_DECODE_SIDE, SAVE_FORMATS, is_web_address, load_image, save_image
 from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_STYLE_WEIGHTS
 from .params import INITS, OPTIMIZERS, POOLINGS, StyleParams
 from .precision import PRECISIONS
@@ -21,11 +21,6 @@ from .presets import find_preset
 from .progress import Progress, format_duration
 from .resources import sample_images
 from .transfer import StyleTransfer
-
-# Images are decoded at most this large; the engine never needs more than the
-# output size, and a 100-megapixel photo would otherwise cost gigabytes.
-MAX_DECODE_SIDE = 4096
-
 
 USAGE = """brushwork-render CONTENT STYLE -o OUT.png [options]
        brushwork-render CONTENT [CONTENT ...] --style STYLE [STYLE ...] -o OUT [options]
@@ -200,10 +195,8 @@ def _save_partial(engine: StyleTransfer, out: Path) -> bool:
 
 
 def _refuse_web_addresses(args: list[str]) -> None:
-    # We never download on the artist's behalf: nothing touches the network
-    # unless they chose the torchvision weights.
     for arg in args:
-        if arg.lower().startswith(("http://", "https://", "ftp://")):
+        if is_web_address(arg):
             raise BrushworkError(f"{arg[:80]} is a web address; download the image first and give its file")
 
 
@@ -233,7 +226,7 @@ def _outputs(contents: list[Path], output: str) -> list[Path]:
         paths = [Path(output.replace("{name}", c.stem)) for c in contents]
     else:
         folder = Path(output)
-        if folder.suffix.lower() in (".png", ".jpg", ".jpeg"):
+        if folder.suffix.lower() in SAVE_FORMATS:
             raise BrushworkError(
                 f"{len(contents)} content images need a folder or a name with {{name}} for -o, not {output!r}"
             )
@@ -245,7 +238,7 @@ def _outputs(contents: list[Path], output: str) -> list[Path]:
 
 def _ready_to_write(paths: list[Path]) -> list[Path]:
     for path in paths:
-        if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        if path.suffix.lower() not in SAVE_FORMATS:
             raise BrushworkError(f"Cannot save {path.name}: use a .png, .jpg or .jpeg file name")
         folder = path.parent
         try:
@@ -257,7 +250,7 @@ def _ready_to_write(paths: list[Path]) -> list[Path]:
     return paths
 
 
-def _render_one(content_path: Path, styles, params: StyleParams, out: Path, args, label: str = "") -> StyleParams:
+def _render_one(content_path: Path, styles, params: StyleParams, out: Path, args, label: str = "") -> None:
     """Paint one picture (continuing at a smaller size on out-of-memory if allowed)."""
     content = load_image(content_path, MAX_DECODE_SIDE)
     engine = StyleTransfer(content, styles, params)
@@ -287,7 +280,6 @@ def _render_one(content_path: Path, styles, params: StyleParams, out: Path, args
             print(f"\nbrushwork-render: interrupted; saved the picture so far to {out}", file=sys.stderr)
         raise
     save_image(engine.result(), out)
-    return params
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -98,10 +98,6 @@ class ColourView:
         self.strength = strength
         self.chroma = rgb_to_yiq(content)[:, 1:] if mode == "luminance" else None
 
-    @property
-    def channels(self) -> int:
-        return 1 if self.mode == "luminance" else 3
-
     def to_canvas(self, rgb: torch.Tensor) -> torch.Tensor:
         return luminance(rgb) if self.mode == "luminance" else rgb
 

@@ -23,6 +23,18 @@ from .errors import ImageLoadError, ImageSaveError
 # draft mode allows.
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 JPEG_QUALITY = 95
+# The long side images are decoded to at most: the engine never paints larger
+# (params.MAX_SIZE), and a 100-megapixel photo would otherwise cost gigabytes.
+MAX_DECODE_SIDE = 4096
+_WEB_SCHEMES = ("http://", "https://", "ftp://")
+
+
+def is_web_address(text: str) -> bool:
+    """True for a URL (as dropped from a browser). We never download on the
+    artist's behalf: nothing touches the network unless they chose the
+    torchvision weights."""
+    return text.lower().startswith(_WEB_SCHEMES)
+
 
 _SIGNATURES = (
     (b"%PDF", "a PDF document"),

@@ -1,6 +1,6 @@
 """Presets: a ``StyleParams`` stored as JSON with a name and a schema version.
 
-File format (schema 2)::
+File format (schema 3)::
 
     {
       "schema_version": 3,

@@ -410,7 +410,6 @@ class StyleTransfer:
     def _step(self) -> list[float]:
         objective = self._objective
         report: list[torch.Tensor] = []
-
         view = self._view
 
         def closure() -> torch.Tensor:

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from engine.atomic import write_atomically
-from engine.errors import BrushworkError, PresetError
+from engine.errors import BrushworkError
 from engine.images import load_image, save_image
 from engine.params import StyleParams
 from engine.presets import Preset, parse_preset, preset_to_json
@@ -29,6 +29,11 @@ from engine.progress import Progress
 log = logging.getLogger(__name__)
 
 INTERVAL = 30.0  # seconds between picture saves within a scale
+
+
+def _preset_doc(params: StyleParams) -> dict:
+    """The parameters in the preset file format, so that recovery validates them like a preset."""
+    return json.loads(preset_to_json(Preset("Autosave", params)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +55,7 @@ class Autosave:
         self.folder = Path(folder)
         self._last_write = 0.0
         self._state: dict = {}
+        self._written: tuple | None = None  # the input images the folder holds copies of
 
     @property
     def state_path(self) -> Path:
@@ -65,25 +71,42 @@ class Autosave:
         style_paths: tuple[Path | None, ...],
         params: StyleParams,
     ) -> None:
-        """Copy the inputs: the originals may move, or may have been pasted."""
+        """Copy the inputs: the originals may move, or may have been pasted.
+
+        Runs restarted on the same images (the usual case while tuning) reuse
+        the copies already written instead of encoding them again.
+        """
         self.folder.mkdir(parents=True, exist_ok=True)
-        save_image(content, self.folder / "content.png")
-        for old in self.folder.glob("style*.png"):
-            old.unlink()
-        for i, style in enumerate(styles):
-            save_image(style, self.folder / f"style{i}.png")
+        inputs = (content, *styles)
+        if not self._same_inputs(inputs):
+            self._written = None
+            save_image(content, self.folder / "content.png")
+            for old in self.folder.glob("style*.png"):
+                old.unlink()
+            for i, style in enumerate(styles):
+                save_image(style, self.folder / f"style{i}.png")
+            self._written = inputs
         (self.folder / "picture.png").unlink(missing_ok=True)
         self._state = {
             "clean_exit": False,
             "content_path": str(content_path) if content_path else None,
             "style_paths": [str(p) if p else None for p in style_paths],
-            "preset": json.loads(preset_to_json(Preset("Autosave", params))),
+            "preset": _preset_doc(params),
             "step": 0,
             "total_steps": params.steps,
             "saved_at": time.time(),
         }
         self._write_state()
         self._last_write = time.monotonic()
+
+    def _same_inputs(self, inputs: tuple[Image.Image, ...]) -> bool:
+        written = self._written
+        return (
+            written is not None
+            and len(written) == len(inputs)
+            and all(a is b for a, b in zip(written, inputs, strict=True))
+            and (self.folder / "content.png").exists()
+        )
 
     def due(self, progress: Progress) -> bool:
         """At each scale's end, at the run's end, and at most every INTERVAL seconds."""
@@ -99,7 +122,7 @@ class Autosave:
         self._state.update(
             step=progress.step,
             total_steps=progress.total_steps,
-            preset=json.loads(preset_to_json(Preset("Autosave", progress.params))),
+            preset=_preset_doc(progress.params),
             saved_at=time.time(),
         )
         self._write_state()
@@ -139,7 +162,7 @@ class Autosave:
             styles = tuple(load_image(self.folder / f"style{i}.png") for i in range(count))
             picture_path = self.folder / "picture.png"
             picture = load_image(picture_path) if picture_path.exists() else None
-        except (KeyError, TypeError, BrushworkError, PresetError) as exc:
+        except (KeyError, TypeError, BrushworkError) as exc:  # PresetError and ImageLoadError included
             log.warning("could not recover the autosaved session: %s", exc)
             return None
 

@@ -14,14 +14,11 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from engine.errors import BrushworkError
-from engine.images import load_image, original_size
+from engine.images import MAX_DECODE_SIDE, is_web_address, load_image, original_size
 
 from .image_well import ImageWellWidget, mime_has_input, mime_paths
 from .qt_images import pil_to_qimage
 
-# Images are decoded at most this large: the engine never needs more than the
-# output size, and a 100-megapixel photo would otherwise cost gigabytes.
-MAX_DECODE_SIDE = 4096
 CONTENT, STYLE = "Content", "Style"
 
 
@@ -56,24 +53,29 @@ class ImageInputsMixin:
         if not paths:
             return None
         text = paths[0]
-        if text.lower().startswith(("http://", "https://", "ftp://")):
+        if is_web_address(text):
             self.show_error(f"{text[:80]} is a web address. Save the image to your computer first, then drop the file.")
             return None
         return self._spawn(self._load_into(well, Path(text)))
 
-    async def _load_into(self, well: ImageWellWidget, path: Path) -> None:
-        well.set_loading(path.name)
+    async def _decode(self, path: Path) -> tuple[Image.Image, tuple[int, int]] | None:
+        """Decode off the GUI thread; on failure show why and return None."""
         loop = asyncio.get_running_loop()
         try:
-            image, size = await loop.run_in_executor(None, decode, path)
+            return await loop.run_in_executor(None, decode, path)
         except BrushworkError as exc:
-            well.restore_caption()
             self.show_error(str(exc))
-            return
         except OSError as exc:
-            well.restore_caption()
             self.show_error(f"{path.name} cannot be read: {exc.strerror or exc}")
+        return None
+
+    async def _load_into(self, well: ImageWellWidget, path: Path) -> None:
+        well.set_loading(path.name)
+        decoded = await self._decode(path)
+        if decoded is None:
+            well.restore_caption()
             return
+        image, size = decoded
         self.session.set_last_folder(path.parent)
         self._set_well_image(well, image, path, size)
 
@@ -101,12 +103,11 @@ class ImageInputsMixin:
     def _styles_changed(self) -> None:
         names = [self.style_well.path.name if self.style_well.path else "pasted image"]
         names += [path.name if path else "pasted image" for path, _ in self.extra_styles]
-        thumbs = [
-            QPixmap.fromImage(pil_to_qimage(im.copy().reduce(max(1, max(im.size) // 64)))) for im in self.all_styles()
-        ]
+        styles = self.all_styles()
+        thumbs = [QPixmap.fromImage(pil_to_qimage(im.reduce(max(1, max(im.size) // 64)))) for im in styles]
         self.editor.style.set_styles(names, thumbs, list(self.editor.current.style_blend))
-        if self.all_styles():
-            self.controller.update(style=self.all_styles())
+        if styles:
+            self.controller.update(style=styles)
         self.editor.style.changed.emit()  # the blend rows are part of the parameters
         self.editor.flush()
 
@@ -119,14 +120,10 @@ class ImageInputsMixin:
             self._spawn(self._load_extra_style(path))
 
     async def _load_extra_style(self, path: Path) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            image, _size = await loop.run_in_executor(None, decode, path)
-        except BrushworkError as exc:
-            self.show_error(str(exc))
-            return
-        self.extra_styles.append((path, image))
-        self._styles_changed()
+        decoded = await self._decode(path)
+        if decoded is not None:
+            self.extra_styles.append((path, decoded[0]))
+            self._styles_changed()
 
     def add_style_image(self, path: Path) -> asyncio.Task:
         """Blend one more painting in (what "Add a style image..." does)."""

@@ -14,7 +14,10 @@ from engine.errors import BrushworkError
 from engine.explore import LayerView, gram_heatmap, look_at_layer, map_grid
 from engine.layers import CONV_LAYERS
 
+from .image_inputs import CONTENT, STYLE
 from .qt_images import pil_to_qimage
+
+PICTURE = "Picture"
 
 HINT = (
     "Each tile is one channel's response, brightest where it fires most (the 64 most active channels). "
@@ -39,7 +42,7 @@ class LayerExplorerWindow(QDialog):
             self.layer.addItem(name, name)
         self.layer.setCurrentText("conv3_1")
         self.source = QComboBox()
-        for name in ("Content", "Style", "Picture"):
+        for name in (CONTENT, STYLE, PICTURE):
             self.source.addItem(name, name)
         self.maps = QLabel()
         self.maps.setAlignment(Qt.AlignmentFlag.AlignCenter)

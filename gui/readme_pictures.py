@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def explorer_screenshot(path: Path) -> None:
+    from .image_inputs import CONTENT, STYLE
     from .scratch_window import scratch_window
 
     loop, window = scratch_window("brushwork-explorer-")
@@ -102,9 +103,7 @@ def explorer_screenshot(path: Path) -> None:
 
     async def shoot() -> None:
         content_path, style_path = sample_images()
-        await asyncio.gather(
-            window.load_image_into("Content", content_path), window.load_image_into("Style", style_path)
-        )
+        await asyncio.gather(window.load_image_into(CONTENT, content_path), window.load_image_into(STYLE, style_path))
         explorer = window.open_layer_explorer()
         explorer.resize(1000, 560)
         explorer.layer.setCurrentText("conv2_1")

@@ -424,15 +424,11 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         self.start(Image.fromarray(snapshot.picture), snapshot.step)
 
     def _save_snapshot(self, snapshot: Snapshot) -> None:
-        path = self.dialogs.save_image(self._suggested_name())
-        if path is not None:
-            self._spawn(self._save_picture(snapshot.picture, path))
+        self._ask_and_save(snapshot.picture)
 
     def _explorer_image(self, source: str) -> Image.Image | None:
-        if source == "Content":
-            return self.content_well.image
-        if source == "Style":
-            return self.style_well.image
+        if source in (CONTENT, STYLE):
+            return self.well(source).image
         return Image.fromarray(self.picture) if self.picture is not None else None
 
     def open_layer_explorer(self) -> LayerExplorerWindow:
@@ -454,10 +450,12 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         if self.picture is None:
             self.show_error("There is no picture to save yet: press Start first.")
             return None
+        return self._ask_and_save(self.picture)
+
+    def _ask_and_save(self, frame: np.ndarray) -> asyncio.Task | None:
+        """Ask where, then save ``frame`` off the GUI thread."""
         path = self.dialogs.save_image(self._suggested_name())
-        if path is None:
-            return None
-        return self._spawn(self._save_picture(self.picture, path))
+        return self._spawn(self._save_picture(frame, path)) if path is not None else None
 
     async def _save_picture(self, frame: np.ndarray, path: Path) -> bool:
         loop = asyncio.get_running_loop()
