@@ -4,40 +4,43 @@ Pure PyTorch and Pillow; it never imports Qt. Front ends drive it through
 ``StyleTransfer.run()``, which yields frozen ``Progress`` records.
 """
 
-from .errors import (
-    BrushworkError,
-    DeviceError,
-    ImageLoadError,
-    ImageSaveError,
-    ParamsError,
-    PresetError,
-    WeightsError,
-)
-from .images import load_image, save_image
-from .losses import LossTerms
-from .params import StyleParams
-from .presets import Preset, builtin_presets, find_preset, load_preset, save_preset
-from .progress import Progress
-from .transfer import StyleTransfer, render
+import importlib
 
-__all__ = [
-    "BrushworkError",
-    "DeviceError",
-    "ImageLoadError",
-    "ImageSaveError",
-    "LossTerms",
-    "ParamsError",
-    "Preset",
-    "PresetError",
-    "Progress",
-    "StyleParams",
-    "StyleTransfer",
-    "WeightsError",
-    "builtin_presets",
-    "find_preset",
-    "load_image",
-    "load_preset",
-    "render",
-    "save_image",
-    "save_preset",
-]
+# Names are imported on first use (PEP 562), so that light users of the package
+# (``brushwork-render --help``, the parameter and preset modules) do not pay
+# for loading PyTorch.
+_WHERE = {
+    "BrushworkError": "errors",
+    "DeviceError": "errors",
+    "ImageLoadError": "errors",
+    "ImageSaveError": "errors",
+    "ParamsError": "errors",
+    "PresetError": "errors",
+    "WeightsError": "errors",
+    "load_image": "images",
+    "save_image": "images",
+    "LossTerms": "losses",
+    "StyleParams": "params",
+    "Preset": "presets",
+    "builtin_presets": "presets",
+    "find_preset": "presets",
+    "load_preset": "presets",
+    "save_preset": "presets",
+    "Progress": "progress",
+    "StyleTransfer": "transfer",
+    "render": "transfer",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

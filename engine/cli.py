@@ -10,17 +10,31 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .colour import COLOR_MODES
+# Only light modules here: --help and --version must answer without loading
+# PyTorch. The engine proper is imported once there is work to do.
+from .choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS
 from .errors import BrushworkError, OutOfMemoryError
-from .images import MAX_DECODE_SIDE, SAVE_FORMATS, is_web_address, load_image, save_image
 from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_STYLE_WEIGHTS
-from .params import INITS, OPTIMIZERS, POOLINGS, StyleParams
-from .precision import PRECISIONS
+from .params import StyleParams
 from .presets import find_preset
-from .progress import Progress, format_duration
 from .resources import sample_images
-from .transfer import StyleTransfer
+
+if TYPE_CHECKING:
+    from .progress import Progress
+    from .transfer import StyleTransfer
+
+SAVE_SUFFIXES = (".png", ".jpg", ".jpeg")  # engine.images.SAVE_FORMATS, without importing PyTorch for it
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("brushwork")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 USAGE = """brushwork-render CONTENT STYLE -o OUT.png [options]
        brushwork-render CONTENT [CONTENT ...] --style STYLE [STYLE ...] -o OUT [options]
@@ -35,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         "With --style, every positional argument is a content image or a glob ('photos/*.jpg'), "
         "each painted with the same settings.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     p.add_argument("images", nargs="*", metavar="CONTENT", help="content photo(s), then STYLE unless --style")
     p.add_argument("-s", "--style", nargs="+", action="extend", metavar="STYLE", help="style painting(s) to blend")
     p.add_argument("--blend", nargs="+", type=float, metavar="W", help="blend weight of each --style (default equal)")
@@ -46,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         "containing {name} (e.g. 'out/{name}_starry.jpg')",
     )
     p.add_argument("--demo", action="store_true", help="use the bundled sample photo and painting")
-    p.add_argument("--preset", help="built-in preset name or a preset .json file")
+    p.add_argument("--preset", help="a preset's name (yours from the studio, or built in) or a preset .json file")
     p.add_argument("--size", type=int, help="long side of the output in pixels (default 512)")
     p.add_argument("--steps", type=int, help="optimisation steps over all scales (default 300)")
     p.add_argument("--alpha", type=float, help="content weight (default 1)")
@@ -134,6 +149,11 @@ def build_params(args: argparse.Namespace) -> StyleParams:
         if unknown:
             raise BrushworkError(f"--layer-weights: unknown layer {unknown[0]!r}; use conv1_1 ... conv5_4")
     if args.blend:
+        styles = len(args.style or []) or 1
+        if len(args.blend) != styles:
+            raise BrushworkError(
+                f"--blend has {len(args.blend)} weight(s) for {styles} style image(s); give one weight per --style"
+            )
         changes["style_blend"] = tuple(args.blend)
     if args.init:
         if args.init in INITS and args.init != "image":
@@ -154,6 +174,8 @@ class ProgressBar:
         self._rate_mark: tuple[int, float] | None = None
 
     def update(self, p: Progress) -> None:
+        from .progress import format_duration
+
         now = time.monotonic()
         if not (self.tty or p.finished or p.scale_finished or now - self._last_print >= 5.0):
             return
@@ -183,6 +205,8 @@ class ProgressBar:
 
 def _save_partial(engine: StyleTransfer, out: Path) -> bool:
     """Save the picture painted so far (if any); never raises."""
+    from .images import save_image
+
     picture = engine.result()
     if picture is None:
         return False
@@ -195,6 +219,8 @@ def _save_partial(engine: StyleTransfer, out: Path) -> bool:
 
 
 def _refuse_web_addresses(args: list[str]) -> None:
+    from .images import is_web_address
+
     for arg in args:
         if is_web_address(arg):
             raise BrushworkError(f"{arg[:80]} is a web address; download the image first and give its file")
@@ -226,7 +252,7 @@ def _outputs(contents: list[Path], output: str) -> list[Path]:
         paths = [Path(output.replace("{name}", c.stem)) for c in contents]
     else:
         folder = Path(output)
-        if folder.suffix.lower() in SAVE_FORMATS:
+        if folder.suffix.lower() in SAVE_SUFFIXES:
             raise BrushworkError(
                 f"{len(contents)} content images need a folder or a name with {{name}} for -o, not {output!r}"
             )
@@ -238,7 +264,7 @@ def _outputs(contents: list[Path], output: str) -> list[Path]:
 
 def _ready_to_write(paths: list[Path]) -> list[Path]:
     for path in paths:
-        if path.suffix.lower() not in SAVE_FORMATS:
+        if path.suffix.lower() not in SAVE_SUFFIXES:
             raise BrushworkError(f"Cannot save {path.name}: use a .png, .jpg or .jpeg file name")
         folder = path.parent
         try:
@@ -252,6 +278,9 @@ def _ready_to_write(paths: list[Path]) -> list[Path]:
 
 def _render_one(content_path: Path, styles, params: StyleParams, out: Path, args, label: str = "") -> None:
     """Paint one picture (continuing at a smaller size on out-of-memory if allowed)."""
+    from .images import MAX_DECODE_SIDE, load_image, save_image
+    from .transfer import StyleTransfer
+
     content = load_image(content_path, MAX_DECODE_SIDE)
     engine = StyleTransfer(content, styles, params)
     bar = None if args.quiet else ProgressBar(prefix=label)
@@ -299,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
         content_args, style_args = args.images[:1], args.images[1:]
     else:
         parser.error("give CONTENT and STYLE images, CONTENT... --style STYLE..., or --demo")
+    from .images import MAX_DECODE_SIDE, load_image
+    from .progress import format_duration
+
     failures = 0
     try:
         _refuse_web_addresses([*content_args, *style_args])

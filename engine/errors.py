@@ -45,3 +45,7 @@ class OutOfMemoryError(BrushworkError):
         self.failed_size = failed_size
         self.suggested_size = suggested_size
         self.step = step
+
+
+class NumericalError(BrushworkError):
+    """The loss became NaN or infinite; the last picture with a finite loss is kept."""

@@ -71,14 +71,41 @@ def map_grid(view: LayerView, columns: int = 8, gap: int = 2) -> Image.Image:
     return Image.fromarray(grid, "L").convert("RGB")
 
 
+# A small perceptual ramp: dark blue, purple, orange, pale yellow.
+_RAMP = np.array([[12, 7, 40], [110, 30, 120], [230, 110, 40], [252, 245, 190]], dtype=float)
+# The heat map is log-scaled over three decades below the largest entry.
+HEATMAP_DECADES = 3
+
+
+def _colours(fraction: np.ndarray) -> np.ndarray:
+    """0..1 -> RGB along the ramp."""
+    pos = fraction * (len(_RAMP) - 1)
+    low = np.floor(pos).astype(int).clip(0, len(_RAMP) - 2)
+    frac = (pos - low)[..., None]
+    return _RAMP[low] * (1 - frac) + _RAMP[low + 1] * frac
+
+
+def heatmap_fraction(value: np.ndarray | float, largest: float) -> np.ndarray:
+    """Where ``value`` sits on the heat map's log scale (0 for <= 0, 1 for the largest entry)."""
+    span = 10.0**HEATMAP_DECADES
+    return np.log1p(np.maximum(value, 0) / max(largest, 1e-12) * span) / np.log1p(span)
+
+
 def gram_heatmap(view: LayerView, size: int = 256) -> Image.Image:
     """The Gram matrix as a heat map (log-scaled, dark to bright)."""
-    gram = np.log1p(np.maximum(view.gram, 0) / max(float(view.gram.max()), 1e-12) * 1000) / np.log1p(1000)
-    # A small perceptual ramp: dark blue, purple, orange, pale yellow.
-    stops = np.array([[12, 7, 40], [110, 30, 120], [230, 110, 40], [252, 245, 190]], dtype=float)
-    pos = gram * (len(stops) - 1)
-    low = np.floor(pos).astype(int).clip(0, len(stops) - 2)
-    frac = (pos - low)[..., None]
-    rgb = stops[low] * (1 - frac) + stops[low + 1] * frac
+    rgb = _colours(heatmap_fraction(view.gram, float(view.gram.max())))
     picture = Image.fromarray(rgb.astype(np.uint8), "RGB")
     return picture.resize((size, size), Image.Resampling.NEAREST)
+
+
+def heatmap_scale(view: LayerView, height: int = 256, width: int = 16) -> tuple[Image.Image, list[tuple[float, float]]]:
+    """The heat map's colour bar (largest value at the top) and its ticks as (value, height fraction from the top).
+
+    Ticks sit at the largest entry and at each decade below it, down to 0.
+    """
+    largest = max(float(view.gram.max()), 1e-12)
+    column = _colours(np.linspace(1.0, 0.0, height))[:, None, :].repeat(width, axis=1)
+    bar = Image.fromarray(column.astype(np.uint8), "RGB")
+    ticks = [(largest / 10.0**k, 1.0 - float(heatmap_fraction(largest / 10.0**k, largest))) for k in range(3)]
+    ticks.append((0.0, 1.0))
+    return bar, ticks

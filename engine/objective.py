@@ -32,7 +32,6 @@ class Objective:
     ) -> None:
         self.extractor = extractor
         self.content_layer = params.content_layer
-        self.style_layers = tuple(name for name, _ in params.style_layers)
         with torch.no_grad():
             feats = extractor(content, {self.content_layer})
             target = feats[self.content_layer].float()
@@ -42,9 +41,12 @@ class Objective:
         self.set_weights(params)
 
     def set_styles(self, styles: torch.Tensor | list[torch.Tensor], params: StyleParams) -> None:
-        """New style images at this scale (a new stroke scale, painting or colour treatment)."""
+        """New style images, or new style layers, at this scale: every layer ``params`` lists gets a target."""
         if isinstance(styles, torch.Tensor):
             styles = [styles]
+        # The layers come from the parameters every time, not from when the
+        # objective was built: a layer added mid-run needs its own target.
+        self.style_layers = tuple(name for name, _ in params.style_layers)
         self._grams: list[dict[str, torch.Tensor]] = []
         with torch.no_grad():
             for style in styles:
@@ -64,14 +66,19 @@ class Objective:
             self._style[name] = (target, inverse_energy(target))
 
     def set_weights(self, params: StyleParams) -> None:
-        """Adopt new alpha, beta, layer, blend and tv weights (same layers, same images)."""
+        """Adopt new alpha, beta, layer, blend and tv weights (same layers, same images).
+
+        A layer that ``set_styles`` gave no target is a ``ValueError``: call
+        ``set_styles`` first when the parameters list new layers.
+        """
+        missing = [name for name, w in params.style_layers if w > 0 and name not in self.style_layers]
+        if missing:
+            raise ValueError(f"style layers {missing} have no target; call set_styles with these parameters first")
         self._mix(params)
         self.alpha = params.alpha
         self.beta = params.beta
         self.tv_weight = params.tv_weight
-        self.layer_weights = (
-            {name: w for name, w in params.style_layers if w > 0 and name in self._style} if params.beta > 0 else {}
-        )
+        self.layer_weights = {name: w for name, w in params.style_layers if w > 0} if params.beta > 0 else {}
         taps = set(self.layer_weights)
         if self.alpha > 0:
             taps.add(self.content_layer)

@@ -9,14 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .colour import COLOR_MODES
+from .choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS
 from .errors import ParamsError
 from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_CONTENT_LAYER, DEFAULT_STYLE_WEIGHTS
-from .precision import PRECISIONS
 
-OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise", "image")
-POOLINGS = ("max", "avg")
 MAX_WEIGHT = 1e6
 MAX_LAYER_WEIGHT = 100.0
 MIN_SIZE, MAX_SIZE = 32, 4096

@@ -5,7 +5,8 @@ the VGG pass changes. On a CPU with AVX-512 BF16 (or AMX) the convolutions run
 about 1.8x faster in bfloat16, and the finished picture scores within a
 fraction of a percent of the float32 one (see the README's Performance
 section). float16 is only offered on GPUs: its narrow range needs care with
-Caffe-scaled activations, so "auto" never picks it.
+Caffe-scaled activations, so "auto" never picks it. Its gradients would
+underflow, so with float16 the engine scales the loss (``engine.scaling``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import torch
 
 from .errors import DeviceError
 
-PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 

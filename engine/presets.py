@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import resources
+from .app_dirs import user_presets_dir
 from .atomic import write_atomically
 from .errors import ParamsError, PresetError
 from .params import StyleParams
@@ -162,14 +163,24 @@ def builtin_presets() -> list[Preset]:
     return sorted(presets, key=lambda p: p.name.lower())
 
 
-def find_preset(name_or_path: str) -> Preset:
-    """A built-in preset by name (case-insensitive) or file stem, else a preset file."""
+def find_preset(name_or_path: str, user_dir: Path | None = None) -> Preset:
+    """A preset by name: the artist's own (saved in the studio) first, then a built-in, else a file.
+
+    Names match case-insensitively, by the preset's name or its file's stem.
+    ``user_dir`` is the studio's presets folder (default: ``app_dirs.user_presets_dir()``).
+    """
     wanted = name_or_path.strip().lower()
+    folder = user_dir if user_dir is not None else user_presets_dir()
+    own = folder / preset_file_name(name_or_path.strip()) if name_or_path.strip() else None
+    if own is not None and own.is_file():
+        return load_preset(own)
     for preset in builtin_presets():
         if wanted in (preset.name.lower(), preset.path.stem.lower()):
             return preset
     path = Path(name_or_path)
     if path.suffix.lower() == ".json" or path.exists():
         return load_preset(path)
-    names = ", ".join(repr(p.name) for p in builtin_presets())
-    raise PresetError(f"No preset called {name_or_path!r}. Built-in presets: {names}; or give a .json file.")
+    names = [repr(p.name) for p in builtin_presets()]
+    if folder.is_dir():
+        names += [repr(p.stem) for p in sorted(folder.glob("*.json"))]
+    raise PresetError(f"No preset called {name_or_path!r}. Presets: {', '.join(names)}; or give a .json file.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -17,7 +18,7 @@ from . import images
 from .colour import ColourView, prepare_style
 from .convergence import StillnessCheck
 from .devices import describe, resolve_device
-from .errors import OutOfMemoryError
+from .errors import NumericalError, OutOfMemoryError
 from .layers import deepest
 from .lbfgs import LBFGS
 from .memory import is_out_of_memory, release, suggest_size
@@ -26,6 +27,7 @@ from .objective import Objective
 from .params import FRAME_SHARE, StyleParams
 from .precision import resolve_precision
 from .progress import Progress
+from .scaling import LossScaler
 from .schedule import Stage, plan_stages, stage_at
 from .weights import DownloadProgress, load_weights
 
@@ -120,7 +122,12 @@ class StyleTransfer:
         self._cancelled = threading.Event()
         self._resumed = threading.Event()
         self._resumed.set()
+        self._holding = threading.Event()  # set while the run loop is blocked in a pause
         self._picture: torch.Tensor | None = None  # the canvas, margin included
+        # A copy of the canvas as the last step evaluated it, and of the last
+        # one whose loss was finite: what a NaN step falls back to.
+        self._evaluated: torch.Tensor | None = None
+        self._last_finite: torch.Tensor | None = None
         self._margin = 0
         self._finished = False
         # What the current network, targets and optimiser were built for.
@@ -136,6 +143,7 @@ class StyleTransfer:
         self._optimizer_kind: str | None = None
         self.device: torch.device | None = None
         self.dtype = torch.float32
+        self._scaler = LossScaler(enabled=False)
         self.steps_done = 0  # read from other threads to see how far the run is
         self._stillness = StillnessCheck()
 
@@ -185,6 +193,15 @@ class StyleTransfer:
         return not self._resumed.is_set()
 
     @property
+    def holding(self) -> bool:
+        """True while the run is held by a pause, with no step in flight.
+
+        ``paused`` only says a pause was asked for; the step in flight then
+        still finishes. Once ``holding`` is True, no step runs until ``resume()``.
+        """
+        return self._holding.is_set()
+
+    @property
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
 
@@ -214,7 +231,9 @@ class StyleTransfer:
         """Optimise, yielding a ``Progress`` after every step.
 
         Raises ``BrushworkError`` subclasses for weights, device or image
-        problems; the picture so far stays available through ``result()``.
+        problems, and ``NumericalError`` if the loss becomes NaN or infinite;
+        the picture so far (for ``NumericalError``, the last one with a finite
+        loss) stays available through ``result()``.
         """
         self._finished = False
         step = self.steps_done = self._start_step
@@ -240,6 +259,9 @@ class StyleTransfer:
                 if not is_out_of_memory(exc):
                     raise
                 raise self._out_of_memory(stage, step) from exc
+            if not all(math.isfinite(v) for v in values):
+                raise self._numerical_error(stage, step)
+            self._last_finite, self._evaluated = self._evaluated, self._last_finite
             step += 1
             if self._stillness.is_still(self._visible(), step - stage.first_step, stage.steps):
                 log.debug("scale %d still after %d steps", stage.index, step - stage.first_step)
@@ -293,10 +315,33 @@ class StyleTransfer:
             step=step,
         )
 
+    def _numerical_error(self, stage: Stage, step: int) -> NumericalError:
+        """Put back the last picture whose loss was finite and say what to try."""
+        with torch.no_grad():
+            self._picture.copy_(self._last_finite)
+        # L-BFGS's history now holds NaN: a later run must not inherit it.
+        self._new_optimizer(self._optimizer_kind)
+        log.warning("non-finite loss at step %d (%d px, %s)", step + 1, stage.side, self.dtype)
+        precision = str(self.dtype).removeprefix("torch.")
+        advice = "lower the style weight (beta) or the content weight (alpha)"
+        if self.dtype != torch.float32:
+            advice += ", or paint in float32"
+        return NumericalError(
+            f"The loss became NaN or infinite at step {step + 1} ({stage.side} px, {precision}), so painting "
+            f"stopped. The picture so far is kept, as it was at the last step with a finite loss. "
+            f"To carry on from it, {advice}."
+        )
+
     def _wait_while_paused(self) -> None:
-        # Pauses are excluded from ``elapsed``: the step clock starts after this.
-        while not self._resumed.wait(0.1):
-            pass
+        if self._resumed.is_set():
+            return
+        self._holding.set()
+        try:
+            # Pauses are excluded from ``elapsed``: the step clock starts after this.
+            while not self._resumed.wait(0.1):
+                pass
+        finally:
+            self._holding.clear()
 
     # -- building what a step needs ------------------------------------------------
 
@@ -315,6 +360,7 @@ class StyleTransfer:
             self._extractor = FeatureExtractor(
                 weights, net_key[-1], pooling=params.pooling, device=self.device, dtype=self.dtype
             )
+            self._scaler = LossScaler.for_dtype(self.dtype)
             self._net_key = net_key
             self._target_key = None
         dims = images.fit_dims(*inputs.content.size, stage.side)
@@ -399,6 +445,8 @@ class StyleTransfer:
 
     def _set_picture(self, picture: torch.Tensor) -> None:
         self._picture = picture.detach().clamp_(0.0, 1.0).contiguous().requires_grad_(True)
+        self._evaluated = self._picture.detach().clone()
+        self._last_finite = self._picture.detach().clone()
 
     def _new_optimizer(self, kind: str) -> None:
         if kind == "adam":
@@ -413,8 +461,10 @@ class StyleTransfer:
         view = self._view
 
         def closure() -> torch.Tensor:
-            total, terms = objective(view.to_network(self._picture))
-            total.backward()
+            # The optimiser has not moved the picture yet: keep a copy of what
+            # is evaluated (no read-back here; run() checks the loss after the step).
+            self._evaluated.copy_(self._picture.detach())
+            total, terms = self._scaler.backward(lambda: objective(view.to_network(self._picture)), self._picture)
             report.append(terms)
             return total
 

@@ -10,6 +10,8 @@ import sys
 
 from engine.resources import sample_images
 
+from .platform_check import xcb_problem
+
 
 def _configure_logging(data_dir) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -20,15 +22,36 @@ def _configure_logging(data_dir) -> None:
     logging.basicConfig(level=logging.INFO, handlers=[handler, logging.StreamHandler()])
 
 
+def report_slot_errors_to(window) -> None:
+    """An exception escaping a Qt slot goes to the artist and the log, not only to stderr.
+
+    PySide prints such exceptions and carries on; the first release shipped a
+    Start button whose every click failed that way, unseen.
+    """
+
+    def hook(kind, exc, tb) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        window.report_unexpected(exc.with_traceback(tb))
+
+    sys.excepthook = hook
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="brushwork", description="Brushwork: a studio for neural style transfer")
     parser.add_argument("--demo", action="store_true", help="open with the bundled samples and start painting")
     args = parser.parse_args(argv)
+    problem = xcb_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
 
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from .studio_window import CONTENT, STYLE, StudioWindow, default_data_dir
+    from .roles import CONTENT, STYLE
+    from .studio_window import StudioWindow, default_data_dir
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Brushwork")
@@ -37,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     window = StudioWindow(restore=not args.demo)
+    report_slot_errors_to(window)
     window.show()
 
     async def demo() -> None:

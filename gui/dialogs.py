@@ -49,6 +49,22 @@ class Dialogs:
         answer = QMessageBox.question(self.parent, title, text)
         return answer == QMessageBox.StandardButton.Yes
 
+    def partial_picture(self, shown: tuple[int, int], target: tuple[int, int]) -> str:
+        """The picture is from an earlier, smaller scale: 'enlarge', 'as_is' or 'cancel'."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Save a picture in progress",
+            f"The picture is {shown[0]} x {shown[1]} px: the run has not reached its "
+            f"{target[0]} x {target[1]} px scale yet. Save it enlarged to {target[0]} x {target[1]}, "
+            "or as it is? (Or cancel and let the run finish first.)",
+            QMessageBox.StandardButton.Cancel,
+            self.parent,
+        )
+        enlarge = box.addButton(f"Enlarge to {target[0]} x {target[1]}", QMessageBox.ButtonRole.AcceptRole)
+        as_is = box.addButton(f"Save {shown[0]} x {shown[1]}", QMessageBox.ButtonRole.AcceptRole)
+        box.exec()
+        return {enlarge: "enlarge", as_is: "as_is"}.get(box.clickedButton(), "cancel")
+
     def unsaved_picture(self) -> str:
         """'save', 'discard' or 'cancel'."""
         box = QMessageBox(

@@ -1,4 +1,4 @@
-"""Getting images into the window: the wells, drops anywhere, paste, and several styles.
+"""Getting images into the studio: the wells, drops anywhere, paste, and several styles.
 
 Decoding always happens off the GUI thread; a file that is not an image gets a
 message and changes nothing.
@@ -7,19 +7,21 @@ message and changes nothing.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPixmap
+from PySide6.QtCore import QMimeData, QObject, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QApplication
 
 from engine.errors import BrushworkError
 from engine.images import MAX_DECODE_SIDE, is_web_address, load_image, original_size
 
-from .image_well import ImageWellWidget, mime_has_input, mime_paths
+from .panels.image_well import ImageWellWidget, mime_has_input, mime_paths
+from .persist.session_store import SessionStore
 from .qt_images import pil_to_qimage
-
-CONTENT, STYLE = "Content", "Style"
+from .roles import CONTENT, STYLE
 
 
 def decode(path: Path) -> tuple[Image.Image, tuple[int, int]]:
@@ -28,45 +30,99 @@ def decode(path: Path) -> tuple[Image.Image, tuple[int, int]]:
     return image, original_size(path)
 
 
-class ImageInputsMixin:
-    """The studio window's image handling (uses its wells, editor, controller, session and dialogs)."""
+def thumbnail(image: Image.Image, side: int = 64) -> QPixmap:
+    return QPixmap.fromImage(pil_to_qimage(image.reduce(max(1, max(image.size) // side))))
+
+
+class ImageInputs(QObject):
+    """The photo and the paintings: the two wells plus the styles added for blending.
+
+    It reports what changed (``content_changed``, ``styles_changed``) and
+    what went wrong (``error``); the window decides what that means for the
+    run and the preview.
+
+    Parameters
+    ----------
+    content_well, style_well
+        The wells it fills.
+    dialogs, session
+        For file choosers and the last folder and image paths.
+    spawn
+        Runs a coroutine on the window's event loop, tracking it.
+    """
+
+    content_changed = Signal(object)  # PIL image
+    styles_changed = Signal(object)  # tuple of PIL images, the Style well's first
+    loaded = Signal(str)  # the role of a well that got an image
+    error = Signal(str)
+
+    def __init__(
+        self,
+        content_well: ImageWellWidget,
+        style_well: ImageWellWidget,
+        dialogs,
+        session: SessionStore,
+        spawn: Callable[[Coroutine], asyncio.Task],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.content_well, self.style_well = content_well, style_well
+        self.dialogs, self.session, self._spawn = dialogs, session, spawn
+        self.extra_styles: list[tuple[Path | None, Image.Image]] = []  # blended after the Style well's
+        for well in (content_well, style_well):
+            well.files_offered.connect(lambda paths, w=well: self.offer_paths(w, paths))
+            well.image_pasted.connect(lambda image, w=well: self.set_image(w, image, None, image.size))
+            well.browse_requested.connect(lambda w=well: self.browse(w.role))
+
+    # -- state ---------------------------------------------------------------------
 
     def well(self, role: str) -> ImageWellWidget:
         return self.content_well if role == CONTENT else self.style_well
 
-    def browse_content(self) -> None:
-        self._browse(self.content_well)
+    @property
+    def ready(self) -> bool:
+        return not (self.content_well.is_empty or self.style_well.is_empty)
 
-    def browse_style(self) -> None:
-        self._browse(self.style_well)
+    def all_styles(self) -> tuple[Image.Image, ...]:
+        """The Style well's image first, then the added ones."""
+        first = () if self.style_well.is_empty else (self.style_well.image,)
+        return first + tuple(image for _, image in self.extra_styles)
 
-    def _browse(self, well: ImageWellWidget) -> None:
-        path = self.dialogs.open_image(f"Choose the {well.role.lower()} image", self.session.last_folder())
+    def style_paths(self) -> tuple[Path | None, ...]:
+        return (self.style_well.path, *(path for path, _ in self.extra_styles))
+
+    def style_names(self) -> list[str]:
+        return [path.name if path else "pasted image" for path in self.style_paths()]
+
+    # -- loading ---------------------------------------------------------------------
+
+    def browse(self, role: str) -> None:
+        path = self.dialogs.open_image(f"Choose the {role.lower()} image", self.session.last_folder())
         if path is not None:
-            self._offer_paths(well, [str(path)])
+            self.offer_paths(self.well(role), [str(path)])
 
-    def load_image_into(self, role: str, path: Path) -> asyncio.Task:
+    def load_into(self, role: str, path: Path) -> asyncio.Task | None:
         """Decode ``path`` off the GUI thread and show it in the ``role`` well."""
-        return self._offer_paths(self.well(role), [str(path)])
+        return self.offer_paths(self.well(role), [str(path)])
 
-    def _offer_paths(self, well: ImageWellWidget, paths: list[str]) -> asyncio.Task | None:
+    def offer_paths(self, well: ImageWellWidget, paths: list[str]) -> asyncio.Task | None:
         if not paths:
             return None
         text = paths[0]
         if is_web_address(text):
-            self.show_error(f"{text[:80]} is a web address. Save the image to your computer first, then drop the file.")
+            self.error.emit(f"{text[:80]} is a web address. Save the image to your computer first, then drop the file.")
             return None
         return self._spawn(self._load_into(well, Path(text)))
 
     async def _decode(self, path: Path) -> tuple[Image.Image, tuple[int, int]] | None:
-        """Decode off the GUI thread; on failure show why and return None."""
+        """Decode off the GUI thread; on failure say why and return None."""
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(None, decode, path)
         except BrushworkError as exc:
-            self.show_error(str(exc))
+            self.error.emit(str(exc))
         except OSError as exc:
-            self.show_error(f"{path.name} cannot be read: {exc.strerror or exc}")
+            self.error.emit(f"{path.name} cannot be read: {exc.strerror or exc}")
         return None
 
     async def _load_into(self, well: ImageWellWidget, path: Path) -> None:
@@ -77,47 +133,43 @@ class ImageInputsMixin:
             return
         image, size = decoded
         self.session.set_last_folder(path.parent)
-        self._set_well_image(well, image, path, size)
+        self.set_image(well, image, path, size)
 
-    def _set_well_image(
-        self, well: ImageWellWidget, image: Image.Image, path: Path | None, size: tuple[int, int]
-    ) -> None:
+    def set_image(self, well: ImageWellWidget, image: Image.Image, path: Path | None, size: tuple[int, int]) -> None:
         well.set_image(image, path, size)
         self.session.set_image_path(well.role, path)
         if well is self.content_well:
-            self.preview.set_compare_image(pil_to_qimage(image))
-            self.controller.update(content=image)
+            self.content_changed.emit(image)
         else:
             self._styles_changed()
-        self.banner.hide()
-        self._update_run_buttons()
-        self.image_loaded.emit(well.role)
+        self.loaded.emit(well.role)
 
-    # -- several styles ------------------------------------------------------------
+    # -- several styles ----------------------------------------------------------------
 
-    def all_styles(self) -> tuple[Image.Image, ...]:
-        """The Style well's image first, then the added ones."""
-        first = () if self.style_well.is_empty else (self.style_well.image,)
-        return first + tuple(image for _, image in self.extra_styles)
+    def set_extra_styles(self, styles: list[tuple[Path | None, Image.Image]]) -> None:
+        self.extra_styles = list(styles)
+        self.session.set_extra_style_paths([path for path, _ in self.extra_styles])
+        self._styles_changed()
 
     def _styles_changed(self) -> None:
-        names = [self.style_well.path.name if self.style_well.path else "pasted image"]
-        names += [path.name if path else "pasted image" for path, _ in self.extra_styles]
-        styles = self.all_styles()
-        thumbs = [QPixmap.fromImage(pil_to_qimage(im.reduce(max(1, max(im.size) // 64)))) for im in styles]
-        self.editor.style.set_styles(names, thumbs, list(self.editor.current.style_blend))
-        if styles:
-            self.controller.update(style=styles)
-        self.editor.style.changed.emit()  # the blend rows are part of the parameters
-        self.editor.flush()
+        self.session.set_extra_style_paths([path for path, _ in self.extra_styles])
+        self.styles_changed.emit(self.all_styles())
 
-    def _add_style(self) -> None:
+    def thumbnails(self) -> list[QPixmap]:
+        return [thumbnail(image) for image in self.all_styles()]
+
+    def add_style(self) -> None:
+        """What "Add a style image..." does: ask for a painting to blend in."""
         if self.style_well.is_empty:
-            self._browse(self.style_well)
+            self.browse(STYLE)
             return
         path = self.dialogs.open_image("Add a style image to blend", self.session.last_folder())
         if path is not None:
-            self._spawn(self._load_extra_style(path))
+            self.add_style_image(path)
+
+    def add_style_image(self, path: Path) -> asyncio.Task:
+        """Blend one more painting in."""
+        return self._spawn(self._load_extra_style(Path(path)))
 
     async def _load_extra_style(self, path: Path) -> None:
         decoded = await self._decode(path)
@@ -125,23 +177,20 @@ class ImageInputsMixin:
             self.extra_styles.append((path, decoded[0]))
             self._styles_changed()
 
-    def add_style_image(self, path: Path) -> asyncio.Task:
-        """Blend one more painting in (what "Add a style image..." does)."""
-        return self._spawn(self._load_extra_style(Path(path)))
+    def remove_style(self, index: int) -> bool:
+        """Remove the style at ``index`` among all styles (never 0, the Style well's)."""
+        if not 1 <= index <= len(self.extra_styles):
+            return False
+        del self.extra_styles[index - 1]
+        self._styles_changed()
+        return True
 
-    def _remove_style(self, index: int) -> None:
-        if 1 <= index <= len(self.extra_styles):
-            del self.extra_styles[index - 1]
-            blend = list(self.editor.current.style_blend)
-            if index < len(blend):
-                del blend[index]
-            self.editor.set_params(self.editor.current.replace(style_blend=tuple(blend)))
-            self._styles_changed()
+    # -- paste and drops -----------------------------------------------------------------
 
     def paste(self) -> None:
         mime = QApplication.clipboard().mimeData()
         if mime is None or not mime_has_input(mime):
-            self.show_error("The clipboard holds no image or image file.")
+            self.error.emit("The clipboard holds no image or image file.")
             return
         focused = QApplication.focusWidget()
         for well in (self.content_well, self.style_well):
@@ -156,17 +205,11 @@ class ImageInputsMixin:
             return self.content_well
         return self.style_well
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if mime_has_input(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
+    def drop(self, mime: QMimeData) -> None:
         """A drop outside the wells: one file to Content (or Style), two files to both."""
-        mime = event.mimeData()
         paths = mime_paths(mime) if mime.hasUrls() else []
         if len(paths) >= 2:
-            self._offer_paths(self.content_well, paths[:1])
-            self._offer_paths(self.style_well, paths[1:2])
+            self.offer_paths(self.content_well, paths[:1])
+            self.offer_paths(self.style_well, paths[1:2])
         else:
             self._default_well().offer_mime(mime)
-        event.acceptProposedAction()

@@ -1,57 +1,88 @@
-"""The window's parameters and presets: apply, save, overwrite, delete, import, export."""
+"""The presets: apply, save, overwrite, delete, import and export, with the questions they need."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Signal
+
 from engine.errors import PresetError
 from engine.params import StyleParams
 from engine.presets import Preset
 
+from .panels.params_editor import ParamsEditor
+from .panels.presets_bar import PresetBarWidget
+from .persist.preset_library import PresetLibrary
+from .persist.session_store import SessionStore
 
-class PresetActionsMixin:
-    """The studio window's preset handling (uses its editor, presets bar, library and dialogs)."""
 
-    def params(self) -> StyleParams:
+class PresetActions(QObject):
+    """Carries out what the presets bar asks for.
+
+    A preset applied here goes into the editor and is announced with
+    ``applied`` (the window forwards it to the run); problems go out as
+    ``error``, successes as ``status``.
+    """
+
+    applied = Signal(object)  # StyleParams
+    error = Signal(str)
+    status = Signal(str)
+
+    def __init__(
+        self,
+        editor: ParamsEditor,
+        bar: PresetBarWidget,
+        library: PresetLibrary,
+        dialogs,
+        session: SessionStore,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.editor, self.bar, self.library, self.dialogs, self.session = editor, bar, library, dialogs, session
+        bar.preset_chosen.connect(self.apply)
+        bar.save_as_requested.connect(self.save_as)
+        bar.save_requested.connect(self.overwrite)
+        bar.delete_requested.connect(self.delete)
+        bar.import_requested.connect(self.import_file)
+        bar.export_requested.connect(self.export)
+        editor.params_changed.connect(self._on_params_changed)
+        self.refresh(session.preset_name())
+
+    def _params(self) -> StyleParams:
         self.editor.flush()
         return self.editor.current
 
-    def set_params(self, params: StyleParams) -> None:
-        self.editor.set_params(params)
-        self.controller.update(params)
-
     def _on_params_changed(self, params: StyleParams) -> None:
-        self.controller.update(params)
-        selected = self.presets_bar.selected()
+        selected = self.bar.selected()
         if selected is not None and selected.params != params:
-            self.presets_bar.select(None)
+            self.bar.select(None)
             self.session.set_preset_name(None)
 
-    def apply_preset(self, preset: Preset) -> None:
-        self.set_params(preset.params)
-        self.presets_bar.select(preset.name)
+    def apply(self, preset: Preset) -> None:
+        self.editor.set_params(preset.params)
+        self.bar.select(preset.name)
         self.session.set_preset_name(preset.name)
-        self.status.message(f"Preset: {preset.name}")
+        self.applied.emit(preset.params)
+        self.status.emit(f"Preset: {preset.name}")
 
-    def _refresh_presets(self, selected: str | None = None) -> None:
-        self.presets_bar.set_presets(self.library.builtin(), self.library.user(), selected)
+    def refresh(self, selected: str | None = None) -> None:
+        self.bar.set_presets(self.library.builtin(), self.library.user(), selected)
 
-    def save_preset_as(self) -> None:
-        current = self.presets_bar.selected()
+    def save_as(self) -> None:
+        current = self.bar.selected()
         name = self.dialogs.ask_text("Save preset", "Name of the new preset:", current.name if current else "")
-        if not name:
-            return
-        self._save_preset(name, overwrite=False)
+        if name:
+            self._save(name, overwrite=False)
 
-    def overwrite_preset(self) -> None:
-        preset = self.presets_bar.selected()
+    def overwrite(self) -> None:
+        preset = self.bar.selected()
         if preset is None or preset.builtin:
             return
         if self.dialogs.confirm("Overwrite preset", f"Replace the preset '{preset.name}' with the current settings?"):
-            self._save_preset(preset.name, overwrite=True)
+            self._save(preset.name, overwrite=True)
 
-    def _save_preset(self, name: str, overwrite: bool) -> None:
-        params = self.params()
+    def _save(self, name: str, overwrite: bool) -> None:
+        params = self._params()
         try:
             try:
                 preset = self.library.save(name, params, overwrite=overwrite)
@@ -60,14 +91,14 @@ class PresetActionsMixin:
                     return
                 preset = self.library.save(name, params, overwrite=True)
         except (PresetError, OSError) as exc:
-            self.show_error(f"Could not save the preset: {exc}")
+            self.error.emit(f"Could not save the preset: {exc}")
             return
-        self._refresh_presets(preset.name)
+        self.refresh(preset.name)
         self.session.set_preset_name(preset.name)
-        self.status.message(f"Saved preset '{preset.name}'")
+        self.status.emit(f"Saved preset '{preset.name}'")
 
-    def delete_preset(self) -> None:
-        preset = self.presets_bar.selected()
+    def delete(self) -> None:
+        preset = self.bar.selected()
         if preset is None or preset.builtin:
             return
         if not self.dialogs.confirm("Delete preset", f"Delete the preset '{preset.name}'?"):
@@ -75,12 +106,12 @@ class PresetActionsMixin:
         try:
             self.library.delete(preset)
         except (PresetError, OSError) as exc:
-            self.show_error(f"Could not delete the preset: {exc}")
+            self.error.emit(f"Could not delete the preset: {exc}")
             return
-        self._refresh_presets(None)
+        self.refresh(None)
         self.session.set_preset_name(None)
 
-    def import_preset(self) -> None:
+    def import_file(self) -> None:
         path = self.dialogs.open_preset(self.session.last_folder())
         if path is None:
             return
@@ -93,13 +124,13 @@ class PresetActionsMixin:
                     return
                 preset = self.library.import_file(path, overwrite=True)
         except (PresetError, OSError) as exc:
-            self.show_error(f"Could not import {path.name}: {exc}")
+            self.error.emit(f"Could not import {path.name}: {exc}")
             return
-        self._refresh_presets(preset.name)
-        self.apply_preset(preset)
+        self.refresh(preset.name)
+        self.apply(preset)
 
-    def export_preset(self) -> None:
-        preset = self.presets_bar.selected() or Preset("My settings", self.params())
+    def export(self) -> None:
+        preset = self.bar.selected() or Preset("My settings", self._params())
         folder = Path(self.session.last_folder() or Path.home())
         path = self.dialogs.save_preset(folder / self.library.path_for(preset.name).name)
         if path is None:
@@ -107,20 +138,6 @@ class PresetActionsMixin:
         try:
             self.library.export(preset, path)
         except OSError as exc:
-            self.show_error(f"Could not export the preset: {exc.strerror or exc}")
+            self.error.emit(f"Could not export the preset: {exc.strerror or exc}")
             return
-        self.status.message(f"Exported preset to {path}")
-
-    def _browse_init_image(self) -> None:
-        path = self.dialogs.open_image("Start from which image?", self.session.last_folder())
-        if path is not None:
-            self.editor.advanced.set_init_image(path)
-        else:
-            self.editor.set_params(self.editor.current)  # back to what it was
-
-    def _browse_weights(self) -> None:
-        path = self.dialogs.open_weights(self.session.last_folder())
-        if path is not None:
-            self.editor.advanced.set_weights_file(path)
-        else:
-            self.editor.set_params(self.editor.current)
+        self.status.emit(f"Exported preset to {path}")

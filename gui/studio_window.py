@@ -1,4 +1,13 @@
-"""The studio window: image wells, live preview, sliders, presets and run controls."""
+"""The studio window: composes the panels, the image inputs, the presets and the run.
+
+The run path, end to end: a control reports a change to its own field
+(``panels.param_changes``); the ``ParamsEditor`` applies it to the one
+``StyleParams`` it holds and emits the result at most ten times a second; the
+window hands that to the ``RunController``, which passes it to the engine
+under the engine's lock; the engine reads a snapshot at the top of its next
+step. Reports come back the same way: engine thread -> controller (current run
+only) -> window -> preview, status and history.
+"""
 
 from __future__ import annotations
 
@@ -11,41 +20,43 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.errors import BrushworkError
-from engine.images import save_image
+from engine.images import fit_dims, load_image, resize, save_image
+from engine.params import StyleParams
 from engine.progress import Progress
 
-from .autosave import Autosave
 from .dialogs import Dialogs
-from .engine_worker import RunController, RunFailure, RunRequest
-from .history_strip import HistoryStripWidget, Snapshot
-from .image_inputs import CONTENT, STYLE, ImageInputsMixin
-from .image_well import ImageWellWidget
-from .layer_explorer import LayerExplorerWindow
-from .loss_chart import LossChartWidget
-from .params_editor import ParamsEditor
-from .preset_actions import PresetActionsMixin
-from .preset_library import PresetLibrary
-from .presets_bar import PresetBarWidget
-from .preview_pane import PreviewPane
-from .qt_images import array_to_qimage
-from .session_restore import SessionRestoreMixin
-from .session_store import SessionStore
-from .status_panel import StatusPanel
+from .image_inputs import ImageInputs
+from .panels.history_strip import HistoryStripWidget, Snapshot
+from .panels.image_well import ImageWellWidget, mime_has_input
+from .panels.layer_explorer import LayerExplorerWindow
+from .panels.loss_chart import LossChartWidget
+from .panels.message_banner import MessageBanner
+from .panels.params_editor import ParamsEditor
+from .panels.presets_bar import PresetBarWidget
+from .panels.preview_pane import PreviewPane
+from .panels.status_panel import StatusPanel
+from .persist.autosave import Autosave
+from .persist.preset_library import PresetLibrary
+from .persist.session_store import SessionStore
+from .preset_actions import PresetActions
+from .qt_images import array_to_qimage, pil_to_qimage
+from .roles import CONTENT, STYLE
+from .run.controller import RunController, RunFailure, RunRequest
+
+__all__ = ["CONTENT", "STYLE", "StudioWindow", "default_data_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -54,47 +65,8 @@ def default_data_dir() -> Path:
     return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
 
 
-class MessageBanner(QWidget):
-    """A dismissible error line above the preview: readable, never modal."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.action_button = QPushButton()
-        self.action_button.hide()
-        self.action_button.clicked.connect(self._on_action)
-        self._action = None
-        close = QToolButton(text="x")
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 4, 4)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.action_button)
-        layout.addWidget(close)
-        self.setAutoFillBackground(True)
-        self.setStyleSheet("MessageBanner { background: #fde7e9; } QLabel { color: #7a0010; }")
-        self.hide()
-
-    def show_message(self, text: str, action_text: str | None = None, action=None) -> None:
-        """Show ``text``; with an action, a button that runs it (and hides the banner)."""
-        self.label.setText(text)
-        self._action = action
-        self.action_button.setText(action_text or "")
-        self.action_button.setVisible(action is not None)
-        self.show()
-
-    def _on_action(self) -> None:
-        action, self._action = self._action, None
-        self.hide()
-        if action is not None:
-            action()
-
-
-class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QMainWindow):
-    """The whole studio. Runs go through a ``RunController`` (one QThread per run).
+class StudioWindow(QMainWindow):
+    """The whole studio.
 
     Parameters
     ----------
@@ -103,6 +75,8 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         QSettings and app-data folder); tests pass temporary ones.
     dialogs
         The object that asks the artist questions; tests pass scripted answers.
+    restore
+        Restore the last session (or offer to recover a crashed one).
     """
 
     preview_shown = Signal()
@@ -130,15 +104,19 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         self.last_progress: Progress | None = None
         self._pending_preview: np.ndarray | None = None
         self._tasks: set[asyncio.Task] = set()
-        self.extra_styles: list[tuple[Path | None, Image.Image]] = []  # blended after the Style well's
         self.explorer: LayerExplorerWindow | None = None
+        self._fitted = False
         self.autosave = Autosave(data_dir / "autosave")
-        # One writer thread, so autosaves land in order and never overlap.
+        # One writer thread, so autosaves land in order and never overlap. Writes
+        # are plain futures, not asyncio tasks: nothing is left pending on the
+        # event loop when the window closes.
         self._autosave_writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="brushwork-autosave")
 
         self._build()
+        self.inputs = ImageInputs(self.content_well, self.style_well, self.dialogs, self.session, self._spawn, self)
+        self.presets = PresetActions(self.editor, self.presets_bar, self.library, self.dialogs, self.session, self)
+        self._build_actions()
         self._connect()
-        self._refresh_presets(self.session.preset_name())
         self._update_run_buttons()
         if restore:
             self._restore_session()
@@ -159,11 +137,11 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         controls_layout.addWidget(self.presets_bar)
         controls_layout.addWidget(self.editor)
         controls_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(controls)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(420)
+        self.controls_scroll = QScrollArea()
+        self.controls_scroll.setWidget(controls)
+        self.controls_scroll.setWidgetResizable(True)
+        self.controls_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.controls_scroll.setMinimumWidth(420)
 
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
@@ -180,6 +158,7 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         run_bar.addWidget(self.save_button)
         self.banner = MessageBanner()
         self.preview = PreviewPane()
+        self.preview.canvas.placeholder = "Drop a photo and a painting, then press Start"
         self.history = HistoryStripWidget()
         self.loss_chart = LossChartWidget()
         self.tabs = QTabWidget()
@@ -194,32 +173,33 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         right_layout.addWidget(self.tabs)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.controls_scroll)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([440, 760])
         self.setCentralWidget(self.splitter)
         self.status = StatusPanel(self.statusBar())
         self.resize(1240, 820)
-        self._build_actions()
 
     def _build_actions(self) -> None:
         def action(text: str, shortcut, slot, menu) -> QAction:
             act = QAction(text, self)
             if shortcut is not None:
                 act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(slot)
+            # triggered(bool) would pass its checked flag into the slot: call it with nothing.
+            act.triggered.connect(lambda _checked=False: slot())
             menu.addAction(act)
             return act
 
         file_menu = self.menuBar().addMenu("&File")
-        self.open_content_action = action("Open content image...", "Ctrl+O", self.browse_content, file_menu)
-        self.open_style_action = action("Open style image...", "Ctrl+Shift+O", self.browse_style, file_menu)
-        self.paste_action = action("Paste image", QKeySequence.StandardKey.Paste, self.paste, file_menu)
+        inputs = self.inputs
+        self.open_content_action = action("Open content image...", "Ctrl+O", lambda: inputs.browse(CONTENT), file_menu)
+        self.open_style_action = action("Open style image...", "Ctrl+Shift+O", lambda: inputs.browse(STYLE), file_menu)
+        self.paste_action = action("Paste image", QKeySequence.StandardKey.Paste, inputs.paste, file_menu)
         self.save_action = action("Save image...", "Ctrl+S", self.save_picture, file_menu)
         file_menu.addSeparator()
-        action("Import preset...", None, self.import_preset, file_menu)
-        action("Export preset...", None, self.export_preset, file_menu)
+        action("Import preset...", None, lambda: self.presets.import_file(), file_menu)
+        action("Export preset...", None, lambda: self.presets.export(), file_menu)
         file_menu.addSeparator()
         action("Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
         run_menu = self.menuBar().addMenu("&Run")
@@ -235,30 +215,28 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         self.explorer_action = action("Layer explorer...", "Ctrl+L", self.open_layer_explorer, view_menu)
 
     def _connect(self) -> None:
-        for well in (self.content_well, self.style_well):
-            well.files_offered.connect(lambda paths, w=well: self._offer_paths(w, paths))
-            well.image_pasted.connect(lambda image, w=well: self._set_well_image(w, image, None, image.size))
-            well.browse_requested.connect(lambda w=well: self._browse(w))
-        self.start_button.clicked.connect(self.start)
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.stop_button.clicked.connect(self.stop)
-        self.save_button.clicked.connect(self.save_picture)
-        self.editor.params_changed.connect(self._on_params_changed)
-        self.editor.style.add_requested.connect(self._add_style)
+        # Buttons' clicked(bool) carries a checked flag: never connect it straight to a slot with arguments.
+        self.start_button.clicked.connect(lambda: self.start())
+        self.pause_button.clicked.connect(lambda: self.toggle_pause())
+        self.stop_button.clicked.connect(lambda: self.stop())
+        self.save_button.clicked.connect(lambda: self.save_picture())
+        self.inputs.content_changed.connect(self._on_content_changed)
+        self.inputs.styles_changed.connect(self._on_styles_changed)
+        self.inputs.loaded.connect(self._on_image_loaded)
+        self.inputs.error.connect(self.show_error)
+        self.presets.applied.connect(self.controller.update)
+        self.presets.error.connect(self.show_error)
+        self.presets.status.connect(self.status.message)
+        self.editor.params_changed.connect(self.controller.update)
+        self.editor.style.add_requested.connect(self.inputs.add_style)
         self.editor.style.remove_requested.connect(self._remove_style)
+        self.editor.advanced.browse_init_requested.connect(self._browse_init_image)
+        self.editor.advanced.browse_weights_requested.connect(self._browse_weights)
         self.history.snapshot_requested.connect(self.take_snapshot)
         self.history.snapshot_chosen.connect(lambda snap: self.preview.set_picture(array_to_qimage(snap.picture)))
         self.history.continue_requested.connect(self.continue_from_snapshot)
-        self.history.save_requested.connect(self._save_snapshot)
+        self.history.save_requested.connect(lambda snap: self._ask_and_save(snap.picture))
         self.history.restore_requested.connect(lambda snap: self.set_params(snap.params))
-        self.editor.advanced.browse_init_requested.connect(self._browse_init_image)
-        self.editor.advanced.browse_weights_requested.connect(self._browse_weights)
-        self.presets_bar.preset_chosen.connect(self.apply_preset)
-        self.presets_bar.save_as_requested.connect(self.save_preset_as)
-        self.presets_bar.save_requested.connect(self.overwrite_preset)
-        self.presets_bar.delete_requested.connect(self.delete_preset)
-        self.presets_bar.import_requested.connect(self.import_preset)
-        self.presets_bar.export_requested.connect(self.export_preset)
         self.controller.progressed.connect(self._on_progress)
         self.controller.failed.connect(self._on_failed)
         self.controller.run_finished.connect(self._on_run_finished)
@@ -267,7 +245,7 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
     # -- async helpers -------------------------------------------------------------
 
     def _spawn(self, coro: Coroutine) -> asyncio.Task:
-        """Run a coroutine on the qasync loop, keeping a reference until it ends."""
+        """Run a coroutine on the qasync loop, keeping a reference until it ends; its failure is shown."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -284,24 +262,80 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    # -- parameters and images -------------------------------------------------------
+
+    def params(self) -> StyleParams:
+        """The parameters in force (a change still throttled is applied first)."""
+        self.editor.flush()
+        return self.editor.current
+
+    def set_params(self, params: StyleParams) -> None:
+        self.editor.set_params(params)
+        self.controller.update(params)
+
+    def load_image_into(self, role: str, path: Path) -> asyncio.Task | None:
+        return self.inputs.load_into(role, path)
+
+    def _on_content_changed(self, image: Image.Image) -> None:
+        self.preview.set_compare_image(pil_to_qimage(image))
+        self.controller.update(content=image)
+
+    def _on_styles_changed(self, styles: tuple[Image.Image, ...]) -> None:
+        current = self.editor.current
+        self.editor.style.set_styles(self.inputs.style_names(), self.inputs.thumbnails(), list(current.style_blend))
+        if styles:
+            self.controller.update(style=styles)
+
+    def _remove_style(self, index: int) -> None:
+        if self.inputs.remove_style(index):
+            blend = list(self.editor.current.style_blend)
+            if index < len(blend):
+                del blend[index]
+                self.set_params(self.editor.current.replace(style_blend=tuple(blend)))
+            self._on_styles_changed(self.inputs.all_styles())
+
+    def _on_image_loaded(self, role: str) -> None:
+        self.banner.hide()
+        self._update_run_buttons()
+        self.image_loaded.emit(role)
+
+    def _browse_init_image(self) -> None:
+        path = self.dialogs.open_image("Start from which image?", self.session.last_folder())
+        if path is not None:
+            self.editor.advanced.set_init_image(path)
+        else:
+            self.editor.set_params(self.editor.current)  # back to what it was
+
+    def _browse_weights(self) -> None:
+        path = self.dialogs.open_weights(self.session.last_folder())
+        if path is not None:
+            self.editor.advanced.set_weights_file(path)
+        else:
+            self.editor.set_params(self.editor.current)
+
     # -- running -------------------------------------------------------------------
 
     def start(self, start_picture: Image.Image | None = None, start_step: int = 0) -> None:
         """Start a run; with ``start_picture``, continue from it at plan step ``start_step``."""
         if self.controller.running:
             return
-        if self.content_well.is_empty or self.style_well.is_empty:
+        self._begin_run(start_picture, start_step)
+
+    def _begin_run(self, start_picture: Image.Image | None, start_step: int) -> None:
+        """Start a run, replacing one that goes."""
+        if not self.inputs.ready:
             self.show_error("Drop a content photo and a style painting first.")
             return
         self.banner.hide()
         self.status.reset()
         self.last_progress = None
         params = self.params()
-        content, styles = self.content_well, self.all_styles()
+        content, styles = self.content_well.image, self.inputs.all_styles()
         self.loss_chart.clear()
-        self.controller.start(RunRequest(content.image, styles, params, start_picture, start_step))
-        style_paths = (self.style_well.path, *(path for path, _ in self.extra_styles))
-        self._autosave_later(self.autosave.begin_run, content.image, styles, content.path, style_paths, params)
+        self.controller.start(RunRequest(content, styles, params, start_picture, start_step))
+        self._autosave_later(
+            self.autosave.begin_run, content, styles, self.content_well.path, self.inputs.style_paths(), params
+        )
         self.status.message("Painting...")
         self._update_run_buttons()
 
@@ -311,19 +345,19 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
             return
         if size is not None:
             self.set_params(self.params().replace(size=size))
-        self.start(Image.fromarray(self.picture), step)
+        self._begin_run(Image.fromarray(self.picture), step)
 
     def _autosave_later(self, write, *args) -> None:
         """Run an autosave write on the writer thread; a failure is logged, never fatal."""
 
-        async def run() -> None:
-            loop = asyncio.get_running_loop()
-            try:
-                await loop.run_in_executor(self._autosave_writer, write, *args)
-            except (OSError, BrushworkError, RuntimeError) as exc:  # RuntimeError: writer already shut down
-                log.warning("autosave failed: %s", exc)
+        def report(future: concurrent.futures.Future) -> None:
+            if not future.cancelled() and future.exception() is not None:
+                log.warning("autosave failed: %s", future.exception())
 
-        self._spawn(run())
+        try:
+            self._autosave_writer.submit(write, *args).add_done_callback(report)
+        except RuntimeError:  # the writer is shut down: the window is closing
+            log.warning("autosave skipped: the window is closing")
 
     def toggle_pause(self) -> None:
         if not self.controller.running:
@@ -333,7 +367,8 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
             self.status.message("Resumed")
         else:
             self.controller.pause()
-            self.status.message("Paused")
+            self.status.message("Paused", 0)
+        self.status.set_paused(self.controller.paused)
         self._update_run_buttons()
 
     def start_or_pause(self) -> None:
@@ -381,23 +416,19 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
             log.error("%s\n%s", failure.message, failure.details)
         if failure.suggested_size is not None and self.picture is not None:
             size, step = failure.suggested_size, failure.step
-            self.show_error(
-                failure.message,
-                f"Continue at {size} px",
-                lambda: self.continue_from_picture(size, step),
-            )
+            self.show_error(failure.message, f"Continue at {size} px", lambda: self.continue_from_picture(size, step))
         else:
             self.show_error(failure.message)
 
     def _on_run_finished(self, completed: bool) -> None:
         self._show_pending_preview()
         self._update_run_buttons()
+        self.status.finish(completed)
         self.status.message("Finished" if completed else "Stopped", 0)
 
     def _update_run_buttons(self) -> None:
         running = self.controller.running
-        ready = not (self.content_well.is_empty or self.style_well.is_empty)
-        self.start_button.setEnabled(ready and not running)
+        self.start_button.setEnabled(self.inputs.ready and not running)
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Resume" if self.controller.paused else "Pause")
         self.stop_button.setEnabled(running)
@@ -415,25 +446,19 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         self.history.add(Snapshot(self.picture, params, step, total, f"snapshot at step {step}"))
 
     def continue_from_snapshot(self, snapshot: Snapshot) -> None:
-        """Stop what runs and paint on from the snapshot's picture, with the current settings."""
-        if self.controller.running:
-            self.controller.shutdown(5000)
-            self._update_run_buttons()
+        """Paint on from the snapshot's picture with the current settings, replacing any run that goes."""
         self.picture = snapshot.picture
         self.preview.set_picture(array_to_qimage(snapshot.picture))
-        self.start(Image.fromarray(snapshot.picture), snapshot.step)
-
-    def _save_snapshot(self, snapshot: Snapshot) -> None:
-        self._ask_and_save(snapshot.picture)
+        self._begin_run(Image.fromarray(snapshot.picture), snapshot.step)
 
     def _explorer_image(self, source: str) -> Image.Image | None:
         if source in (CONTENT, STYLE):
-            return self.well(source).image
+            return self.inputs.well(source).image
         return Image.fromarray(self.picture) if self.picture is not None else None
 
     def open_layer_explorer(self) -> LayerExplorerWindow:
         if self.explorer is None:
-            self.explorer = LayerExplorerWindow(self._explorer_image, lambda: self.params().weights, self)
+            self.explorer = LayerExplorerWindow(self._explorer_image, lambda: self.params().weights, self._spawn, self)
         self.explorer.show()
         self.explorer.raise_()
         self.explorer.refresh()
@@ -452,25 +477,49 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
             return None
         return self._ask_and_save(self.picture)
 
-    def _ask_and_save(self, frame: np.ndarray) -> asyncio.Task | None:
-        """Ask where, then save ``frame`` off the GUI thread."""
-        path = self.dialogs.save_image(self._suggested_name())
-        return self._spawn(self._save_picture(frame, path)) if path is not None else None
+    def _target_size(self) -> tuple[int, int] | None:
+        """(width, height) the current settings paint at, or None without a photo."""
+        if self.content_well.is_empty:
+            return None
+        height, width = fit_dims(*self.content_well.image.size, self.params().size)
+        return width, height
 
-    async def _save_picture(self, frame: np.ndarray, path: Path) -> bool:
+    def _ask_and_save(self, frame: np.ndarray) -> asyncio.Task | None:
+        """Ask where (and, for a picture from an earlier scale, at what size), then save off the GUI thread."""
+        shown, target = (frame.shape[1], frame.shape[0]), self._target_size()
+        size = shown
+        if target is not None and shown[0] < target[0]:
+            choice = self.dialogs.partial_picture(shown, target)
+            if choice == "cancel":
+                return None
+            size = target if choice == "enlarge" else shown
+        path = self.dialogs.save_image(self._suggested_name())
+        return self._spawn(self._save_picture(frame, path, size)) if path is not None else None
+
+    async def _save_picture(self, frame: np.ndarray, path: Path, size: tuple[int, int]) -> bool:
+        picture = Image.fromarray(frame)
+        enlarged = size != picture.size
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(None, save_image, Image.fromarray(frame), path)
+            if enlarged:
+                picture = await loop.run_in_executor(None, resize, picture, size[1], size[0])
+            await loop.run_in_executor(None, save_image, picture, path)
         except BrushworkError as exc:
             self.show_error(str(exc))
             return False
         if frame is self.picture:
             self.picture_saved = True
         self.session.set_last_folder(path.parent)
-        self.status.message(f"Saved {path}")
+        how = f"enlarged from {frame.shape[1]} x {frame.shape[0]}" if enlarged else "as painted"
+        self.status.message(f"Saved {path} ({size[0]} x {size[1]} px, {how})", 0)
         return True
 
-    # -- errors, session and closing ------------------------------------------------
+    # -- errors --------------------------------------------------------------------
+
+    def report_unexpected(self, exc: BaseException) -> None:
+        """A bug surfaced in a slot: tell the artist, keep the traceback in the log, keep the window."""
+        log.error("unexpected error in the window", exc_info=(type(exc), exc, exc.__traceback__))
+        self.show_error(f"Something went wrong: {exc}. The details are in brushwork.log; your work is unchanged.")
 
     def show_error(self, text: str, action_text: str | None = None, action=None) -> None:
         log.warning("%s", text)
@@ -478,12 +527,164 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         self.status.message(text.splitlines()[0], 10000)
         self.error_shown.emit(text)
 
+    # -- fitting the screen ------------------------------------------------------------
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (at 150 % scaling the default size is not)."""
+        screen = self.screen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        # The frame (title bar, borders) is unknown until the window manager adds it: leave room for one.
+        width = min(self.width(), free.width() - 16)
+        height = min(self.height(), free.height() - 48)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(width, self.minimumSizeHint().width()), max(height, 200))
+        frame = self.frameGeometry()
+        left = min(max(frame.left(), free.left()), max(free.left(), free.right() - frame.width()))
+        top = min(max(frame.top(), free.top()), max(free.top(), free.bottom() - frame.height()))
+        if (left, top) != (frame.left(), frame.top()):
+            self.move(left, top)
+
+    # -- drops and keys ----------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if mime_has_input(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.inputs.drop(event.mimeData())
+        event.acceptProposedAction()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_C and not event.isAutoRepeat():
+            self.preview.set_comparing(True)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_C and not event.isAutoRepeat():
+            self.preview.set_comparing(False)
+            return
+        super().keyReleaseEvent(event)
+
+    # -- session: restore at launch, keep at close ---------------------------------------
+
+    def _offer_recovery(self) -> bool:
+        """After a crash: offer the autosaved images, settings and picture. True if restored."""
+        if not self.autosave.recoverable():
+            return False
+        if not self.dialogs.confirm(
+            "Restore your work?",
+            "Brushwork did not close properly last time. Restore the images, settings and the picture it was painting?",
+        ):
+            self.autosave.mark_clean_exit()
+            return False
+        found = self.autosave.recover()
+        if found is None:
+            self.show_error("The autosaved work could not be read; starting afresh.")
+            return False
+        self.set_params(found.params)
+        self.inputs.set_image(self.content_well, found.content, found.content_path, found.content.size)
+        self.inputs.extra_styles = list(zip(found.style_paths[1:], found.styles[1:], strict=False))
+        self.inputs.set_image(self.style_well, found.styles[0], found.style_paths[0], found.styles[0].size)
+        if found.picture is not None:
+            self.picture = np.asarray(found.picture).copy()
+            self.picture_saved = False
+            self.preview.set_picture(array_to_qimage(self.picture))
+            self.banner.show_message(
+                f"Restored the picture from step {found.step} of {found.total_steps}.",
+                "Continue the run",
+                lambda: self.continue_from_picture(step=found.step),
+            )
+        self._update_run_buttons()
+        return True
+
+    def _restore_session(self) -> None:
+        if self._offer_recovery():
+            return
+        params, warning = self.session.load_params()
+        self.editor.set_params(params)
+        name = self.session.preset_name()
+        if name:
+            self.presets_bar.select(name)
+        if warning:
+            self.show_error(warning)
+        state = self.session.layout_state()
+        if "geometry" in state:
+            self.restoreGeometry(state["geometry"])
+        if "state" in state:
+            self.restoreState(state["state"])
+        if "splitter" in state:
+            self.splitter.restoreState(state["splitter"])
+        extra = [path for path in self.session.extra_style_paths() if path.exists()]
+        for role in (CONTENT, STYLE):
+            path = self.session.image_path(role)
+            if path is not None and path.exists():
+                self.inputs.load_into(role, path)
+        if extra:
+            self._spawn(self._restore_extra_styles(extra))
+        self._restore_last_picture()
+
+    async def _restore_extra_styles(self, paths: list[Path]) -> None:
+        """The paintings added for blending, in order, once the Style well's is in."""
+        await self.idle_except_current()
+        for path in paths:
+            await self.inputs.add_style_image(path)
+
+    async def idle_except_current(self) -> None:
+        current = asyncio.current_task()
+        while pending := [t for t in self._tasks if t is not current]:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    @property
+    def last_picture_path(self) -> Path:
+        return self.session.data_dir / "last_picture.png"
+
+    def _restore_last_picture(self) -> None:
+        """The picture on screen when the window last closed, as it was left (saved or not)."""
+        if not self.last_picture_path.exists():
+            return
+        try:
+            picture = load_image(self.last_picture_path)
+        except BrushworkError as exc:
+            log.warning("could not restore the last picture: %s", exc)
+            return
+        self.picture = np.asarray(picture).copy()
+        self.picture_saved = self.session.last_picture_saved()
+        self.preview.set_picture(array_to_qimage(self.picture))
+        self._update_run_buttons()
+
+    def _keep_last_picture(self, keep: bool) -> None:
+        """Keep the picture for the next launch, unless there is none or the artist discarded it."""
+        if self.picture is None or not keep:
+            self.last_picture_path.unlink(missing_ok=True)
+            return
+        self.session.data_dir.mkdir(parents=True, exist_ok=True)
+        save_image(Image.fromarray(self.picture), self.last_picture_path)
+        self.session.set_last_picture_saved(self.picture_saved)
+
+    def save_session(self) -> None:
+        self.session.save_params(self.params())
+        self.session.set_layout_state(
+            geometry=self.saveGeometry(), state=self.saveState(), splitter=self.splitter.saveState()
+        )
+        self.session.sync()
+
     def has_unsaved_picture(self) -> bool:
         return self.picture is not None and not self.picture_saved
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        keep_picture = True
         if self.has_unsaved_picture():
             choice = self.dialogs.unsaved_picture()
+            keep_picture = choice != "discard"
             if choice == "cancel":
                 event.ignore()
                 return
@@ -501,21 +702,12 @@ class StudioWindow(ImageInputsMixin, PresetActionsMixin, SessionRestoreMixin, QM
         if not self.controller.shutdown(2000, must_end=True):
             log.warning("the engine thread took more than 2 s to stop")
         self._autosave_writer.shutdown(wait=True)
+        for task in list(self._tasks):
+            task.cancel()  # loads and saves in flight: the window they report to is going
         try:
             self.save_session()
+            self._keep_last_picture(keep_picture)
             self.autosave.mark_clean_exit()
-        except OSError as exc:
+        except (OSError, BrushworkError) as exc:
             log.warning("could not save the session: %s", exc)
         event.accept()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_C and not event.isAutoRepeat():
-            self.preview.set_comparing(True)
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_C and not event.isAutoRepeat():
-            self.preview.set_comparing(False)
-            return
-        super().keyReleaseEvent(event)

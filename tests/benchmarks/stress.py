@@ -2,9 +2,11 @@
 
     QT_QPA_PLATFORM=offscreen python tests/benchmarks/stress.py [--cycles 100] [--changes 1000]
 
-Reports crashes or deadlocks (a run that does not start or stop within 30 s),
-the thread count before and after, and the resident memory at each stage, and
-writes results/stress.json.
+The changes include continuing from a history snapshot, applying presets and
+opening the layer explorer, all mid-run. Reports crashes or deadlocks (a run
+that does not start or stop within 30 s), any error shown, the GUI thread's
+longest stall (a 10 ms timer's largest gap), the thread count before and
+after, and the resident memory at each stage, and writes results/stress.json.
 """
 
 from __future__ import annotations
@@ -43,8 +45,43 @@ async def until(predicate, what: str) -> None:
         await asyncio.sleep(0.005)
 
 
+class StallProbe:
+    """A 10 ms timer on the GUI thread; a long gap between its ticks is a stall."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.gaps: list[int] = []
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self._clock.invalidate()
+        self._timer.start()
+
+    def stop(self) -> dict:
+        self._timer.stop()
+        gaps = sorted(self.gaps)
+        return {
+            "ticks": len(gaps),
+            "max_gap_ms": gaps[-1] if gaps else None,
+            "p99_gap_ms": gaps[int(len(gaps) * 0.99)] if gaps else None,
+            "gaps_over_50ms": sum(g > 50 for g in gaps),
+        }
+
+    def _tick(self) -> None:
+        if self._clock.isValid():
+            self.gaps.append(self._clock.restart())
+        else:
+            self._clock.start()
+
+
 async def stress(window, cycles: int, changes: int, size: int) -> dict:
-    from gui.studio_window import CONTENT, STYLE
+    from engine.presets import builtin_presets
+    from gui.roles import CONTENT, STYLE
 
     photos = [IMAGES / "chelsea.png", IMAGES / "coffee.png"]
     paintings = [IMAGES / "starry_night.jpg", IMAGES / "wave.jpg"]
@@ -71,14 +108,37 @@ async def stress(window, cycles: int, changes: int, size: int) -> dict:
     rng = random.Random(0)
     editor = window.editor
     sliders = [*editor.layers.fields.values(), editor.balance.alpha, editor.balance.beta, editor.balance.ratio]
+    presets = builtin_presets()
+    errors: list[str] = []
+    window.error_shown.connect(errors.append)
     window.start()
+    probe = StallProbe()
+    probe.start()
     began = time.monotonic()
-    kinds = {"slider": 0, "image": 0, "size": 0, "content layer": 0, "optimizer": 0, "pause": 0}
+    kinds = {
+        "slider": 0, "image": 0, "size": 0, "content layer": 0, "optimizer": 0, "pause": 0,
+        "continue from snapshot": 0, "preset": 0, "layer explorer": 0,
+    }  # fmt: skip
     for i in range(changes):
         roll = rng.random()
-        if roll < 0.75:
+        if roll < 0.69:
             rng.choice(sliders).slider.setValue(rng.randint(0, 1000))
             kinds["slider"] += 1
+        elif roll < 0.71:
+            if window.picture is not None:
+                window.take_snapshot()
+                window.continue_from_snapshot(rng.choice(window.history.snapshots))
+                kinds["continue from snapshot"] += 1
+        elif roll < 0.73:
+            preset = rng.choice(presets)
+            # Keep the stress run's size and budget: a preset's 512 px would only make it slower.
+            window.presets.apply(preset)
+            window.set_params(window.params().replace(size=size, steps=100_000))
+            kinds["preset"] += 1
+        elif roll < 0.75:
+            explorer = window.open_layer_explorer()
+            explorer.layer.setCurrentIndex(rng.randrange(explorer.layer.count()))
+            kinds["layer explorer"] += 1
         elif roll < 0.83:
             role = rng.choice([CONTENT, STYLE])
             window.load_image_into(role, rng.choice(photos if role == CONTENT else paintings))
@@ -100,22 +160,25 @@ async def stress(window, cycles: int, changes: int, size: int) -> dict:
             raise RuntimeError(f"the run stopped after {i} changes: {window.banner.label.text()}")
     if window.controller.paused:
         window.toggle_pause()
-    steps_before = window.last_progress.step
-    await asyncio.sleep(2.0)
-    if window.last_progress.step <= steps_before:
-        raise RuntimeError("the run stopped making progress after the changes")
+    changes_seconds = time.monotonic() - began
+    engine = window.controller.engine
+    steps_before = engine.steps_done
+    await until(lambda: engine.steps_done >= steps_before + 3, "the run making progress after the changes")
+    stalls = probe.stop()
     window.stop()
     await until(lambda: not window.controller.running, "the run ending after the changes")
     await window.idle()
+    if window.explorer is not None:
+        window.explorer.close()
     out.update(
         changes=changes,
         change_kinds=kinds,
-        changes_seconds=time.monotonic() - began,
-        steps_during_changes=window.last_progress.step,
+        changes_seconds=changes_seconds,
+        gui_thread=stalls,
         threads_end=os_threads(),
         rss_end_mib=rss_mib(),
         peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        errors_shown=window.banner.isVisible(),
+        errors_shown=errors,
     )
     out["rss_growth_over_cycles_mib"] = out["rss_after_cycles_mib"] - out["rss_after_first_cycle_mib"]
     out["rss_growth_over_changes_mib"] = out["rss_end_mib"] - out["rss_after_cycles_mib"]
@@ -129,7 +192,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=128)
     args = ap.parse_args(argv)
 
-    from gui.scratch_window import scratch_window
+    from tests.tools.scratch_window import scratch_window
 
     loop, window = scratch_window("brushwork-stress-")
     window.show()

@@ -12,8 +12,12 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from gui.studio_window import CONTENT, STYLE, StudioWindow
+from gui.studio_window import StudioWindow
 from tests.conftest import make_painting, make_photo
+
+# Waits end as soon as their condition holds, so a long limit costs nothing on a fast
+# machine and keeps a busy one (another process on both cores) from failing a test.
+SLOW = 60_000
 
 
 class ScriptedDialogs:
@@ -96,7 +100,8 @@ def make_window(qtbot, tmp_path, dialogs=None, restore=True) -> StudioWindow:
 def window(qtbot, tmp_path, event_loop_qt):
     win = make_window(qtbot, tmp_path)
     yield win
-    win.controller.shutdown(5000)
+    # Every test leaves no engine thread behind: shutdown must end it.
+    assert win.controller.shutdown(10000), "the engine thread did not end"
 
 
 def file_mime(*paths: Path) -> QMimeData:
@@ -117,7 +122,17 @@ def drop(target: QWidget, mime: QMimeData, pos: QPoint | None = None) -> QDropEv
 
 
 def load_both(qtbot, window, image_paths) -> None:
+    """Drop the photo and the painting on their wells, as a hand does, and wait for both."""
     content, style = image_paths
-    window.load_image_into(CONTENT, content)
-    window.load_image_into(STYLE, style)
-    qtbot.waitUntil(lambda: not window.content_well.is_empty and not window.style_well.is_empty, timeout=10000)
+    drop(window.content_well, file_mime(content))
+    drop(window.style_well, file_mime(style))
+    qtbot.waitUntil(
+        lambda: window.content_well.path == content and window.style_well.path == style and not window._tasks,
+        timeout=SLOW,
+    )
+
+
+def click(qtbot, button) -> None:
+    """A left mouse click in the middle of ``button``, as the artist makes it."""
+    assert button.isVisible() and button.isEnabled(), f"{button.text()!r} cannot be clicked"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)

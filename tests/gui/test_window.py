@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.params import StyleParams
 from gui.studio_window import CONTENT, STYLE
-from tests.gui.conftest import ScriptedDialogs, drop, file_mime, load_both, make_window
+from tests.gui.conftest import SLOW, ScriptedDialogs, drop, file_mime, load_both, make_window
 
 
 def test_opens_with_the_defaults(window):
@@ -27,7 +27,7 @@ def test_real_drops_fill_both_wells(qtbot, window, image_paths):
     event = drop(window.content_well, file_mime(content))
     assert event.isAccepted()
     drop(window.style_well, file_mime(style))
-    qtbot.waitUntil(lambda: not window.content_well.is_empty and not window.style_well.is_empty, timeout=10000)
+    qtbot.waitUntil(lambda: not window.content_well.is_empty and not window.style_well.is_empty, timeout=SLOW)
     assert window.content_well.path == content and window.style_well.path == style
     assert window.content_well.image.size == (64, 48)
     assert "64 x 48 px" in window.content_well._size.text()
@@ -37,22 +37,22 @@ def test_real_drops_fill_both_wells(qtbot, window, image_paths):
 def test_a_drop_elsewhere_goes_to_content_then_style(qtbot, window, image_paths):
     content, style = image_paths
     drop(window.preview.canvas, file_mime(content))
-    qtbot.waitUntil(lambda: not window.content_well.is_empty, timeout=10000)
+    qtbot.waitUntil(lambda: not window.content_well.is_empty, timeout=SLOW)
     drop(window.preview.canvas, file_mime(style))
-    qtbot.waitUntil(lambda: not window.style_well.is_empty, timeout=10000)
+    qtbot.waitUntil(lambda: not window.style_well.is_empty, timeout=SLOW)
     assert window.content_well.path == content and window.style_well.path == style
 
 
 def test_two_files_dropped_at_once_fill_both(qtbot, window, image_paths):
     drop(window.preview.canvas, file_mime(*image_paths))
-    qtbot.waitUntil(lambda: not window.content_well.is_empty and not window.style_well.is_empty, timeout=10000)
+    qtbot.waitUntil(lambda: not window.content_well.is_empty and not window.style_well.is_empty, timeout=SLOW)
     assert window.style_well.path == image_paths[1]
 
 
 def test_a_dropped_text_file_shows_an_error_and_the_window_still_works(qtbot, window, image_paths, tmp_path):
     notes = tmp_path / "notes.png"
     notes.write_text("not really a picture")
-    with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
+    with qtbot.waitSignal(window.error_shown, timeout=SLOW) as blocker:
         drop(window.content_well, file_mime(notes))
     assert "notes.png is not an image" in blocker.args[0]
     assert window.banner.isVisible() and window.content_well.is_empty
@@ -64,7 +64,7 @@ def test_a_bad_file_leaves_the_current_image_in_place(qtbot, window, image_paths
     load_both(qtbot, window, image_paths)
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
-    with qtbot.waitSignal(window.error_shown, timeout=10000):
+    with qtbot.waitSignal(window.error_shown, timeout=SLOW):
         drop(window.style_well, file_mime(empty))
     assert window.style_well.path == image_paths[1] and "56 x 56 px" in window.style_well._size.text()
 
@@ -82,7 +82,7 @@ def test_a_web_address_is_refused_with_a_clear_message(qtbot, window):
 def test_click_opens_a_file_dialog(qtbot, window, image_paths):
     window.dialogs.open_image_path = image_paths[0]
     qtbot.mouseClick(window.content_well, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not window.content_well.is_empty, timeout=10000)
+    qtbot.waitUntil(lambda: not window.content_well.is_empty, timeout=SLOW)
     assert window.dialogs.asked == ["open_image"]
 
 
@@ -90,8 +90,8 @@ def test_paste_an_image_from_the_clipboard(qtbot, window):
     image = QImage(40, 30, QImage.Format.Format_RGB32)
     image.fill(0xFF2080C0)
     QApplication.clipboard().setImage(image)
-    window.paste()
-    qtbot.waitUntil(lambda: not window.content_well.is_empty, timeout=5000)
+    window.inputs.paste()
+    qtbot.waitUntil(lambda: not window.content_well.is_empty, timeout=SLOW)
     assert window.content_well.image.size == (40, 30)
     assert np.asarray(window.content_well.image)[5, 5].tolist() == [0x20, 0x80, 0xC0]
 
@@ -173,7 +173,7 @@ def test_a_preset_saved_changed_and_reloaded_restores_every_control(qtbot, windo
     assert (window.library.user_dir / "My look.json").exists()
 
     builtin = next(p for p in window.library.builtin() if p.name == "Gatys 2016")
-    window.apply_preset(builtin)
+    window.presets.apply(builtin)
     assert window.editor.current == builtin.params
 
     mine = next(p for p in window.library.user() if p.name == "My look")
@@ -181,7 +181,7 @@ def test_a_preset_saved_changed_and_reloaded_restores_every_control(qtbot, windo
     window.presets_bar.combo.setCurrentIndex(index)
     window.presets_bar.combo.activated.emit(index)
     editor = window.editor
-    assert editor.params() == mine.params == saved
+    assert editor.current == mine.params == saved
     assert editor.balance.values() == (0.5, 250.0)
     assert [f.value() for f in editor.layers.fields.values()] == [0.2, 1.4, 0.0, 1.9, 0.75]
     assert editor.content_layer.currentData() == "conv5_2"
@@ -228,11 +228,11 @@ def test_import_and_export_presets(window, tmp_path):
     doc = {"schema_version": 2, "name": "Shared look", "params": {"beta": 77.0}}
     source.write_text(json.dumps(doc))
     window.dialogs.preset_file = source
-    window.import_preset()
+    window.presets.import_file()
     assert window.editor.current.beta == 77.0 and window.presets_bar.selected().name == "Shared look"
     exported = tmp_path / "out.json"
     window.dialogs.preset_file = exported
-    window.export_preset()
+    window.presets.export()
     assert json.loads(exported.read_text())["params"]["beta"] == 77.0
 
 
@@ -242,7 +242,7 @@ def test_a_broken_preset_shows_an_error_and_changes_nothing(qtbot, window, tmp_p
     window.dialogs.preset_file = broken
     before = window.editor.current
     with qtbot.waitSignal(window.error_shown, timeout=2000) as blocker:
-        window.import_preset()
+        window.presets.import_file()
     assert "beta must be a number" in blocker.args[0]
     assert window.editor.current == before
 
@@ -257,7 +257,7 @@ def test_restarting_restores_images_parameters_and_layout(qtbot, tmp_path, event
     sizes, size = first.splitter.sizes(), first.size()
     first.close()
     second = make_window(qtbot, tmp_path)
-    qtbot.waitUntil(lambda: not second.content_well.is_empty and not second.style_well.is_empty, timeout=10000)
+    qtbot.waitUntil(lambda: not second.content_well.is_empty and not second.style_well.is_empty, timeout=SLOW)
     assert second.content_well.path == image_paths[0] and second.style_well.path == image_paths[1]
     assert second.editor.current.beta == 321.0
     assert second.size() == size and second.splitter.sizes() == sizes

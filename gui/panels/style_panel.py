@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.params import MAX_STYLE_SCALE, MIN_STYLE_SCALE
+from engine.params import MAX_LAYER_WEIGHT, MAX_STYLE_SCALE, MIN_STYLE_SCALE
 
+from .param_changes import BlendWeightChange, FieldChange
 from .slider_fields import SliderFieldWidget
 
 
@@ -26,22 +27,23 @@ class StylePanel(QGroupBox):
 
     The blend rows list every style image (the Style well's first, then the
     added ones), each with its weight; ``add_requested`` and ``remove_requested``
-    ask the window to change the list of images.
+    ask the window to change the list of images. ``edited`` carries a tuple of
+    changes.
     """
 
-    changed = Signal()
+    edited = Signal(object)
     add_requested = Signal()
     remove_requested = Signal(int)  # index among all styles (never 0)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Style and colour", parent)
-        self.stroke = SliderFieldWidget(MIN_STYLE_SCALE, MAX_STYLE_SCALE, logarithmic=True, decimals=2, step=0.05)
+        self.stroke = SliderFieldWidget(MIN_STYLE_SCALE, MAX_STYLE_SCALE, logarithmic=True, step=0.05)
         self.stroke.setToolTip("Stroke scale: the painting's size relative to the picture. Small: fine brushwork.")
         self.colors = QComboBox()
         self.colors.addItem("no, use the painting's colours", "off")
         self.colors.addItem("yes, style on luminance only", "luminance")
         self.colors.addItem("yes, match the painting's colours", "match")
-        self.strength = SliderFieldWidget(0.0, 1.0, decimals=2, step=0.05)
+        self.strength = SliderFieldWidget(0.0, 1.0, step=0.05)
         self.strength.setToolTip("How much of the photo's colour to keep")
         form = QFormLayout()
         form.addRow("Stroke scale", self.stroke)
@@ -56,16 +58,18 @@ class StylePanel(QGroupBox):
         layout.addWidget(self.add_button)
         self.blend_fields: list[SliderFieldWidget] = []
         self._rows: list[list[QWidget]] = []
-        self._blend: tuple[float, ...] = ()  # kept while there are no rows (e.g. from a preset)
-        self.stroke.value_changed.connect(lambda _v: self.changed.emit())
-        self.strength.value_changed.connect(lambda _v: self.changed.emit())
+        self.stroke.value_changed.connect(lambda value: self._emit("style_scale", value))
+        self.strength.value_changed.connect(lambda value: self._emit("color_strength", value))
         self.colors.currentIndexChanged.connect(self._on_colors)
         self.add_button.clicked.connect(self.add_requested)
-        self._on_colors()
+        self.strength.setEnabled(False)
 
-    def _on_colors(self, *_args) -> None:
+    def _emit(self, field: str, value) -> None:
+        self.edited.emit((FieldChange(field, value),))
+
+    def _on_colors(self, _index: int) -> None:
         self.strength.setEnabled(self.colors.currentData() != "off")
-        self.changed.emit()
+        self._emit("keep_colors", self.colors.currentData())
 
     def set_styles(self, names: list[str], thumbs: list[QPixmap], weights: list[float]) -> None:
         """Rebuild the blend rows; shown only when there is more than one style."""
@@ -80,9 +84,9 @@ class StylePanel(QGroupBox):
             picture.setPixmap(thumb.scaled(40, 40, Qt.AspectRatioMode.KeepAspectRatio))
             label = QLabel(name)
             label.setToolTip(name)
-            field = SliderFieldWidget(0.0, 2.0, decimals=2, step=0.05)
+            field = SliderFieldWidget(0.0, 2.0, spin_high=MAX_LAYER_WEIGHT, step=0.05)
             field.set_value(weights[i] if i < len(weights) else 1.0)
-            field.value_changed.connect(lambda _v: self.changed.emit())
+            field.value_changed.connect(lambda value, index=i: self.edited.emit((BlendWeightChange(index, value),)))
             remove = QToolButton(text="x")
             remove.setToolTip("Remove this style" if i else "The Style well's image: replace it there")
             remove.setEnabled(i > 0)
@@ -92,17 +96,6 @@ class StylePanel(QGroupBox):
             self._rows.append([picture, label, field, remove])
             self.blend_fields.append(field)
 
-    def blend(self) -> tuple[float, ...]:
-        return tuple(field.value() for field in self.blend_fields) if self.blend_fields else self._blend
-
-    def values(self) -> dict:
-        return {
-            "style_scale": self.stroke.value(),
-            "keep_colors": self.colors.currentData(),
-            "color_strength": self.strength.value(),
-            "style_blend": self.blend(),
-        }
-
     def set_values(self, params) -> None:
         self.stroke.set_value(params.style_scale)
         self.colors.blockSignals(True)
@@ -110,6 +103,5 @@ class StylePanel(QGroupBox):
         self.colors.blockSignals(False)
         self.strength.setEnabled(params.keep_colors != "off")
         self.strength.set_value(params.color_strength)
-        self._blend = params.style_blend
         for i, field in enumerate(self.blend_fields):
             field.set_value(params.style_blend[i] if i < len(params.style_blend) else 1.0)

@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QMouseEvent, QPixmap
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from .qt_images import pil_to_qimage, qimage_to_pil
+from ..qt_images import pil_to_qimage, qimage_to_pil
 
 THUMB_SIZE = 150
 

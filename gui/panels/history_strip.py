@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushBu
 
 from engine.params import StyleParams
 
-from .qt_images import array_to_qimage
+from ..qt_images import array_to_qimage
 
 ICON = 88
 MAX_SNAPSHOTS = 60

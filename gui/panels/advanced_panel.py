@@ -10,23 +10,24 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.devices import available_devices
+from engine.params import MAX_WEIGHT
 
-from .slider_fields import SliderFieldWidget
+from .param_changes import FieldChange
+from .slider_fields import ExactSpinBox, SliderFieldWidget, wheel_only_when_focused
 
 _CUSTOM = "file"
 
 
 class AdvancedPanel(QWidget):
-    """A collapsible section, closed by default."""
+    """A collapsible section, closed by default. ``edited`` carries a tuple of ``FieldChange``."""
 
-    changed = Signal()
+    edited = Signal(object)
     browse_init_requested = Signal()
     browse_weights_requested = Signal()
 
@@ -47,10 +48,14 @@ class AdvancedPanel(QWidget):
         self.init.addItem("noise (as in the paper)", "noise")
         self.init.addItem("an image file...", "image")
         self.init_path = ""
-        self.tv_weight = SliderFieldWidget(0.0, 2.0, spin_high=1000.0, decimals=3, step=0.05)
+        self.tv_weight = SliderFieldWidget(0.0, 2.0, spin_high=MAX_WEIGHT, step=0.05)
         self.tv_weight.setToolTip("Total-variation smoothing: higher values paint smoother, with less grain")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        # Seeds go up to 2**32 - 1, past a QSpinBox's int range.
+        self.seed = ExactSpinBox()
+        self.seed.setDecimals(0)
+        self.seed.setRange(0, 2**32 - 1)
+        self.seed.setSingleStep(1)
+        self.seed.setKeyboardTracking(False)
         self.pooling = QComboBox()
         self.pooling.addItem("max", "max")
         self.pooling.addItem("average (as in the paper)", "avg")
@@ -93,14 +98,28 @@ class AdvancedPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.body)
 
-        for combo in (self.optimizer, self.pooling, self.device, self.precision):
-            combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
-        for box in (self.stop_early, self.clean_edges, self.trim_frame):
-            box.toggled.connect(lambda _on: self.changed.emit())
+        for field, combo in (
+            ("optimizer", self.optimizer),
+            ("pooling", self.pooling),
+            ("device", self.device),
+            ("precision", self.precision),
+        ):
+            combo.currentIndexChanged.connect(lambda _i, f=field, c=combo: self._emit(f, c.currentData()))
+        for field, box in (
+            ("stop_early", self.stop_early),
+            ("clean_edges", self.clean_edges),
+            ("trim_frame", self.trim_frame),
+        ):
+            box.toggled.connect(lambda on, f=field: self._emit(f, on))
+        for widget in (self.optimizer, self.init, self.seed, self.pooling, self.device, self.weights, self.precision):
+            wheel_only_when_focused(widget)
         self.init.activated.connect(self._on_init_chosen)
         self.weights.activated.connect(self._on_weights_chosen)
-        self.tv_weight.value_changed.connect(lambda _v: self.changed.emit())
-        self.seed.valueChanged.connect(lambda _v: self.changed.emit())
+        self.tv_weight.value_changed.connect(lambda value: self._emit("tv_weight", value))
+        self.seed.valueChanged.connect(lambda value: self._emit("seed", int(value)))
+
+    def _emit(self, field: str, value) -> None:
+        self.edited.emit((FieldChange(field, value),))
 
     @staticmethod
     def _arrow(expanded: bool) -> Qt.ArrowType:
@@ -115,23 +134,27 @@ class AdvancedPanel(QWidget):
         self.init_path = str(path)
         self._select(self.init, "image")
         self.init.setItemText(2, f"image: {Path(path).name}")
-        self.changed.emit()
+        self.edited.emit((FieldChange("init_image", self.init_path), FieldChange("init", "image")))
 
     def set_weights_file(self, path: Path) -> None:
         self.weights_path = str(path)
         self._select(self.weights, _CUSTOM)
         self.weights.setItemText(2, f"file: {Path(path).name}")
-        self.changed.emit()
+        self._emit("weights", self.weights_path)
 
     def _on_init_chosen(self, _index: int) -> None:
-        if self.init.currentData() == "image":
-            self.browse_init_requested.emit()
-        self.changed.emit()
+        init = self.init.currentData()
+        if init == "image":
+            self.browse_init_requested.emit()  # the file comes back through set_init_image
+        else:
+            self.edited.emit((FieldChange("init_image", self.init_path), FieldChange("init", init)))
 
     def _on_weights_chosen(self, _index: int) -> None:
-        if self.weights.currentData() == _CUSTOM:
-            self.browse_weights_requested.emit()
-        self.changed.emit()
+        choice = self.weights.currentData()
+        if choice == _CUSTOM:
+            self.browse_weights_requested.emit()  # the file comes back through set_weights_file
+        else:
+            self._emit("weights", choice)
 
     @staticmethod
     def _select(combo: QComboBox, data: str) -> None:
@@ -143,26 +166,6 @@ class AdvancedPanel(QWidget):
         combo.setCurrentIndex(index)
         combo.blockSignals(False)
 
-    def values(self) -> dict:
-        init = self.init.currentData()
-        weights = self.weights.currentData()
-        if weights == _CUSTOM:
-            weights = self.weights_path or "oxford"
-        return {
-            "optimizer": self.optimizer.currentData(),
-            "init": init if init != "image" or self.init_path else "content",
-            "init_image": self.init_path,
-            "tv_weight": self.tv_weight.value(),
-            "seed": self.seed.value(),
-            "pooling": self.pooling.currentData(),
-            "device": self.device.currentData(),
-            "weights": weights,
-            "precision": self.precision.currentData(),
-            "stop_early": self.stop_early.isChecked(),
-            "clean_edges": self.clean_edges.isChecked(),
-            "trim_frame": self.trim_frame.isChecked(),
-        }
-
     def set_values(self, params) -> None:
         self._select(self.optimizer, params.optimizer)
         self.init_path = params.init_image
@@ -170,7 +173,7 @@ class AdvancedPanel(QWidget):
         self.init.setItemText(2, f"image: {Path(params.init_image).name}" if params.init_image else "an image file...")
         self.tv_weight.set_value(params.tv_weight)
         self.seed.blockSignals(True)
-        self.seed.setValue(min(params.seed, self.seed.maximum()))
+        self.seed.setValue(params.seed)
         self.seed.blockSignals(False)
         self._select(self.pooling, params.pooling)
         self._select(self.device, params.device)

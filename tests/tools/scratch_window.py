@@ -11,7 +11,7 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from .studio_window import StudioWindow
+from gui.studio_window import StudioWindow
 
 
 def scratch_window(prefix: str = "brushwork-") -> tuple[qasync.QEventLoop, StudioWindow]:

@@ -1,4 +1,4 @@
-"""Every control that shapes the picture, read and written as one ``StyleParams``."""
+"""Every control that shapes the picture, editing one ``StyleParams`` by changes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from engine.params import MAX_SIZE, MAX_STEPS, MIN_SIZE, StyleParams
 
 from .advanced_panel import AdvancedPanel
 from .balance_panel import BalancePanel
+from .param_changes import Change, FieldChange, apply_changes
+from .slider_fields import wheel_only_when_focused
 from .style_layers_panel import StyleLayersPanel
 from .style_panel import StylePanel
 
@@ -20,11 +22,15 @@ THROTTLE_MS = 100  # at most ten parameter updates a second while a slider is dr
 
 
 class ParamsEditor(QWidget):
-    """The balance, style-layer, content-layer, output and advanced controls.
+    """The balance, style-layer, style, output and advanced controls.
 
-    ``params_changed`` carries a validated ``StyleParams`` after the artist
-    changes anything. While a slider is dragged it fires at most every
+    ``current`` is the one copy of the parameters on the GUI side. The
+    controls report changes to their own fields; the editor applies them to
+    ``current`` (so untouched fields never move) and emits the result as
+    ``params_changed``. While a slider is dragged it emits at most every
     ``THROTTLE_MS``: the first change at once, the latest value at the end.
+    A combination the engine refuses is shown and held back until the artist
+    makes it valid.
     """
 
     params_changed = Signal(object)
@@ -50,57 +56,52 @@ class ParamsEditor(QWidget):
         self.steps.setSingleStep(50)
         self.steps.setKeyboardTracking(False)
         self.steps.setToolTip("Optimisation steps over all scales; most run on the small, cheap scales")
+        for widget in (self.content_layer, self.size, self.steps):
+            wheel_only_when_focused(widget)
         self.advanced = AdvancedPanel()
         self.error_label = QLabel()
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setStyleSheet("color: palette(highlighted-text); background: palette(highlight);")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
 
-        output = QGroupBox("Content and output")
-        form = QFormLayout(output)
-        form.addRow("Content layer", self.content_layer)
+        # Size and steps are what an artist changes most between runs: at the top, always in view.
+        self.output = QGroupBox("Output")
+        form = QFormLayout(self.output)
         form.addRow("Size", self.size)
         form.addRow("Steps", self.steps)
+        form.addRow("Content layer", self.content_layer)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.balance, self.layers, self.style, output, self.advanced, self.error_label):
+        for widget in (self.output, self.balance, self.layers, self.style, self.advanced, self.error_label):
             layout.addWidget(widget)
 
+        self._pending: dict[tuple, Change] = {}
         self._last_emit = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._emit_now)
-        self.balance.changed.connect(self._on_edited)
-        self.layers.changed.connect(self._on_edited)
-        self.style.changed.connect(self._on_edited)
-        self.advanced.changed.connect(self._on_edited)
-        self.content_layer.currentIndexChanged.connect(self._on_edited)
-        self.size.valueChanged.connect(self._on_edited)
-        self.steps.valueChanged.connect(self._on_edited)
+        for panel in (self.balance, self.layers, self.style, self.advanced):
+            panel.edited.connect(self.edit)
+        self.content_layer.currentIndexChanged.connect(
+            lambda _i: self.edit((FieldChange("content_layer", self.content_layer.currentData()),))
+        )
+        self.size.valueChanged.connect(lambda value: self.edit((FieldChange("size", value),)))
+        self.steps.valueChanged.connect(lambda value: self.edit((FieldChange("steps", value),)))
         self._current = StyleParams()
         self.set_params(self._current)
 
-    def params(self) -> StyleParams:
-        """The controls as parameters; raises ``ParamsError`` for an impossible combination."""
-        alpha, beta = self.balance.values()
-        return StyleParams(
-            alpha=alpha,
-            beta=beta,
-            style_layers=self.layers.weights(),
-            content_layer=self.content_layer.currentData(),
-            size=self.size.value(),
-            steps=self.steps.value(),
-            **self.style.values(),
-            **self.advanced.values(),
-        )
-
     @property
     def current(self) -> StyleParams:
-        """The last valid parameters the controls held."""
+        """The parameters in force: the last valid result of the artist's changes."""
         return self._current
 
     def set_params(self, params: StyleParams) -> None:
-        """Show ``params`` in every control, without emitting ``params_changed``."""
+        """Show ``params`` in every control and make them current, without emitting ``params_changed``.
+
+        Changes not yet emitted are dropped: ``params`` replaces everything.
+        """
+        self._timer.stop()
+        self._pending.clear()
         widgets = (self.content_layer, self.size, self.steps)
         for widget in widgets:
             widget.blockSignals(True)
@@ -116,27 +117,34 @@ class ParamsEditor(QWidget):
         self._current = params
         self._show_error("")
 
-    def flush(self) -> None:
-        """Emit a pending throttled change now."""
-        if self._timer.isActive():
-            self._timer.stop()
-            self._emit_now()
-
-    def _on_edited(self, *_args) -> None:
+    def edit(self, changes: tuple[Change, ...]) -> None:
+        """Take the artist's changes; they reach ``params_changed`` within ``THROTTLE_MS``."""
+        for change in changes:
+            self._pending.pop(change.key, None)  # re-insert: the latest change of a field goes last
+            self._pending[change.key] = change
         wait_ms = THROTTLE_MS - (time.monotonic() - self._last_emit) * 1000
         if wait_ms <= 0 and not self._timer.isActive():
             self._emit_now()
         elif not self._timer.isActive():
             self._timer.start(max(1, int(wait_ms)))
 
+    def flush(self) -> None:
+        """Emit a pending throttled change now."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self._emit_now()
+
     def _emit_now(self) -> None:
         self._last_emit = time.monotonic()
+        if not self._pending:
+            return
         try:
-            params = self.params()
+            params = apply_changes(self._current, self._pending.values())
         except ParamsError as exc:
-            self._show_error(str(exc))
+            self._show_error(str(exc))  # kept pending: the next change may make it valid
             self.params_invalid.emit(str(exc))
             return
+        self._pending.clear()
         self._show_error("")
         if params != self._current:
             self._current = params

@@ -5,13 +5,29 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from engine.progress import Progress
 
-SERIES = (("total", QColor("#222222")), ("content", QColor("#1f77b4")), ("style", QColor("#d62728")))
+# Content and style in colours that read on light and dark backgrounds; total in the palette's text colour.
+SERIES = (("total", None), ("content", QColor("#3b8fd6")), ("style", QColor("#e0523f")))
 MAX_POINTS = 4000
+# The y range covers this share of the values: one spike (a loss of 1.6e11 the
+# step after beta jumped) must not flatten every other curve; it is drawn
+# clipped at the edge instead.
+RANGE_QUANTILES = (0.02, 0.98)
+
+
+def robust_range(logs: list[float]) -> tuple[float, float]:
+    """The log10 range to draw: the central quantiles of ``logs``, a little padded, never empty."""
+    ordered = sorted(logs)
+    low = ordered[int(RANGE_QUANTILES[0] * (len(ordered) - 1))]
+    high = ordered[round(RANGE_QUANTILES[1] * (len(ordered) - 1))]
+    if high - low < 1e-6:
+        return low - 0.5, high + 0.5
+    pad = 0.05 * (high - low)
+    return low - pad, high + pad
 
 
 class LossChartWidget(QWidget):
@@ -30,6 +46,7 @@ class LossChartWidget(QWidget):
         self.scale_marks: list[float] = []
         self._last_params = None
         self._last_scale: int | None = None
+        self.y_range: tuple[float, float] | None = None  # what the last paint drew, for tests
 
     def clear(self) -> None:
         self.points.clear()
@@ -53,28 +70,31 @@ class LossChartWidget(QWidget):
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("white"))
-        plot = QRectF(self.rect()).adjusted(44, 8, -8, -20)
-        painter.setPen(QColor("#999999"))
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+        label_width = self.fontMetrics().horizontalAdvance("8.88e+88") + 8
+        plot = QRectF(self.rect()).adjusted(label_width, 8, -8, -20)
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
         painter.drawRect(plot)
         if len(self.points) < 2:
+            painter.setPen(text)
             painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Loss curves appear when a run starts")
             return
         t_end = max(self.points[-1][0], 1e-6)
         values = [math.log10(v) for _, vals in self.points for v in vals.values() if v > 0 and math.isfinite(v)]
         if not values:
             return
-        low, high = min(values), max(values)
-        if high - low < 1e-6:
-            low, high = low - 0.5, high + 0.5
+        low, high = robust_range(values)
+        self.y_range = (10**low, 10**high)
 
         def to_point(t: float, v: float) -> QPointF:
             x = plot.left() + plot.width() * t / t_end
-            y = plot.bottom() - plot.height() * (math.log10(v) - low) / (high - low)
-            return QPointF(x, y)
+            fraction = min(max((math.log10(v) - low) / (high - low), 0.0), 1.0)  # spikes clipped at the edge
+            return QPointF(x, plot.bottom() - plot.height() * fraction)
 
         for marks, style in ((self.scale_marks, Qt.PenStyle.DotLine), (self.param_marks, Qt.PenStyle.DashLine)):
-            painter.setPen(QPen(QColor("#888888"), 1, style))
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1, style))
             for t in marks:
                 x = plot.left() + plot.width() * t / t_end
                 painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
@@ -90,14 +110,19 @@ class LossChartWidget(QWidget):
                 point = to_point(t, v)
                 path.lineTo(point) if started else path.moveTo(point)
                 started = True
-            painter.setPen(QPen(colour, 1.5))
+            painter.setPen(QPen(colour or text, 1.5))
             painter.drawPath(path)
-        painter.setPen(QColor("#444444"))
-        painter.drawText(QPointF(4, plot.top() + 10), f"{10**high:.3g}")
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(text)
+        # Axis labels left of the plot, the legend inside its top right: they never overlap.
+        metrics = self.fontMetrics()
+        painter.drawText(QPointF(4, plot.top() + metrics.ascent()), f"{10**high:.3g}")
         painter.drawText(QPointF(4, plot.bottom()), f"{10**low:.3g}")
-        painter.drawText(QPointF(plot.right() - 60, self.height() - 4), f"{t_end:.0f} s")
-        x = plot.left() + 6
+        painter.drawText(QPointF(plot.left(), self.height() - 4), "log scale")
+        seconds = f"{t_end:.0f} s"
+        painter.drawText(QPointF(plot.right() - metrics.horizontalAdvance(seconds), self.height() - 4), seconds)
+        x = plot.right() - 6 - sum(metrics.horizontalAdvance(name) + 12 for name, _ in SERIES)
         for name, colour in SERIES:
-            painter.setPen(colour)
-            painter.drawText(QPointF(x, plot.top() + 12), name)
-            x += 60
+            painter.setPen(colour or text)
+            painter.drawText(QPointF(x, plot.top() + metrics.ascent() + 2), name)
+            x += metrics.horizontalAdvance(name) + 12

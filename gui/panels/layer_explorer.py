@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 
 from PIL import Image
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QComboBox, QDialog, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from engine.errors import BrushworkError
-from engine.explore import LayerView, gram_heatmap, look_at_layer, map_grid
+from engine.explore import LayerView, gram_heatmap, heatmap_scale, look_at_layer, map_grid
 from engine.layers import CONV_LAYERS
 
-from .image_inputs import CONTENT, STYLE
-from .qt_images import pil_to_qimage
+from ..qt_images import pil_to_qimage
+from ..roles import CONTENT, STYLE
 
 PICTURE = "Picture"
+MAPS_SIDE = 420  # the feature-map grid is fitted into a label at least this wide
+GRAM_SIDE = 280
 
 HINT = (
     "Each tile is one channel's response, brightest where it fires most (the 64 most active channels). "
@@ -28,15 +30,51 @@ HINT = (
 
 
 class LayerExplorerWindow(QDialog):
-    """A non-modal window; it computes off the GUI thread and shows the newest request only."""
+    """A non-modal window; it computes off the GUI thread and shows the newest request only.
+
+    Parameters
+    ----------
+    sources
+        The image for a source name (Content, Style, Picture), or None.
+    weights
+        The weights setting in force; read on the GUI thread, at each request.
+    spawn
+        Runs a coroutine on the window's loop and reports its failures.
+    """
 
     shown = Signal(object)  # LayerView, when a view has been drawn
 
-    def __init__(self, sources: Callable[[str], Image.Image | None], weights: Callable[[], str], parent=None):
+    def _scale_pixmap(self, view: LayerView) -> QPixmap:
+        """The colour bar with the Gram values it stands for (log scale)."""
+        bar, ticks = heatmap_scale(view, GRAM_SIDE)
+        metrics = self.fontMetrics()
+        labels = [f"{value:.3g}" for value, _ in ticks]
+        width = bar.width + 6 + max(metrics.horizontalAdvance(text) for text in labels)
+        pixmap = QPixmap(width, GRAM_SIDE + metrics.height())
+        pixmap.fill(self.palette().color(QPalette.ColorRole.Window))
+        painter = QPainter(pixmap)
+        top = metrics.height() // 2
+        painter.drawImage(0, top, pil_to_qimage(bar))
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        for (_, fraction), text in zip(ticks, labels, strict=True):
+            y = top + round(fraction * (GRAM_SIDE - 1))
+            painter.drawLine(bar.width, y, bar.width + 3, y)
+            painter.drawText(bar.width + 6, y + metrics.ascent() // 2, text)
+        painter.end()
+        return pixmap
+
+    def __init__(
+        self,
+        sources: Callable[[str], Image.Image | None],
+        weights: Callable[[], str],
+        spawn: Callable[[Coroutine], asyncio.Task],
+        parent=None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Layer explorer")
         self.sources = sources
         self.weights = weights
+        self.spawn = spawn
         self.layer = QComboBox()
         for name in CONV_LAYERS:
             self.layer.addItem(name, name)
@@ -46,9 +84,11 @@ class LayerExplorerWindow(QDialog):
             self.source.addItem(name, name)
         self.maps = QLabel()
         self.maps.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.maps.setMinimumSize(420, 320)
+        self.maps.setMinimumSize(MAPS_SIDE, MAPS_SIDE * 3 // 4)
         self.gram = QLabel()
         self.gram.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.scale_bar = QLabel()  # the heat map's colour scale, with its values
+        self.scale_bar.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.info = QLabel()
         hint = QLabel(HINT)
         hint.setWordWrap(True)
@@ -63,6 +103,7 @@ class LayerExplorerWindow(QDialog):
         grid.addWidget(QLabel("<b>Gram matrix</b>"), 0, 1)
         grid.addWidget(self.maps, 1, 0)
         grid.addWidget(self.gram, 1, 1)
+        grid.addWidget(self.scale_bar, 1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addLayout(grid)
@@ -79,23 +120,27 @@ class LayerExplorerWindow(QDialog):
             self.info.setText(f"No {self.source.currentData().lower()} image yet.")
             return None
         self._request += 1
-        return asyncio.ensure_future(self._compute(self._request, image, self.layer.currentData()))
+        # Everything Qt-side is read here, on the GUI thread; the worker gets plain values.
+        return self.spawn(self._compute(self._request, image, self.layer.currentData(), self.weights()))
 
-    async def _compute(self, request: int, image: Image.Image, layer: str) -> None:
+    async def _compute(self, request: int, image: Image.Image, layer: str, weights: str) -> None:
         self.info.setText(f"Looking at {layer}...")
         loop = asyncio.get_running_loop()
         try:
-            view = await loop.run_in_executor(None, lambda: look_at_layer(image, layer, weights=self.weights()))
+            view = await loop.run_in_executor(None, lambda: look_at_layer(image, layer, weights=weights))
         except BrushworkError as exc:
             self.info.setText(str(exc))
             return
         if request != self._request:
             return  # the artist already asked for another layer
         grid = map_grid(view)
-        scale = min(1.0, 560 / max(grid.size))
+        # Fit the label it goes in (the first release drew 560 px into a 420 px label and clipped it).
+        room = self.maps.contentsRect().size()
+        scale = min(1.0, room.width() / grid.width, room.height() / grid.height)
         grid = grid.resize((round(grid.width * scale), round(grid.height * scale)), Image.Resampling.BILINEAR)
         self.maps.setPixmap(QPixmap.fromImage(pil_to_qimage(grid)))
-        self.gram.setPixmap(QPixmap.fromImage(pil_to_qimage(gram_heatmap(view, 280))))
+        self.gram.setPixmap(QPixmap.fromImage(pil_to_qimage(gram_heatmap(view, GRAM_SIDE))))
+        self.scale_bar.setPixmap(self._scale_pixmap(view))
         shown = len(view.map_channels)
         self.info.setText(
             f"{layer}: {view.channels} channels, {view.maps.shape[2]} x {view.maps.shape[1]} positions; "

@@ -55,6 +55,16 @@ class StatusPanel:
         self.progress.setMaximum(p.total_steps)
         self.progress.setValue(p.step)
 
+    def set_paused(self, paused: bool) -> None:
+        """A paused run has no rate and no time left: say so instead of freezing the last figures."""
+        if paused:
+            self.rate.setText("")
+            self.left.setText("Paused")
+
+    def finish(self, completed: bool) -> None:
+        self.rate.setText("")
+        self.left.setText("Finished" if completed else "Stopped")
+
     def steps_per_second(self) -> float:
         """Over the last few reports (one per step run), so that it follows the current scale.
 

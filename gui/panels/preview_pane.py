@@ -36,11 +36,16 @@ class PreviewCanvas(QWidget):
         self.picture = image
         self.update()
 
+    def base_image(self) -> QImage | None:
+        """What the canvas shows: the picture, or the photo until there is one."""
+        return self.picture if self.picture is not None else self.compare_image
+
     def effective_zoom(self) -> float:
-        if self.picture is None or self.picture.isNull():
+        base = self.base_image()
+        if base is None or base.isNull():
             return 1.0
         if self.fit:
-            return min(self.width() / self.picture.width(), self.height() / self.picture.height())
+            return min(self.width() / base.width(), self.height() / base.height())
         return self.zoom
 
     def set_fit(self) -> None:
@@ -63,18 +68,19 @@ class PreviewCanvas(QWidget):
 
     def target_rect(self) -> QRectF:
         """Where the picture is drawn, in widget coordinates."""
-        if self.picture is None or self.picture.isNull():
+        base = self.base_image()
+        if base is None or base.isNull():
             return QRectF()
         zoom = self.effective_zoom()
-        w, h = self.picture.width() * zoom, self.picture.height() * zoom
+        w, h = base.width() * zoom, base.height() * zoom
         centre = QPointF(self.width() / 2, self.height() / 2) + (QPointF(0, 0) if self.fit else self._pan)
         return QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().dark())
-        image = self.compare_image if self.comparing and self.compare_image is not None else self.picture
-        if self.picture is None or image is None or image.isNull():
+        image = self.compare_image if self.comparing and self.compare_image is not None else self.base_image()
+        if image is None or image.isNull():
             painter.setPen(self.palette().brightText().color())
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
             return
@@ -114,7 +120,7 @@ class PreviewCanvas(QWidget):
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         notches = event.angleDelta().y() / 120
-        if notches and self.picture is not None:
+        if notches and self.base_image() is not None:
             self.set_zoom(self.effective_zoom() * WHEEL_STEP**notches, event.position())
         event.accept()
 
@@ -184,7 +190,9 @@ class PreviewPane(QWidget):
             self._on_zoom_changed(self.canvas.effective_zoom())
 
     def set_compare_image(self, image: QImage | None) -> None:
+        """The photo: shown while comparing, in the split view, and until the first picture."""
         self.canvas.compare_image = image
+        self.canvas.update()
 
     def set_split(self, on: bool) -> None:
         self.split_button.setChecked(on)

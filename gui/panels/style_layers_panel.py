@@ -6,7 +6,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton, QWidget
 
 from engine.layers import DEFAULT_STYLE_WEIGHTS
+from engine.params import MAX_LAYER_WEIGHT
 
+from .param_changes import StyleWeightChange
 from .slider_fields import SliderFieldWidget
 
 LAYER_HINTS = {
@@ -19,23 +21,23 @@ LAYER_HINTS = {
 
 
 class StyleLayersPanel(QGroupBox):
-    """Sliders (0-2) for conv1_1 ... conv5_1.
+    """Sliders (0-2; the box takes up to 100) for conv1_1 ... conv5_1.
 
-    Layers a preset or the command line set beyond these five are kept as
-    they are and listed underneath, so that editing here never drops them.
+    Layers a preset or the command line set beyond these five are listed
+    underneath; edits here are changes to one layer each, so they are kept.
+    ``edited`` carries a tuple of ``StyleWeightChange``.
     """
 
-    changed = Signal()
+    edited = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Style layers", parent)
         self.fields: dict[str, SliderFieldWidget] = {}
-        self._extra: dict[str, float] = {}
         grid = QGridLayout(self)
         for row, (layer, hint) in enumerate(LAYER_HINTS.items()):
-            field = SliderFieldWidget(0.0, 2.0, decimals=2, step=0.05)
+            field = SliderFieldWidget(0.0, 2.0, spin_high=MAX_LAYER_WEIGHT, step=0.05)
             field.setToolTip(f"{layer}: {hint}")
-            field.value_changed.connect(lambda _v: self.changed.emit())
+            field.value_changed.connect(lambda value, name=layer: self.edited.emit((StyleWeightChange(name, value),)))
             hint_label = QLabel(hint)
             hint_label.setStyleSheet("color: palette(mid);")
             grid.addWidget(QLabel(layer), 2 * row, 0)
@@ -53,15 +55,12 @@ class StyleLayersPanel(QGroupBox):
     def set_weights(self, weights: dict[str, float]) -> None:
         for layer, field in self.fields.items():
             field.set_value(weights.get(layer, 0.0))
-        self._extra = {k: v for k, v in weights.items() if k not in self.fields}
-        self._extra_label.setVisible(bool(self._extra))
-        self._extra_label.setText("Also: " + ", ".join(f"{k} = {v:g}" for k, v in self._extra.items()))
-
-    def weights(self) -> dict[str, float]:
-        weights = {layer: field.value() for layer, field in self.fields.items()}
-        weights.update(self._extra)
-        return weights
+        extra = {k: v for k, v in weights.items() if k not in self.fields}
+        self._extra_label.setVisible(bool(extra))
+        self._extra_label.setText("Also: " + ", ".join(f"{k} = {v:g}" for k, v in extra.items()))
 
     def _on_reset(self) -> None:
-        self.set_weights({**DEFAULT_STYLE_WEIGHTS, **self._extra})
-        self.changed.emit()
+        changes = tuple(StyleWeightChange(layer, weight) for layer, weight in DEFAULT_STYLE_WEIGHTS.items())
+        for change in changes:
+            self.fields[change.layer].set_value(change.weight)
+        self.edited.emit(changes)

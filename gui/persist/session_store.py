@@ -50,6 +50,22 @@ class SessionStore:
     def set_image_path(self, role: str, path: Path | None) -> None:
         self.settings.setValue(f"images/{role.lower()}", str(path) if path else "")
 
+    def extra_style_paths(self) -> list[Path]:
+        """The paintings added for blending, after the Style well's (pasted ones are not kept)."""
+        value = self.settings.value("images/extra_styles", [])
+        if isinstance(value, str):  # QSettings gives a one-element list back as a plain string
+            value = [value] if value else []
+        return [Path(v) for v in value or [] if isinstance(v, str) and v]
+
+    def set_extra_style_paths(self, paths: list[Path | None]) -> None:
+        self.settings.setValue("images/extra_styles", [str(p) for p in paths if p is not None])
+
+    def last_picture_saved(self) -> bool:
+        return self.settings.value("ui/last_picture_saved", "true") in (True, "true")
+
+    def set_last_picture_saved(self, saved: bool) -> None:
+        self.settings.setValue("ui/last_picture_saved", "true" if saved else "false")
+
     def last_folder(self) -> str:
         return str(self.settings.value("ui/last_folder", ""))
 

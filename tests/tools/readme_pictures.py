@@ -1,6 +1,6 @@
 """Make the README's pictures of the creative controls, with Brushwork itself.
 
-    QT_QPA_PLATFORM=offscreen python -m gui.readme_pictures resources/readme
+    QT_QPA_PLATFORM=offscreen python -m tests.tools.readme_pictures resources/readme
 
 Writes colours.jpg (colour kept vs not), blend.jpg (two styles at three
 ratios), strokes.jpg (three stroke scales) and explorer.png (the layer
@@ -64,7 +64,7 @@ def montage(pictures: list[Image.Image], labels: list[str], height: int = 230) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gui.readme_pictures")
+    parser = argparse.ArgumentParser(prog="python -m tests.tools.readme_pictures")
     parser.add_argument("folder", type=Path)
     args = parser.parse_args(argv)
     args.folder.mkdir(parents=True, exist_ok=True)
@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def explorer_screenshot(path: Path) -> None:
-    from .image_inputs import CONTENT, STYLE
-    from .scratch_window import scratch_window
+    from gui.roles import CONTENT, STYLE
+    from tests.tools.scratch_window import scratch_window
 
     loop, window = scratch_window("brushwork-explorer-")
     window.show()

@@ -1,6 +1,6 @@
 """Make the README's screenshot: the window mid-run on the bundled samples.
 
-    QT_QPA_PLATFORM=offscreen python -m gui.screenshot resources/readme/window.png
+    QT_QPA_PLATFORM=offscreen python -m tests.tools.screenshot resources/readme/window.png
 
 It starts a real run in a window with fresh settings, waits until the picture
 is well into the final scale, and grabs the window.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gui.screenshot")
+    parser = argparse.ArgumentParser(prog="python -m tests.tools.screenshot")
     parser.add_argument("output", type=Path)
     parser.add_argument("--size", type=int, default=384, help="picture size for the run")
     parser.add_argument("--steps", type=int, default=200)
@@ -23,9 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from engine.resources import sample_images
-
-    from .scratch_window import scratch_window
-    from .studio_window import CONTENT, STYLE
+    from gui.roles import CONTENT, STYLE
+    from tests.tools.scratch_window import scratch_window
 
     loop, window = scratch_window("brushwork-shot-")
     window.resize(1280, 860)

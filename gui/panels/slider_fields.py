@@ -1,0 +1,174 @@
+"""A slider paired with a spin box: the slider for feel, the box for exact values."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
+
+_TICKS = 1000
+SIGNIFICANT_DIGITS = 6
+
+
+class ExactSpinBox(QDoubleSpinBox):
+    """A number box that shows any value the engine accepts, to six significant digits.
+
+    QDoubleSpinBox rounds its value to a fixed number of decimals, so a preset's
+    alpha of 4e-05 in a 4-decimal box became 0 and switched the content term
+    off. This box keeps twelve decimals, shows ``%g`` (``4e-05``, ``0.125``,
+    ``5000``) and accepts the same forms typed in.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDecimals(12)
+
+    def textFromValue(self, value: float) -> str:
+        if self.decimals() == 0:  # a whole number (the seed): every digit counts
+            return f"{value:.0f}"
+        return f"{value:.{SIGNIFICANT_DIGITS}g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(self._bare(text))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        try:
+            value = float(self._bare(text))
+        except ValueError:
+            # "1e", "-", "" and the like are on their way to a number.
+            return QValidator.State.Intermediate, text, pos
+        inside = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate), text, pos
+
+    def _bare(self, text: str) -> str:
+        return text.removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
+
+
+class PanelControlFilter(QObject):
+    """Keeps the panel's controls from eating input meant for the panel or the window.
+
+    - The wheel: inside a scroll area it is meant to scroll the panel; a
+      control that happened to be under the pointer used to swallow it and
+      change a setting mid-run. A control takes it only once clicked into.
+    - Space in a number box: a space is never part of a number, and the
+      window's Space (start/pause) must work wherever the artist last typed.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Wheel and not watched.hasFocus():
+            event.ignore()  # the scroll area gets it
+            return True
+        if (
+            kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+            and event.key() == Qt.Key.Key_Space
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and isinstance(watched, QAbstractSpinBox)
+        ):
+            event.ignore()  # not overridden: the window's shortcut fires
+            return True
+        return False
+
+
+_FILTER: PanelControlFilter | None = None
+
+
+def wheel_only_when_focused(widget: QWidget) -> None:
+    """Install the shared filter on ``widget``: focus on click, the wheel only when focused."""
+    global _FILTER
+    if _FILTER is None:
+        _FILTER = PanelControlFilter()
+    widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    widget.installEventFilter(_FILTER)
+
+
+class SliderFieldWidget(QWidget):
+    """A horizontal slider and a number box showing one float.
+
+    The slider covers the useful range (``low`` to ``high``); the box accepts
+    anything the engine does (``spin_low`` to ``spin_high``). On a logarithmic
+    field the slider moves in equal ratios (1e-2 to 1e4 in one drag).
+    ``value_changed`` fires on any change made by the artist, never on
+    ``set_value``.
+    """
+
+    value_changed = Signal(float)
+
+    def __init__(
+        self,
+        low: float,
+        high: float,
+        *,
+        logarithmic: bool = False,
+        spin_low: float | None = None,
+        spin_high: float | None = None,
+        step: float = 0.1,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.low, self.high, self.logarithmic = low, high, logarithmic
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, _TICKS)
+        self.spin = ExactSpinBox()
+        self.spin.setRange(low if spin_low is None else spin_low, high if spin_high is None else spin_high)
+        self.spin.setSingleStep(step)
+        self.spin.setKeyboardTracking(False)
+        self.spin.setMinimumWidth(90)
+        if logarithmic:
+            self.spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        for widget in (self.slider, self.spin):
+            wheel_only_when_focused(widget)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.spin)
+        self.slider.valueChanged.connect(self._on_slider_moved)
+        self.spin.valueChanged.connect(self._on_spin_changed)
+
+    def value(self) -> float:
+        return self.spin.value()
+
+    def set_value(self, value: float) -> None:
+        """Show ``value`` without emitting ``value_changed``."""
+        self.spin.blockSignals(True)
+        self.slider.blockSignals(True)
+        self.spin.setValue(value)
+        self.slider.setValue(self._to_tick(self.spin.value()))
+        self.spin.blockSignals(False)
+        self.slider.blockSignals(False)
+
+    def _to_tick(self, value: float) -> int:
+        if self.logarithmic:
+            if value <= self.low:
+                return 0
+            frac = math.log(value / self.low) / math.log(self.high / self.low)
+        else:
+            frac = (value - self.low) / (self.high - self.low)
+        return round(min(max(frac, 0.0), 1.0) * _TICKS)
+
+    def _from_tick(self, tick: int) -> float:
+        frac = tick / _TICKS
+        if self.logarithmic:
+            value = self.low * (self.high / self.low) ** frac
+            # Round to 3 significant digits: 12.3, not 12.302585.
+            digits = 2 - math.floor(math.log10(value))
+            return round(value, max(digits, 0))
+        return round(self.low + frac * (self.high - self.low), 4)
+
+    def _on_slider_moved(self, tick: int) -> None:
+        value = self._from_tick(tick)
+        self.spin.blockSignals(True)
+        self.spin.setValue(value)
+        self.spin.blockSignals(False)
+        self.value_changed.emit(self.spin.value())
+
+    def _on_spin_changed(self, value: float) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(self._to_tick(value))
+        self.slider.blockSignals(False)
+        self.value_changed.emit(value)

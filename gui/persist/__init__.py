@@ -1,0 +1,1 @@
+"""What the studio keeps on disk: the session, presets and autosave."""

@@ -1,0 +1,1 @@
+"""Running the engine off the GUI thread."""

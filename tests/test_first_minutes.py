@@ -1,0 +1,93 @@
+"""What an artist meets first on the command line and on disk: --help, --version, presets by name, saved files."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from engine import cli
+from engine.atomic import write_atomically
+from engine.errors import PresetError
+from engine.images import save_image
+from engine.params import StyleParams
+from engine.presets import Preset, find_preset, save_preset
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_answer_without_loading_pytorch(flag):
+    # --help took 4.7 s (it loaded PyTorch); --version failed asking for -o.
+    code = (
+        "import sys\nfrom engine.cli import main\n"
+        f"try:\n    main([{flag!r}])\nexcept SystemExit as e:\n    code = e.code\n"
+        "print('torch loaded' if 'torch' in sys.modules else 'no torch', code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip().endswith("no torch 0"), done.stdout + done.stderr
+    if flag == "--version":
+        assert "brushwork-render 0." in done.stdout
+
+
+def test_a_preset_saved_in_the_studio_is_found_by_name(tmp_path):
+    mine = StyleParams(beta=123.0)
+    save_preset(Preset("My Starry Look", mine), tmp_path / "My Starry Look.json")
+    assert find_preset("my starry look", user_dir=tmp_path).params == mine
+    # The command line looks in the studio's folder (XDG_DATA_HOME on Linux).
+    data = tmp_path / "xdg"
+    save_preset(Preset("Bold", StyleParams(beta=77.0)), data / "Brushwork" / "Brushwork" / "presets" / "Bold.json")
+    parser = cli._parser()
+    args = parser.parse_args(["a.png", "b.png", "-o", "x.png", "--preset", "Bold"])
+    env_before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(data)
+    try:
+        assert cli.build_params(args).beta == 77.0
+    finally:
+        if env_before is None:
+            del os.environ["XDG_DATA_HOME"]
+        else:
+            os.environ["XDG_DATA_HOME"] = env_before
+
+
+def test_an_unknown_preset_lists_the_ones_there_are(tmp_path):
+    save_preset(Preset("Mine", StyleParams()), tmp_path / "Mine.json")
+    with pytest.raises(PresetError, match=r"No preset called 'nope'.*Gatys 2016.*Mine"):
+        find_preset("nope", user_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("styles", "blend"),
+    [(["s1.png", "s2.png"], ["3"]), (["s1.png"], ["3", "1"])],
+)
+def test_a_blend_that_does_not_match_the_styles_is_refused(image_files, tmp_path, capsys, styles, blend):
+    content, style = image_files
+    paths = [str(style)] * len(styles)
+    code = cli.main([str(content), "--style", *paths, "--blend", *blend, "-o", str(tmp_path / "o.png"), "-q"])
+    assert code == 1
+    assert "--blend has" in capsys.readouterr().err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_saved_files_get_the_users_umask_not_0600(tmp_path, photo):
+    # The temporary file's 0600 used to survive the rename.
+    old = os.umask(0o022)
+    try:
+        save_image(photo, tmp_path / "picture.png")
+        write_atomically(tmp_path / "notes.json", b"{}")
+        os.umask(0o027)
+        save_image(photo, tmp_path / "group.png")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "picture.png").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "notes.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "group.png").stat().st_mode) == 0o640
+
+
+def test_replacing_a_file_keeps_its_permissions(tmp_path, photo):
+    target = tmp_path / "shared.png"
+    target.write_bytes(b"old")
+    target.chmod(0o664)
+    save_image(photo, target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o664
