@@ -172,10 +172,13 @@ class ProgressBar:
         self.tty = self.stream.isatty()
         self._last_print = 0.0
         self._rate_mark: tuple[int, float] | None = None
+        self._time_left = None  # engine.progress.TimeLeft, made on the first report (it needs PyTorch)
 
     def update(self, p: Progress) -> None:
-        from .progress import format_duration
+        from .progress import TimeLeft, format_duration
 
+        if self._time_left is None:
+            self._time_left = TimeLeft()
         now = time.monotonic()
         if not (self.tty or p.finished or p.scale_finished or now - self._last_print >= 5.0):
             return
@@ -184,7 +187,8 @@ class ProgressBar:
         filled = round(width * p.fraction)
         bar = "#" * filled + "-" * (width - filled)
         rate = p.step / p.elapsed if p.elapsed > 0 else 0.0
-        left = format_duration(p.seconds_left())
+        self._time_left.add(p)
+        left = format_duration(self._time_left.seconds())
         losses = " ".join(
             f"{name} {value:.3g}"
             for name, value in (("content", p.losses.content), ("style", p.losses.style), ("total", p.losses.total))
@@ -304,9 +308,17 @@ def _render_one(content_path: Path, styles, params: StyleParams, out: Path, args
                     content, styles, params, start_picture=engine.current_picture(), start_step=exc.step
                 )
     except KeyboardInterrupt:
-        # Keep what was painted so far rather than throwing it away.
+        # Keep what was painted so far rather than throwing it away, and say what it is.
+        painted = engine.current_picture()
         if _save_partial(engine, out):
-            print(f"\nbrushwork-render: interrupted; saved the picture so far to {out}", file=sys.stderr)
+            final = engine.result()
+            how = (
+                f"painted at {painted.width} x {painted.height} px (an earlier scale), enlarged to "
+                f"{final.width} x {final.height} px"
+                if painted.size != final.size
+                else f"{final.width} x {final.height} px"
+            )
+            print(f"\nbrushwork-render: interrupted; saved the picture so far ({how}) to {out}", file=sys.stderr)
         raise
     save_image(engine.result(), out)
 

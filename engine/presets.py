@@ -171,9 +171,11 @@ def find_preset(name_or_path: str, user_dir: Path | None = None) -> Preset:
     """
     wanted = name_or_path.strip().lower()
     folder = user_dir if user_dir is not None else user_presets_dir()
-    own = folder / preset_file_name(name_or_path.strip()) if name_or_path.strip() else None
-    if own is not None and own.is_file():
-        return load_preset(own)
+    if wanted and folder.is_dir():
+        stem = Path(preset_file_name(name_or_path.strip())).stem.lower()
+        for own in sorted(folder.glob("*.json")):
+            if own.stem.lower() == stem:
+                return load_preset(own)
     for preset in builtin_presets():
         if wanted in (preset.name.lower(), preset.path.stem.lower()):
             return preset

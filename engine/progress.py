@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,21 +40,56 @@ class Progress:
     def fraction(self) -> float:
         return self.step / self.total_steps if self.total_steps else 1.0
 
-    def seconds_left(self) -> float | None:
-        """Time to the end, weighting the remaining steps by their pixel count.
+    def work(self) -> tuple[int, int]:
+        """(done, total) work of the run's plan, in pixel-steps.
 
         A step at 512 px costs about 16 times one at 128 px, so counting steps
         alone would promise the end far too early during the coarse scales.
         """
-        if self.step == 0 or self.elapsed <= 0:
-            return None
-        done = todo = 0
+        done = total = 0
         for stage in plan_stages(self.params.size, self.params.steps):
             h, w = fit_dims(self.width, self.height, stage.side)
             ran = min(max(self.step - stage.first_step, 0), stage.steps)
             done += ran * h * w
-            todo += (stage.steps - ran) * h * w
-        return self.elapsed * todo / max(done, 1)
+            total += stage.steps * h * w
+        return done, total
+
+
+class TimeLeft:
+    """Time to the end of a run from the recent pace, in pixel-steps of the plan.
+
+    The first report of a run carries the one-off costs (loading the weights,
+    building the network and the first targets): timing the whole run from it
+    promised 3 hours at step 1 of a 15-minute run. This uses the last
+    ``WINDOW`` reports only, so a one-off cost leaves the estimate as soon as
+    it leaves the window, and the pace follows the scale being painted.
+    """
+
+    WINDOW = 12
+
+    def __init__(self) -> None:
+        self._marks: deque[tuple[float, int]] = deque(maxlen=self.WINDOW)
+        self._total = 0
+
+    def reset(self) -> None:
+        self._marks.clear()
+
+    def add(self, p: Progress) -> None:
+        done, self._total = p.work()
+        self._marks.append((p.elapsed, done))
+
+    def seconds(self) -> float | None:
+        """None until three reports have come.
+
+        The pace is measured from the end of the oldest report kept, so the
+        first step's one-off cost is never part of it.
+        """
+        if len(self._marks) < 3:
+            return None
+        (t0, w0), (t1, w1) = self._marks[0], self._marks[-1]
+        if w1 <= w0 or t1 <= t0:
+            return None
+        return (t1 - t0) / (w1 - w0) * max(self._total - w1, 0)
 
 
 def format_duration(seconds: float | None) -> str:

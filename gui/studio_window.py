@@ -141,7 +141,9 @@ class StudioWindow(QMainWindow):
         self.controls_scroll.setWidget(controls)
         self.controls_scroll.setWidgetResizable(True)
         self.controls_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.controls_scroll.setMinimumWidth(420)
+        # As wide as the controls need, so that none is cut off at the right; no wider.
+        scrollbar = self.controls_scroll.verticalScrollBar().sizeHint().width()
+        self.controls_scroll.setMinimumWidth(controls.minimumSizeHint().width() + scrollbar + 4)
 
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
@@ -694,6 +696,7 @@ class StudioWindow(QMainWindow):
                     if path is None:
                         raise BrushworkError("No file chosen")
                     save_image(Image.fromarray(self.picture), path)
+                    self.picture_saved = True
                 except BrushworkError as exc:
                     self.show_error(f"Not closed: the picture was not saved ({exc}).")
                     event.ignore()

@@ -31,24 +31,19 @@ def test_help_and_version_answer_without_loading_pytorch(flag):
         assert "brushwork-render 0." in done.stdout
 
 
-def test_a_preset_saved_in_the_studio_is_found_by_name(tmp_path):
+def test_a_preset_saved_in_the_studio_is_found_by_name(tmp_path, monkeypatch):
     mine = StyleParams(beta=123.0)
     save_preset(Preset("My Starry Look", mine), tmp_path / "My Starry Look.json")
     assert find_preset("my starry look", user_dir=tmp_path).params == mine
     # The command line looks in the studio's folder (XDG_DATA_HOME on Linux).
     data = tmp_path / "xdg"
-    save_preset(Preset("Bold", StyleParams(beta=77.0)), data / "Brushwork" / "Brushwork" / "presets" / "Bold.json")
+    studio_presets = data / "Brushwork" / "Brushwork" / "presets"
+    studio_presets.mkdir(parents=True)
+    save_preset(Preset("Bold", StyleParams(beta=77.0)), studio_presets / "Bold.json")
     parser = cli._parser()
     args = parser.parse_args(["a.png", "b.png", "-o", "x.png", "--preset", "Bold"])
-    env_before = os.environ.get("XDG_DATA_HOME")
-    os.environ["XDG_DATA_HOME"] = str(data)
-    try:
-        assert cli.build_params(args).beta == 77.0
-    finally:
-        if env_before is None:
-            del os.environ["XDG_DATA_HOME"]
-        else:
-            os.environ["XDG_DATA_HOME"] = env_before
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    assert cli.build_params(args).beta == 77.0
 
 
 def test_an_unknown_preset_lists_the_ones_there_are(tmp_path):

@@ -48,9 +48,11 @@ class HistoryStripWidget(QWidget):
         self.list.setFixedHeight(ICON + 44)
         self.snapshot_button = QPushButton("Snapshot")
         self.snapshot_button.setToolTip("Keep the picture as it is now, with its settings")
-        self.continue_button = QPushButton("Continue from here")
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Paint on from this snapshot, with the current settings")
         self.save_button = QPushButton("Save...")
-        self.restore_button = QPushButton("Use its settings")
+        self.restore_button = QPushButton("Use settings")
+        self.restore_button.setToolTip("Put this snapshot's settings back in the controls")
         buttons = QHBoxLayout()
         for button in (self.snapshot_button, self.continue_button, self.save_button, self.restore_button):
             buttons.addWidget(button)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QValidator, QWheelEvent
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QSlider,
+    QWidget,
+)
 
 _TICKS = 1000
 SIGNIFICANT_DIGITS = 6
@@ -61,18 +69,53 @@ class PanelControlFilter(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if kind == QEvent.Type.Wheel and not watched.hasFocus():
-            event.ignore()  # the scroll area gets it
+        if kind == QEvent.Type.Wheel and not _has_focus(watched):
+            _scroll_enclosing_area(watched, event)
             return True
         if (
             kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
             and event.key() == Qt.Key.Key_Space
             and event.modifiers() == Qt.KeyboardModifier.NoModifier
-            and isinstance(watched, QAbstractSpinBox)
+            and _is_number_box(watched)
         ):
             event.ignore()  # not overridden: the window's shortcut fires
             return True
         return False
+
+
+def _is_number_box(widget: QObject) -> bool:
+    # A spin box's keys go to its line edit (the box's focus proxy).
+    return isinstance(widget, QAbstractSpinBox) or isinstance(widget.parent(), QAbstractSpinBox)
+
+
+def _has_focus(widget: QWidget) -> bool:
+    return widget.hasFocus() or (isinstance(widget, QAbstractSpinBox) and widget.lineEdit().hasFocus())
+
+
+def _scroll_enclosing_area(widget: QWidget, event: QWheelEvent) -> None:
+    """Hand the wheel to the scroll area around ``widget``, as if the control were not there.
+
+    Qt propagates an ignored wheel event to the parents only when it came from
+    the window system; handing it over explicitly works for every event.
+    """
+    area = widget.parentWidget()
+    while area is not None and not isinstance(area, QAbstractScrollArea):
+        area = area.parentWidget()
+    if area is None:
+        return
+    viewport = area.viewport()
+    position = QPointF(widget.mapTo(viewport, event.position().toPoint()))
+    forwarded = QWheelEvent(
+        position,
+        event.globalPosition(),
+        event.pixelDelta(),
+        event.angleDelta(),
+        event.buttons(),
+        event.modifiers(),
+        event.phase(),
+        event.inverted(),
+    )
+    QApplication.sendEvent(viewport, forwarded)
 
 
 _FILTER: PanelControlFilter | None = None
@@ -85,6 +128,8 @@ def wheel_only_when_focused(widget: QWidget) -> None:
         _FILTER = PanelControlFilter()
     widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     widget.installEventFilter(_FILTER)
+    if isinstance(widget, QAbstractSpinBox):
+        widget.lineEdit().installEventFilter(_FILTER)
 
 
 class SliderFieldWidget(QWidget):

@@ -7,7 +7,7 @@ from collections import deque
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
-from engine.progress import Progress, format_duration
+from engine.progress import Progress, TimeLeft, format_duration
 
 
 def _loss(value: float) -> str:
@@ -29,12 +29,16 @@ class StatusPanel:
         self.progress.setMaximumWidth(180)
         self.progress.setTextVisible(True)
         for widget in (self.device, self.step, self.scale, self.losses, self.rate, self.left):
+            # Long texts may be cut in a narrow window; they must never make the window wider than the screen.
+            widget.setMinimumWidth(1)
             bar.addPermanentWidget(widget)
         bar.addPermanentWidget(self.progress)
         self._recent: deque[float] = deque(maxlen=20)  # elapsed at each of the last reports
+        self.time_left = TimeLeft()
 
     def reset(self) -> None:
         self._recent.clear()
+        self.time_left.reset()
         self.progress.setValue(0)
         for label in (self.scale, self.losses, self.rate, self.left):
             label.setText("")
@@ -51,7 +55,9 @@ class StatusPanel:
             f"total {_loss(terms.total)}"
         )
         self.rate.setText(f"{self.steps_per_second():.1f} steps/s")
-        self.left.setText(f"{format_duration(p.seconds_left())} left")
+        self.time_left.add(p)
+        seconds = self.time_left.seconds()
+        self.left.setText("estimating time left" if seconds is None else f"about {format_duration(seconds)} left")
         self.progress.setMaximum(p.total_steps)
         self.progress.setValue(p.step)
 

@@ -40,6 +40,9 @@ class StylePanel(QGroupBox):
         self.stroke = SliderFieldWidget(MIN_STYLE_SCALE, MAX_STYLE_SCALE, logarithmic=True, step=0.05)
         self.stroke.setToolTip("Stroke scale: the painting's size relative to the picture. Small: fine brushwork.")
         self.colors = QComboBox()
+        # Long item texts must not set the panel's width: the window has to fit small screens.
+        self.colors.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.colors.setMinimumContentsLength(14)
         self.colors.addItem("no, use the painting's colours", "off")
         self.colors.addItem("yes, style on luminance only", "luminance")
         self.colors.addItem("yes, match the painting's colours", "match")

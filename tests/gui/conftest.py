@@ -30,6 +30,7 @@ class ScriptedDialogs:
         self.text: str | None = None
         self.confirm_answer = True
         self.unsaved_answer = "discard"
+        self.partial_answer = "enlarge"
         self.asked: list[str] = []
 
     def open_image(self, title, folder):
@@ -56,6 +57,10 @@ class ScriptedDialogs:
     def confirm(self, title, text):
         self.asked.append(f"confirm: {text}")
         return self.confirm_answer
+
+    def partial_picture(self, shown, target):
+        self.asked.append(f"partial: {shown} -> {target}")
+        return self.partial_answer
 
     def unsaved_picture(self):
         self.asked.append("unsaved")

@@ -1,0 +1,272 @@
+"""An artist's first five minutes, driven as a hand drives them: mouse, wheel, keys, drops."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, QRect, QStandardPaths, Qt
+from PySide6.QtGui import QColor, QPalette, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from engine import schedule
+from engine.app_dirs import app_data_dir
+from engine.losses import LossTerms
+from engine.params import StyleParams
+from engine.progress import Progress
+from gui.app import report_slot_errors_to
+from gui.panels.message_banner import contrast_ratio
+from gui.platform_check import xcb_problem
+from gui.studio_window import default_data_dir
+from tests.conftest import make_painting
+from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window
+
+
+def _run(qtbot, window, image_paths, **params):
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.params().replace(**{"size": 64, "steps": 100_000, **params}))
+    reports = []
+    window.controller.progressed.connect(reports.append)
+    click(qtbot, window.start_button)
+    return reports
+
+
+def test_clicking_start_starts_a_run(qtbot, window, image_paths):
+    # Finding 1: clicked(False) went into start(init_image=False) and every click failed.
+    reports = _run(qtbot, window, image_paths)
+    qtbot.waitUntil(lambda: len(reports) >= 2, timeout=SLOW)
+    assert window.controller.running and not window.banner.isVisible()
+    click(qtbot, window.stop_button)
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=SLOW)
+
+
+@pytest.mark.qt_no_exception_capture
+def test_an_exception_in_a_slot_reaches_the_artist_and_the_log(qtbot, window, image_paths, monkeypatch, caplog):
+    import sys
+
+    load_both(qtbot, window, image_paths)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    report_slot_errors_to(window)
+
+    def broken(*_args):
+        raise RuntimeError("a bug behind the button")
+
+    monkeypatch.setattr(window, "_begin_run", broken)
+    with caplog.at_level(logging.ERROR), qtbot.waitSignal(window.error_shown, timeout=SLOW) as blocker:
+        click(qtbot, window.start_button)
+    assert "a bug behind the button" in blocker.args[0] and window.banner.isVisible()
+    assert any("a bug behind the button" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
+
+
+def _wheel(widget, notches: int = -3) -> None:
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(
+        centre,
+        QPointF(widget.mapToGlobal(centre.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_over_the_panel_scrolls_it_and_changes_no_setting(qtbot, window):
+    # Finding 2: it changed conv3_1 from 0.60 to 0.51 mid-run.
+    window.editor.advanced.set_expanded(True)  # a panel taller than its view
+    window.resize(900, 500)
+    qtbot.waitUntil(lambda: window.controls_scroll.verticalScrollBar().maximum() > 0, timeout=SLOW)
+    field = window.editor.layers.fields["conv3_1"]
+    bar = window.controls_scroll.verticalScrollBar()
+    before, scrolled = window.params(), bar.value()
+    for widget in (field.slider, field.spin, window.editor.content_layer, window.editor.advanced.seed):
+        _wheel(widget)
+    window.editor.flush()
+    assert window.params() == before and field.value() == 0.6
+    assert bar.value() > scrolled
+    # Clicked into, a box takes the wheel: that is a deliberate act.
+    qtbot.mouseClick(field.spin.lineEdit(), Qt.MouseButton.LeftButton)
+    _wheel(field.spin, notches=1)
+    window.editor.flush()
+    assert window.params().style_weights["conv3_1"] != 0.6
+
+
+def test_space_in_a_focused_value_box_pauses_and_leaves_the_value(qtbot, window, image_paths):
+    # Finding 3: Space replaced the selected beta, 10000, with a space.
+    reports = _run(qtbot, window, image_paths, beta=10000.0)
+    qtbot.waitUntil(lambda: len(reports) >= 2, timeout=SLOW)
+    spin = window.editor.balance.beta.spin
+    qtbot.mouseClick(spin.lineEdit(), Qt.MouseButton.LeftButton)
+    spin.selectAll()
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Space)
+    assert window.controller.paused and window.pause_button.text() == "Resume"
+    assert spin.text() == "10000" and window.params().beta == 10000.0
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Space)
+    assert not window.controller.paused
+    click(qtbot, window.stop_button)
+
+
+def test_saving_a_picture_from_an_earlier_scale_says_so(qtbot, window, image_paths, tmp_path, monkeypatch):
+    # Finding 4: Save wrote whatever scale was current (256x170 for a 512 px run) without a word.
+    # Finding 5: saved files were 0600.
+    monkeypatch.setattr(schedule, "FIRST_SIDE", 32)
+    reports = _run(qtbot, window, image_paths, size=64)
+    qtbot.waitUntil(lambda: window.picture is not None and window.picture.shape[1] == 43, timeout=SLOW)
+    click(qtbot, window.pause_button)
+    qtbot.waitUntil(lambda: window.controller.engine.holding, timeout=SLOW)
+    qtbot.waitUntil(lambda: window.picture.shape[1] == reports[-1].width, timeout=SLOW)
+    old = os.umask(0o022)
+    try:
+        for answer, size in (("enlarge", (64, 48)), ("as_is", (43, 32))):
+            out = tmp_path / f"{answer}.png"
+            window.dialogs.partial_answer, window.dialogs.save_image_path = answer, out
+            click(qtbot, window.save_button)
+            qtbot.waitUntil(out.exists, timeout=SLOW)
+            with Image.open(out) as saved:
+                assert saved.size == size
+            assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    finally:
+        os.umask(old)
+    assert "partial: (43, 32) -> (64, 48)" in window.dialogs.asked
+    qtbot.waitUntil(lambda: "43 x 32" in window.statusBar().currentMessage(), timeout=SLOW)
+    window.dialogs.partial_answer = "cancel"
+    asked = len(window.dialogs.asked)
+    click(qtbot, window.save_button)
+    assert window.dialogs.asked[asked:] == ["partial: (43, 32) -> (64, 48)"]  # no file dialog after cancel
+    click(qtbot, window.stop_button)
+
+
+def test_relaunch_keeps_an_added_style_and_the_last_picture(qtbot, tmp_path, event_loop_qt, image_paths):
+    # Finding 6: the second style was lost (its blend weight kept), the picture too.
+    second = tmp_path / "second.png"
+    make_painting(48, 48, seed=9).save(second)
+    dialogs = ScriptedDialogs()
+    first = make_window(qtbot, tmp_path, dialogs)
+    load_both(qtbot, first, image_paths)
+    dialogs.open_image_path = second
+    click(qtbot, first.editor.style.add_button)
+    qtbot.waitUntil(lambda: len(first.editor.style.blend_fields) == 2, timeout=SLOW)
+    first.set_params(first.params().replace(size=48, steps=4))
+    with qtbot.waitSignal(first.controller.run_finished, timeout=SLOW):
+        click(qtbot, first.start_button)
+    picture = first.picture.copy()
+    dialogs.unsaved_answer = "save"
+    dialogs.save_image_path = tmp_path / "kept.png"
+    assert first.close()
+    again = make_window(qtbot, tmp_path, ScriptedDialogs())
+    qtbot.waitUntil(lambda: len(again.editor.style.blend_fields) == 2 and not again._tasks, timeout=SLOW)
+    assert [path for path, _ in again.inputs.extra_styles] == [second]
+    assert again.picture is not None and (again.picture == picture).all()
+    assert not again.has_unsaved_picture()  # it was saved before closing
+
+
+def test_the_layer_explorer_fits_its_grid_and_shows_a_colour_scale(qtbot, window, image_paths):
+    # Finding 7: a 560 px grid in a 420 px label, and no colour scale.
+    load_both(qtbot, window, image_paths)
+    explorer = window.open_layer_explorer()
+    with qtbot.waitSignal(explorer.shown, timeout=SLOW):
+        explorer.layer.setCurrentText("conv1_1")  # 64 maps: the widest grid
+    room = explorer.maps.contentsRect()
+    assert explorer.maps.pixmap().width() <= room.width() and explorer.maps.pixmap().height() <= room.height()
+    assert not explorer.scale_bar.pixmap().isNull() and explorer.scale_bar.pixmap().height() >= 280
+    explorer.close()
+
+
+def _progress(step: int, total: float, elapsed: float) -> Progress:
+    losses = LossTerms(content=0.5, style=total / 10, tv=0.0, total=total)
+    return Progress(step, 100, 0, 1, 48, 64, losses, elapsed, StyleParams(size=64, steps=100), "cpu")
+
+
+def test_one_loss_spike_does_not_flatten_the_chart_and_it_follows_the_palette(qtbot, window):
+    # Finding 8: 1.57e11 after a big beta change flattened every curve; white in a dark theme.
+    chart = window.loss_chart
+    window.tabs.setCurrentWidget(chart)
+    for step in range(1, 60):
+        chart.add(_progress(step, 1.57e11 if step == 30 else 2.0 - step / 100, step * 0.1))
+    dark = QPalette(window.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e8eaed"))
+    chart.setPalette(dark)
+    shot = chart.grab().toImage()
+    assert chart.y_range[1] < 1e3  # the spike is clipped, not the scale
+    assert shot.pixelColor(chart.width() // 2, 2) == QColor("#202124")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_error_banner_is_readable_in_both_themes(qtbot, window, theme):
+    # Finding 9: dark red on dark grey.
+    palette = QPalette()
+    if theme == "dark":
+        for role, colour in ((QPalette.ColorRole.Window, "#353535"), (QPalette.ColorRole.WindowText, "#f0f0f0")):
+            palette.setColor(role, QColor(colour))
+    window.banner.setPalette(palette)
+    window.banner._apply_colours()
+    window.show_error("Could not read the painting")
+    background, text = window.banner.colours()
+    assert contrast_ratio(background, text) >= 4.5
+    shot = window.banner.grab().toImage()
+    assert shot.pixelColor(2, 2) == background
+    assert (background.lightness() < 128) == (theme == "dark")
+
+
+def test_after_pause_and_stop_the_status_says_so(qtbot, window, image_paths):
+    # Finding 10: "3:22 left" stayed after Stop.
+    reports = _run(qtbot, window, image_paths)
+    qtbot.waitUntil(lambda: len(reports) >= 4, timeout=SLOW)
+    assert "left" in window.status.left.text()
+    click(qtbot, window.pause_button)
+    assert window.status.left.text() == "Paused" and window.status.rate.text() == ""
+    click(qtbot, window.pause_button)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW):
+        click(qtbot, window.stop_button)
+    assert window.status.left.text() == "Stopped" and window.status.rate.text() == ""
+
+
+def test_the_window_fits_the_screen_with_size_and_steps_in_view(qtbot, tmp_path, event_loop_qt):
+    # Finding 11: 1860x1230 on a 1600x1000 screen, Save off-screen, Size and Steps below the fold.
+    win = make_window(qtbot, tmp_path, restore=False)
+    free = win.screen().availableGeometry()
+    assert free.contains(win.frameGeometry()), (free, win.frameGeometry())
+    assert free.contains(QRect(win.save_button.mapToGlobal(QPoint(0, 0)), win.save_button.size()))
+    viewport = win.controls_scroll.viewport()
+    for widget in (win.editor.size, win.editor.steps):
+        top_left = widget.mapTo(viewport, QPoint(0, 0))
+        assert viewport.rect().contains(top_left) and viewport.rect().contains(top_left + widget.rect().bottomRight())
+
+
+def test_the_studio_and_the_command_line_share_the_presets_folder(monkeypatch, tmp_path, qapp):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    names = qapp.applicationName(), qapp.organizationName()
+    qapp.setApplicationName("Brushwork")
+    qapp.setOrganizationName("Brushwork")
+    try:
+        QStandardPaths.setTestModeEnabled(False)
+        assert default_data_dir() == app_data_dir()
+    finally:
+        qapp.setApplicationName(names[0])
+        qapp.setOrganizationName(names[1])
+
+
+def test_missing_x11_libraries_are_named_with_their_packages():
+    def load(name):
+        if name in ("libxcb-icccm.so.4", "libxcb-keysyms.so.1"):
+            raise OSError(name)
+
+    message = xcb_problem({"DISPLAY": ":0"}, load)
+    assert "libxcb-icccm4" in message and "libxcb-keysyms1" in message and "apt-get install" in message
+    assert xcb_problem({"QT_QPA_PLATFORM": "offscreen"}, load) is None
+    assert xcb_problem({"DISPLAY": ":0"}, lambda name: None) is None
+
+
+def test_a_restored_size_larger_than_the_screen_is_fitted(qtbot, tmp_path, event_loop_qt):
+    # A layout saved on a bigger monitor must not open off this one.
+    first = make_window(qtbot, tmp_path)
+    first.resize(3000, 2000)
+    first.save_session()
+    second = make_window(qtbot, tmp_path)
+    assert second.screen().availableGeometry().contains(second.frameGeometry())
