@@ -202,6 +202,13 @@ def to_array(picture: torch.Tensor) -> np.ndarray:
         return pixels.permute(1, 2, 0).contiguous().cpu().numpy()
 
 
+def to_array16(picture: torch.Tensor) -> np.ndarray:
+    """Like ``to_array`` at 16 bits per channel (for export: the optimiser's picture has more than 8)."""
+    with torch.no_grad():
+        pixels = picture.detach()[0].float().mul(65535.0).round_().clamp_(0, 65535).to(torch.int32)
+        return pixels.permute(1, 2, 0).contiguous().cpu().numpy().astype(np.uint16)
+
+
 def to_pil(picture: torch.Tensor) -> Image.Image:
     return Image.fromarray(to_array(picture), "RGB")
 

@@ -26,7 +26,9 @@ for _block, _depth in enumerate(BLOCK_DEPTHS, start=1):
     _index += 1  # the block's pooling layer
 del _index, _block, _depth, _conv
 
-CONTENT_LAYER_CHOICES = ("conv4_2", "conv5_2", "conv5_4")
+# Shallower keeps more of the photo's exact detail (conv3_2: textures, lettering,
+# fine edges), deeper lets the style move shapes more (Gatys et al. use conv4_2).
+CONTENT_LAYER_CHOICES = ("conv3_2", "conv4_2", "conv5_2", "conv5_4")
 DEFAULT_CONTENT_LAYER = "conv4_2"
 
 # The paper's style layers; the weights are those of the source material the

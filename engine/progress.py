@@ -35,6 +35,7 @@ class Progress:
     preview: np.ndarray | None = None
     scale_finished: bool = False
     finished: bool = False
+    picture16: np.ndarray | None = None  # on the last report: the picture at 16 bits per channel, for export
 
     @property
     def fraction(self) -> float:

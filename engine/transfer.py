@@ -290,12 +290,16 @@ class StyleTransfer:
                 preview=preview,
                 scale_finished=scale_finished,
                 finished=finished,
+                picture16=images.to_array16(self._visible_rgb()) if finished else None,
             )
             yield last
         self._finished = True
         if last is not None and not last.finished:
             # The step budget was cut below the steps already taken: report the end.
-            yield dataclasses.replace(last, preview=images.to_array(self._visible_rgb()), finished=True)
+            visible = self._visible_rgb()
+            yield dataclasses.replace(
+                last, preview=images.to_array(visible), picture16=images.to_array16(visible), finished=True
+            )
 
     def _out_of_memory(self, stage: Stage, step: int) -> OutOfMemoryError:
         """Free what the failed step held and say which size should fit."""

@@ -41,7 +41,18 @@ def report_slot_errors_to(window) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="brushwork", description="Brushwork: a studio for neural style transfer")
     parser.add_argument("--demo", action="store_true", help="open with the bundled samples and start painting")
+    parser.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add Brushwork, with its icon, to the desktop's application menu (Linux) and exit",
+    )
     args = parser.parse_args(argv)
+    if args.install_desktop_entry:
+        from .desktop_entry import install_desktop_entry
+
+        for path in install_desktop_entry():
+            print(f"wrote {path}")
+        return 0
     problem = xcb_problem()
     if problem:
         print(problem, file=sys.stderr)
@@ -56,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Brushwork")
     app.setOrganizationName("Brushwork")
+    app.setDesktopFileName("brushwork")
+    from PySide6.QtGui import QIcon
+
+    from .desktop_entry import icon_path
+
+    app.setWindowIcon(QIcon(str(icon_path())))
     _configure_logging(default_data_dir())
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -45,6 +45,20 @@ class Dialogs:
         text, ok = QInputDialog.getText(self.parent, title, label, text=default)
         return text.strip() if ok and text.strip() else None
 
+    def export_options(self, painted_side: int, target_side: int, has_16_bits: bool):
+        """(ExportOptions, suffix) from the export dialog, or None if cancelled."""
+        from .panels.export_dialog import ExportDialog
+
+        dialog = ExportDialog(painted_side, target_side, has_16_bits, self.parent)
+        return dialog.chosen() if dialog.exec() == ExportDialog.DialogCode.Accepted else None
+
+    def export_path(self, suggested: Path) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export picture", str(suggested))
+        return Path(path) if path else None
+
+    def about(self, text: str) -> None:
+        QMessageBox.about(self.parent, "About Brushwork", text)
+
     def confirm(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self.parent, title, text)
         return answer == QMessageBox.StandardButton.Yes

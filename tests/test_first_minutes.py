@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 import subprocess
 import sys
+import zlib
+from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from engine import cli
 from engine.atomic import write_atomically
@@ -86,3 +91,46 @@ def test_replacing_a_file_keeps_its_permissions(tmp_path, photo):
     target.chmod(0o664)
     save_image(photo, target)
     assert stat.S_IMODE(target.stat().st_mode) == 0o664
+
+
+def read_png16(path) -> np.ndarray:
+    """Decode a 16-bit RGB PNG written with filter type 0 (what engine.export writes), independently."""
+    data = Path(path).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks = 8, {}
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        chunks.setdefault(kind, b"")
+        chunks[kind] += data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (depth, colour) == (16, 2)
+    raw = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(height, 1 + width * 6)
+    assert (raw[:, 0] == 0).all()
+    return raw[:, 1:].copy().view(">u2").reshape(height, width, 3).astype(np.uint16)
+
+
+def test_a_16_bit_png_keeps_every_bit(tmp_path):
+    from engine.export import ExportOptions, export_picture
+
+    rng = np.random.default_rng(0)
+    sixteen = rng.integers(0, 65536, (20, 30, 3), dtype=np.uint16)
+    eight = (sixteen // 257).astype(np.uint8)
+    export_picture(eight, tmp_path / "a.png", ExportOptions(30, bits=16), sixteen)
+    assert np.array_equal(read_png16(tmp_path / "a.png"), sixteen)
+    with Image.open(tmp_path / "a.png") as opened:  # other readers see a valid PNG of the right size
+        assert opened.size == (30, 20)
+    export_picture(eight, tmp_path / "b.tif", ExportOptions(60), None)
+    with Image.open(tmp_path / "b.tif") as tiff:
+        assert tiff.format == "TIFF" and tiff.size == (60, 40)
+
+
+def test_the_desktop_entry_and_icon_are_installed(tmp_path):
+    from gui.desktop_entry import install_desktop_entry
+
+    entry, icon = install_desktop_entry(tmp_path)
+    text = entry.read_text()
+    assert "Exec=" in text and "Icon=brushwork" in text and "Name=Brushwork" in text
+    with Image.open(icon) as image:
+        assert image.size == (256, 256)

@@ -12,7 +12,8 @@ from PIL import Image
 
 from engine.errors import ImageLoadError, PresetError
 from engine.images import load_image
-from engine.presets import parse_preset
+from engine.params import StyleParams
+from engine.presets import parse_preset, preset_to_json
 
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -37,7 +38,11 @@ def test_any_preset_document_parses_or_raises_a_preset_error(params, version):
     except PresetError as exc:
         assert str(exc)
     else:
-        assert preset.params.to_dict()  # a parsed preset is always a valid one
+        # A parsed preset is a valid one: it survives both round trips unchanged.
+        assert StyleParams.from_dict(preset.params.to_dict()) == preset.params
+        again = parse_preset(preset_to_json(preset))
+        assert again.params == preset.params
+        assert (again.name, again.description) == (preset.name, preset.description)
 
 
 @PROFILE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import math
 import os
 import pickle
 import signal
@@ -10,7 +11,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 import torch
@@ -119,11 +119,26 @@ def test_a_50_mb_preset_is_refused_without_reading_it(tmp_path):
         load_preset(path)
 
 
+class _LeavesAMark:
+    """Unpickling this creates the folder ``marker``: proof that the bytes were unpickled."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
 def test_a_pickled_preset_is_never_unpickled(tmp_path):
+    marker = tmp_path / "unpickled"
     path = tmp_path / "evil.json"
-    path.write_bytes(pickle.dumps({"schema_version": 2}))
+    path.write_bytes(pickle.dumps({"schema_version": 3, "params": _LeavesAMark(marker)}))
+    pickle.loads(path.read_bytes())  # the payload works: unpickling it leaves the mark...
+    assert marker.is_dir()
+    marker.rmdir()
     with pytest.raises(PresetError):
         load_preset(path)
+    assert not marker.exists()  # ...and loading it as a preset did not
 
 
 class _Exploit:
@@ -305,8 +320,9 @@ def test_many_parameter_changes_mid_run_never_break_it(photo, painting):
 
     rng = random.Random(5)
     engine = StyleTransfer(photo, painting, StyleParams(size=48, steps=150))
-    began = time.monotonic()
+    reports = 0
     for p in engine.run():
+        reports += 1
         change = rng.random()
         if change < 0.6:
             engine.update(
@@ -323,5 +339,7 @@ def test_many_parameter_changes_mid_run_never_break_it(photo, painting):
             engine.update(content=make_photo(rng.randint(20, 60), rng.randint(20, 60)))
         elif change < 0.8:
             engine.update(style=make_painting(rng.randint(20, 60), rng.randint(20, 60), seed=rng.randint(0, 9)))
-        assert p.losses.total == p.losses.total  # never NaN
-    assert engine.finished and time.monotonic() - began < 120
+        # alpha = 0 is valid (beta and style layers remain): the content term is
+        # then reported as NaN, but the total must stay a finite number.
+        assert math.isfinite(p.losses.total), (p.step, p.params.alpha, p.losses)
+    assert engine.finished and reports > 0 and p.finished

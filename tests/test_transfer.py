@@ -39,7 +39,9 @@ def test_the_loss_falls_and_every_step_is_reported(photo, painting):
 
 def test_total_is_alpha_content_plus_beta_style(photo, painting):
     params = FAST.replace(alpha=2.0, beta=30.0, tv_weight=0.5, steps=3)
-    for p in StyleTransfer(photo, painting, params).run():
+    reports = _run_all(StyleTransfer(photo, painting, params))
+    assert len(reports) == 3
+    for p in reports:
         terms = p.losses
         assert terms.total == pytest.approx(2.0 * terms.content + 30.0 * terms.style + 0.5 * terms.tv, rel=1e-5)
 
@@ -109,37 +111,55 @@ def test_cancel_stops_within_one_step(photo, painting):
     assert not engine.finished and engine.current_picture() is not None
 
 
+def _wait_until(condition, what: str, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.005)
+
+
 def test_cancel_and_pause_from_another_thread(photo, painting):
     engine = StyleTransfer(photo, painting, FAST.replace(steps=10_000))
     steps = []
-    worker = threading.Thread(target=lambda: steps.extend(p.step for p in engine.run()))
+    worker = threading.Thread(target=lambda: steps.extend(p.step for p in engine.run()), daemon=True)
     worker.start()
-    deadline = time.monotonic() + 30
-    while len(steps) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    engine.pause()
-    time.sleep(0.3)  # the step in flight finishes, then the run holds
-    held = len(steps)
-    time.sleep(0.5)
-    assert len(steps) == held and engine.paused
-    engine.resume()
-    while len(steps) < held + 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert len(steps) >= held + 2
-    engine.cancel()
-    worker.join(timeout=2)
-    assert not worker.is_alive() and len(steps) < 10_000
+    try:
+        _wait_until(lambda: len(steps) >= 2, "two steps")
+        engine.pause()
+        assert engine.paused
+        # The step in flight finishes and is reported, then the run holds.
+        _wait_until(lambda: engine.holding, "the run to hold")
+        held = len(steps)
+        assert held >= 2 and steps == list(range(1, held + 1))
+        # Holding is established: no step may run now, however long we look.
+        time.sleep(0.5)
+        assert len(steps) == held and engine.holding and worker.is_alive()
+        engine.resume()
+        _wait_until(lambda: len(steps) >= held + 2, "two more steps after resume")
+        assert not engine.holding
+    finally:
+        engine.cancel()
+        worker.join(timeout=60)
+    assert not worker.is_alive(), "the run did not end after cancel()"
+    assert not engine.finished and len(steps) < 10_000
 
 
 def test_cancel_while_paused_ends_the_run(photo, painting):
     engine = StyleTransfer(photo, painting, FAST)
     engine.pause()
-    worker = threading.Thread(target=lambda: list(engine.run()))
+    reports = []
+    worker = threading.Thread(target=lambda: reports.extend(engine.run()), daemon=True)
     worker.start()
-    time.sleep(0.2)
-    engine.cancel()
-    worker.join(timeout=2)
-    assert not worker.is_alive()
+    try:
+        _wait_until(lambda: engine.holding, "the paused run to hold")
+        assert worker.is_alive() and reports == []
+    finally:
+        engine.cancel()
+        worker.join(timeout=60)
+    assert not worker.is_alive(), "the paused run did not end after cancel()"
+    assert reports == [] and not engine.finished and not engine.holding
 
 
 def test_same_seed_same_picture(photo, painting):
@@ -188,6 +208,7 @@ def test_a_torchvision_layout_weights_file_runs(tmp_path, photo, painting):
     path = tmp_path / "vgg19-random.pth"
     torch.save(torchvision.models.vgg19(weights=None).state_dict(), path)
     reports = _run_all(StyleTransfer(photo, painting, FAST.replace(weights=str(path), steps=3)))
+    assert [p.step for p in reports] == [1, 2, 3] and reports[-1].finished
     assert all(math.isfinite(p.losses.total) for p in reports)
 
 
@@ -197,13 +218,15 @@ def test_a_missing_weights_file_raises_a_clear_error(photo, painting):
         next(engine.run())
 
 
-def test_devices():
+def test_devices(monkeypatch):
     assert available_devices()[-1] == "cpu"
     assert resolve_device("cpu").type == "cpu"
-    if not torch.cuda.is_available():
-        assert resolve_device("auto").type in ("cpu", "mps")
-        with pytest.raises(DeviceError, match="no CUDA GPU"):
-            resolve_device("cuda:0")
+    # As on a machine without a CUDA GPU, whatever this one has.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert not any(name.startswith("cuda") for name in available_devices())
+    assert resolve_device("auto").type in ("cpu", "mps")
+    with pytest.raises(DeviceError, match="no CUDA GPU"):
+        resolve_device("cuda:0")
 
 
 def test_engine_never_imports_qt():

@@ -44,7 +44,10 @@ class ParamsEditor(QWidget):
         self.content_layer = QComboBox()
         for layer in CONTENT_LAYER_CHOICES:
             self.content_layer.addItem(layer, layer)
-        self.content_layer.setToolTip("Deeper layers keep less of the photo's exact shapes")
+        self.content_layer.setToolTip(
+            "Which layer the photo is matched at: conv3_2 keeps fine detail, conv4_2 (the paper's) "
+            "the shapes, deeper layers let the style move them more"
+        )
         self.size = QSpinBox()
         self.size.setRange(MIN_SIZE, MAX_SIZE)
         self.size.setSingleStep(64)

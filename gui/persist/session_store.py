@@ -19,6 +19,8 @@ from engine.presets import Preset, load_preset, save_preset
 
 log = logging.getLogger(__name__)
 
+MAX_RECENT = 10
+
 
 class SessionStore:
     def __init__(self, settings: QSettings, data_dir: Path) -> None:
@@ -59,6 +61,27 @@ class SessionStore:
 
     def set_extra_style_paths(self, paths: list[Path | None]) -> None:
         self.settings.setValue("images/extra_styles", [str(p) for p in paths if p is not None])
+
+    def recent_images(self) -> list[tuple[str, Path]]:
+        """The images opened last, newest first, as (role, path)."""
+        entries = self.settings.value("images/recent", [])
+        if isinstance(entries, str):  # QSettings gives a one-element list back as a plain string
+            entries = [entries]
+        out = []
+        for entry in entries or []:
+            role, _, path = str(entry).partition("|")
+            if role and path:
+                out.append((role, Path(path)))
+        return out
+
+    def add_recent_image(self, role: str, path: Path) -> None:
+        recent = [(r, p) for r, p in self.recent_images() if p != Path(path)]
+        recent.insert(0, (role, Path(path)))
+        self.settings.setValue("images/recent", [f"{r}|{p}" for r, p in recent[:MAX_RECENT]])
+
+    def forget_recent_image(self, path: Path) -> None:
+        kept = [(r, p) for r, p in self.recent_images() if p != Path(path)]
+        self.settings.setValue("images/recent", [f"{r}|{p}" for r, p in kept])
 
     def last_picture_saved(self) -> bool:
         return self.settings.value("ui/last_picture_saved", "true") in (True, "true")

@@ -31,6 +31,7 @@ class ScriptedDialogs:
         self.confirm_answer = True
         self.unsaved_answer = "discard"
         self.partial_answer = "enlarge"
+        self.export_answer = None  # (ExportOptions, suffix) or None
         self.asked: list[str] = []
 
     def open_image(self, title, folder):
@@ -57,6 +58,17 @@ class ScriptedDialogs:
     def confirm(self, title, text):
         self.asked.append(f"confirm: {text}")
         return self.confirm_answer
+
+    def export_options(self, painted_side, target_side, has_16_bits):
+        self.asked.append(f"export: painted {painted_side}, target {target_side}, 16-bit {has_16_bits}")
+        return self.export_answer
+
+    def export_path(self, suggested):
+        self.asked.append("export_path")
+        return self.save_image_path
+
+    def about(self, text):
+        self.asked.append(f"about: {text}")
 
     def partial_picture(self, shown, target):
         self.asked.append(f"partial: {shown} -> {target}")

@@ -270,3 +270,96 @@ def test_a_restored_size_larger_than_the_screen_is_fitted(qtbot, tmp_path, event
     first.save_session()
     second = make_window(qtbot, tmp_path)
     assert second.screen().availableGeometry().contains(second.frameGeometry())
+
+
+def _type_into(qtbot, spin, text: str) -> None:
+    qtbot.mouseClick(spin.lineEdit(), Qt.MouseButton.LeftButton)
+    spin.selectAll()
+    qtbot.keyClicks(spin.lineEdit(), text)
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+
+
+def test_undo_and_redo_settings_with_the_keyboard(qtbot, window, image_paths):
+    reports = _run(qtbot, window, image_paths)
+    qtbot.waitUntil(lambda: len(reports) >= 2, timeout=SLOW)
+    start = window.params()
+    _type_into(qtbot, window.editor.balance.beta.spin, "250")
+    window.editor.flush()
+    _type_into(qtbot, window.editor.layers.fields["conv3_1"].spin, "1.5")
+    window.editor.flush()
+    edited = window.params()
+    qtbot.mouseClick(window.preview.canvas, Qt.MouseButton.LeftButton)  # focus away from the boxes
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.params() == edited.with_style_weight("conv3_1", 0.6)
+    assert window.editor.layers.fields["conv3_1"].value() == 0.6
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.params() == start and window.editor.balance.beta.value() == start.beta
+    # The run follows the undo, as it follows any change.
+    qtbot.waitUntil(lambda: reports[-1].params == start, timeout=SLOW)
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.params().beta == 250.0
+    click(qtbot, window.stop_button)
+
+
+def test_a_slider_drag_is_one_undo_step(qtbot, window):
+    beta = window.editor.balance.beta
+    before = window.params()
+    for tick in range(beta.slider.value(), beta.slider.value() + 200, 20):
+        beta.slider.setValue(tick)
+        window.editor.flush()
+    assert window.params().beta != before.beta
+    window.undo_action.trigger()
+    assert window.params() == before
+
+
+def test_open_recent_reopens_an_image(qtbot, window, image_paths):
+    load_both(qtbot, window, image_paths)
+    other = image_paths[0].with_name("other.png")
+    Image.new("RGB", (40, 30), (10, 200, 30)).save(other)
+    window.load_image_into("Content", other)
+    qtbot.waitUntil(lambda: window.content_well.path == other, timeout=SLOW)
+    window.recent_menu.aboutToShow.emit()
+    actions = {a.text(): a for a in window.recent_menu.actions()}
+    titles = list(actions)
+    assert titles[:1] == ["Content: other.png"]  # newest first
+    assert set(titles[1:3]) == {"Style: painting.png", "Content: photo.png"}
+    actions["Content: photo.png"].trigger()
+    qtbot.waitUntil(lambda: window.content_well.path == image_paths[0], timeout=SLOW)
+
+
+def test_help_about_credits_the_paper_and_vgg(window):
+    window.about_action.trigger()
+    text = window.dialogs.asked[-1]
+    assert "Gatys" in text and "Simonyan" in text and "Zisserman" in text
+
+
+def test_the_content_layer_offers_conv3_2_for_more_photo_detail(qtbot, window):
+    combo = window.editor.content_layer
+    assert combo.findData("conv3_2") >= 0
+    combo.setCurrentIndex(combo.findData("conv3_2"))
+    window.editor.flush()
+    assert window.params().content_layer == "conv3_2"
+
+
+def test_export_at_a_size_and_16_bits(qtbot, window, image_paths, tmp_path):
+    from engine.export import ExportOptions
+    from tests.test_first_minutes import read_png16
+
+    _run(qtbot, window, image_paths, size=48, steps=4)
+    qtbot.waitUntil(lambda: not window.controller.running and window.picture is not None, timeout=SLOW)
+    window.dialogs.export_answer = (ExportOptions(48, bits=16), ".png")
+    window.dialogs.save_image_path = tmp_path / "print.png"
+    window.export_action.trigger()
+    qtbot.waitUntil((tmp_path / "print.png").exists, timeout=SLOW)
+    assert "16-bit True" in window.dialogs.asked[-2]  # the finished run's own picture was there
+    pixels = read_png16(tmp_path / "print.png")
+    assert pixels.shape == (36, 48, 3) and pixels.dtype.name == "uint16"
+    # Real 16-bit data: not an 8-bit picture stretched (that would be multiples of 257 only).
+    assert (pixels % 257 != 0).mean() > 0.5
+    assert abs(pixels.astype(float) / 257 - window.picture).max() <= 1.0
+    window.dialogs.export_answer = (ExportOptions(96, quality=80), ".jpg")
+    window.dialogs.save_image_path = tmp_path / "big.jpg"
+    window.export_action.trigger()
+    qtbot.waitUntil((tmp_path / "big.jpg").exists, timeout=SLOW)
+    with Image.open(tmp_path / "big.jpg") as big:
+        assert big.format == "JPEG" and big.size == (96, 72)

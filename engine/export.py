@@ -1,0 +1,91 @@
+"""Exporting a finished picture: size, format, JPEG quality and 16 bits per channel.
+
+The preview the window holds is 8-bit; the optimiser's picture is float32.
+A 16-bit PNG is written from the float picture when the run handed it over
+(``Progress.picture16`` on the last report), so the extra bits are real, not
+an 8-bit picture stretched. Pillow cannot write 48-bit RGB PNGs, so that one
+is written here (the format is short: a signature and four chunks).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .atomic import write_atomically
+from .errors import ImageSaveError
+
+EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to write the picture: long side in pixels, JPEG quality (1-100), bits per channel (8 or 16, PNG only)."""
+
+    long_side: int
+    quality: int = 95
+    bits: int = 8
+
+
+def png16_bytes(pixels: np.ndarray) -> bytes:
+    """A 16-bit-per-channel RGB PNG of a uint16 H x W x 3 array."""
+    height, width, _ = pixels.shape
+    rows = pixels.astype(">u2").reshape(height, width * 3).view(np.uint8)
+    raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1).tobytes()  # filter type 0 per row
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)  # 16 bits, truecolour
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+
+
+def _resize16(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Lanczos per channel in 32-bit integer mode (Pillow has no 16-bit RGB mode)."""
+    channels = [
+        np.asarray(Image.fromarray(pixels[..., c].astype(np.int32), "I").resize((width, height), Image.LANCZOS))
+        for c in range(3)
+    ]
+    return np.clip(np.stack(channels, axis=-1), 0, 65535).astype(np.uint16)
+
+
+def export_picture(
+    picture: np.ndarray, path: Path, options: ExportOptions, picture16: np.ndarray | None = None
+) -> Path:
+    """Write ``picture`` (uint8 H x W x 3) to ``path``; ``picture16`` is the same picture at 16 bits, if known."""
+    path = Path(path)
+    fmt = EXPORT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageSaveError(f"Cannot export {path.name}: use .png, .jpg or .tif")
+    if not path.parent.is_dir():
+        raise ImageSaveError(f"Cannot export {path.name}: the folder {path.parent} does not exist")
+    height, width = picture.shape[:2]
+    scale = options.long_side / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if options.bits == 16 and fmt == "PNG":
+        source = picture16 if picture16 is not None else picture.astype(np.uint16) * 257
+        pixels = source if size == (width, height) else _resize16(source, *size)
+        write = png16_bytes(pixels)
+    else:
+        image = Image.fromarray(picture, "RGB")
+        if size != image.size:
+            image = image.resize(size, Image.Resampling.LANCZOS)
+        options_for = {
+            "JPEG": {"quality": options.quality, "subsampling": 0},
+            "PNG": {},
+            "TIFF": {"compression": "tiff_deflate"},
+        }[fmt]
+
+        def write(handle) -> None:
+            image.save(handle, format=fmt, **options_for)
+
+    try:
+        write_atomically(path, write)
+    except OSError as exc:
+        raise ImageSaveError(f"Could not export {path.name}: {exc.strerror or exc}") from None
+    return path

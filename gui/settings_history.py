@@ -1,0 +1,83 @@
+"""Undo and redo for the settings: every change the artist makes is one step back."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from engine.params import StyleParams
+
+MERGE_SECONDS = 1.5  # a drag of one slider, reported ten times a second, is one step
+
+
+def changed_fields(before: StyleParams, after: StyleParams) -> frozenset[str]:
+    return frozenset(
+        f.name for f in dataclasses.fields(StyleParams) if getattr(before, f.name) != getattr(after, f.name)
+    )
+
+
+class _SettingsChange(QUndoCommand):
+    def __init__(self, history: SettingsHistory, before: StyleParams, after: StyleParams, text: str) -> None:
+        super().__init__(text)
+        self.history, self.before, self.after = history, before, after
+        self.fields = changed_fields(before, after)
+        self.at = time.monotonic()
+        self._done = True  # pushed after the change was made: the first redo() has nothing to do
+
+    def id(self) -> int:
+        return 1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _SettingsChange) or other.fields != self.fields:
+            return False
+        if other.at - self.at > MERGE_SECONDS:
+            return False
+        self.after, self.at = other.after, other.at
+        return True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self.history.apply(self.after)
+
+    def undo(self) -> None:
+        self.history.apply(self.before)
+
+
+class SettingsHistory(QObject):
+    """Records each new set of parameters as an undoable step on a ``QUndoStack``.
+
+    ``apply`` is called with the parameters to go back (or forward) to; it
+    must show them and hand them to the run without recording them again.
+    """
+
+    def __init__(self, initial: StyleParams, apply: Callable[[StyleParams], None], parent: QObject | None = None):
+        super().__init__(parent)
+        self.stack = QUndoStack(self)
+        self._apply = apply
+        self.current = initial
+        self._applying = False
+
+    def record(self, params: StyleParams, text: str) -> None:
+        if self._applying or params == self.current:
+            return
+        before, self.current = self.current, params
+        self.stack.push(_SettingsChange(self, before, params, text))
+
+    def reset(self, params: StyleParams) -> None:
+        """A new starting point (a restored session): nothing to undo before it."""
+        self.stack.clear()
+        self.current = params
+
+    def apply(self, params: StyleParams) -> None:
+        self._applying = True
+        try:
+            self.current = params
+            self._apply(params)
+        finally:
+            self._applying = False
