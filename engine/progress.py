@@ -42,18 +42,9 @@ class Progress:
         return self.step / self.total_steps if self.total_steps else 1.0
 
     def work(self) -> tuple[int, int]:
-        """(done, total) work of the run's plan, in pixel-steps.
-
-        A step at 512 px costs about 16 times one at 128 px, so counting steps
-        alone would promise the end far too early during the coarse scales.
-        """
-        done = total = 0
-        for stage in plan_stages(self.params.size, self.params.steps):
-            h, w = fit_dims(self.width, self.height, stage.side)
-            ran = min(max(self.step - stage.first_step, 0), stage.steps)
-            done += ran * h * w
-            total += stage.steps * h * w
-        return done, total
+        """(done, total) work of the run's plan, in pixel-steps (see ``plan_work``)."""
+        done = plan_work(self.width, self.height, self.params, self.step)
+        return done, plan_work(self.width, self.height, self.params)
 
 
 class TimeLeft:
@@ -79,6 +70,13 @@ class TimeLeft:
         done, self._total = p.work()
         self._marks.append((p.elapsed, done))
 
+    def pace(self) -> float | None:
+        """Seconds per pixel-step over the reports kept, or None."""
+        if len(self._marks) < 3:
+            return None
+        (t0, w0), (t1, w1) = self._marks[0], self._marks[-1]
+        return (t1 - t0) / (w1 - w0) if w1 > w0 and t1 > t0 else None
+
     def seconds(self) -> float | None:
         """None until three reports have come.
 
@@ -87,10 +85,22 @@ class TimeLeft:
         """
         if len(self._marks) < 3:
             return None
-        (t0, w0), (t1, w1) = self._marks[0], self._marks[-1]
-        if w1 <= w0 or t1 <= t0:
-            return None
-        return (t1 - t0) / (w1 - w0) * max(self._total - w1, 0)
+        pace = self.pace()
+        return None if pace is None else pace * max(self._total - self._marks[-1][1], 0)
+
+
+def plan_work(width: int, height: int, params: StyleParams, steps_done: int | None = None) -> int:
+    """The pixel-steps a run of ``params`` on a picture of this aspect costs (up to ``steps_done``).
+
+    A step at 512 px costs about 16 times one at 128 px, so counting steps
+    alone would promise the end far too early during the coarse scales.
+    """
+    work = 0
+    for stage in plan_stages(params.size, params.steps):
+        h, w = fit_dims(width, height, stage.side)
+        ran = stage.steps if steps_done is None else min(max(steps_done - stage.first_step, 0), stage.steps)
+        work += ran * h * w
+    return work
 
 
 def format_duration(seconds: float | None) -> str:

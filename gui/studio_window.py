@@ -36,7 +36,7 @@ from engine.errors import BrushworkError
 from engine.export import export_picture
 from engine.images import fit_dims, load_image, resize, save_image
 from engine.params import StyleParams
-from engine.progress import Progress
+from engine.progress import Progress, format_duration, plan_work
 
 from .dialogs import Dialogs
 from .image_inputs import ImageInputs
@@ -406,8 +406,17 @@ class StudioWindow(QMainWindow):
         self._autosave_later(
             self.autosave.begin_run, content, styles, self.content_well.path, self.inputs.style_paths(), params
         )
-        self.status.message("Painting...")
+        self.status.message(self._cost_estimate(params), 0)
         self._update_run_buttons()
+
+    def _cost_estimate(self, params: StyleParams) -> str:
+        """What the run will cost here, said before it starts: from this machine's pace in an earlier run."""
+        device = self.session.last_device()
+        pace = self.session.pace(device) if device else None
+        if pace is None:
+            return "Painting... (the time left shows after a few steps)"
+        seconds = pace * plan_work(*self.content_well.image.size, params)
+        return f"Painting... about {format_duration(seconds)} on {device} at the last run's pace"
 
     def continue_from_picture(self, size: int | None = None, step: int = 0) -> None:
         """Resume from the picture on screen (after a crash or running out of memory)."""
@@ -493,6 +502,10 @@ class StudioWindow(QMainWindow):
             self.show_error(failure.message)
 
     def _on_run_finished(self, completed: bool) -> None:
+        pace = self.status.time_left.pace()
+        if pace is not None and self.last_progress is not None:
+            self.session.set_pace(self.last_progress.device, pace)
+            self.session.set_last_device(self.last_progress.device)
         self._show_pending_preview()
         self._update_run_buttons()
         self.status.finish(completed)

@@ -22,6 +22,15 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=20,
 )
+# Values a field could well hold, so that many documents parse and the round trip is exercised.
+plausible_values = (
+    st.booleans()
+    | st.integers(0, 5000)
+    | st.floats(0, 2)
+    | st.sampled_from(["adam", "noise", "avg", "float32", "cpu", "match", "luminance", "conv5_2", "conv3_1"])
+    | st.lists(st.floats(0, 10), max_size=3)
+    | st.dictionaries(st.sampled_from(["conv1_1", "conv2_2", "conv4_1"]), st.floats(0, 100), max_size=3)
+)
 param_names = st.sampled_from(
     ["alpha", "beta", "style_layers", "content_layer", "size", "steps", "seed", "optimizer", "init", "device",
      "weights", "pooling", "precision", "stop_early", "clean_edges", "tv_weight", "keep_colors", "color_strength",
@@ -30,7 +39,7 @@ param_names = st.sampled_from(
 
 
 @PROFILE
-@given(st.dictionaries(param_names, json_values, max_size=6), st.integers(-2, 4))
+@given(st.dictionaries(param_names, json_values | plausible_values, max_size=6), st.sampled_from(range(-2, 5)))
 def test_any_preset_document_parses_or_raises_a_preset_error(params, version):
     text = json.dumps({"schema_version": version, "params": params})
     try:

@@ -363,3 +363,34 @@ def test_export_at_a_size_and_16_bits(qtbot, window, image_paths, tmp_path):
     qtbot.waitUntil((tmp_path / "big.jpg").exists, timeout=SLOW)
     with Image.open(tmp_path / "big.jpg") as big:
         assert big.format == "JPEG" and big.size == (96, 72)
+
+
+def test_the_cost_of_a_run_is_said_before_it_starts(qtbot, window, image_paths):
+    # "Say what a CPU run costs before it starts": from this machine's pace in the last run.
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.params().replace(size=48, steps=12))
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW):
+        click(qtbot, window.start_button)
+    assert "time left shows after a few steps" in messages[0]  # nothing measured yet
+    messages.clear()
+    with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW):
+        click(qtbot, window.start_button)
+    assert "at the last run's pace" in messages[0] and "about" in messages[0]
+
+
+def test_time_left_follows_the_recent_pace_not_the_first_step():
+    from engine.progress import TimeLeft, plan_work
+
+    params = StyleParams(size=512, steps=300)
+    total = plan_work(512, 341, params)
+    pace = 2e-6  # seconds per pixel-step
+    left = TimeLeft()
+    elapsed = 30.0  # the first step also loaded the weights and built the network
+    for step in range(1, 8):
+        p = Progress(step, 300, 0, 3, 85, 128, LossTerms(1, 1, 0, 2), elapsed, params, "cpu")
+        left.add(p)
+        elapsed += pace * 128 * 85
+    done = plan_work(128, 85, params, 7)
+    assert left.seconds() == pytest.approx(pace * (total - done), rel=0.05)
