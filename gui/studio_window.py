@@ -406,17 +406,21 @@ class StudioWindow(QMainWindow):
         self._autosave_later(
             self.autosave.begin_run, content, styles, self.content_well.path, self.inputs.style_paths(), params
         )
-        self.status.message(self._cost_estimate(params), 0)
+        self.status.message("Painting...")
+        self.status.left.setText(self._cost_estimate(params))
         self._update_run_buttons()
 
     def _cost_estimate(self, params: StyleParams) -> str:
-        """What the run will cost here, said before it starts: from this machine's pace in an earlier run."""
+        """What the run will cost here, said before it starts: from this machine's pace in an earlier run.
+
+        The status bar's time-left label shows it until the run's own pace takes over.
+        """
         device = self.session.last_device()
         pace = self.session.pace(device) if device else None
         if pace is None:
-            return "Painting... (the time left shows after a few steps)"
+            return "time left: after a few steps"
         seconds = pace * plan_work(*self.content_well.image.size, params)
-        return f"Painting... about {format_duration(seconds)} on {device} at the last run's pace"
+        return f"about {format_duration(seconds)} (the last run's pace)"
 
     def continue_from_picture(self, size: int | None = None, step: int = 0) -> None:
         """Resume from the picture on screen (after a crash or running out of memory)."""

@@ -150,11 +150,11 @@ def test_fit_dims_keeps_aspect_and_a_minimum_side():
     assert fit_dims(2000, 20, 128) == (32, 3200)  # a panorama still leaves a feature map
 
 
-@pytest.mark.parametrize("name", ["out.png", "out.jpg", "out.JPEG"])
-def test_save_writes_a_valid_image(tmp_path, photo, name):
+@pytest.mark.parametrize(("name", "expected_format"), [("out.png", "PNG"), ("out.jpg", "JPEG"), ("out.JPEG", "JPEG")])
+def test_save_writes_a_valid_image(tmp_path, photo, name, expected_format):
     path = save_image(photo, tmp_path / name)
     with Image.open(path) as saved:
-        assert saved.size == photo.size and saved.format in ("PNG", "JPEG")
+        assert saved.size == photo.size and saved.format == expected_format
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary files left
 
 

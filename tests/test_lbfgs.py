@@ -43,13 +43,28 @@ def test_result_does_not_depend_on_the_loss_scale():
 
 def test_history_is_capped_and_reset_keeps_the_step_scale():
     x, closure = _quadratic(1.0)
+    points, grads = [], []
+
+    def recording_closure():
+        loss = closure()
+        points.append(x.detach().clone())
+        grads.append(x.grad.detach().clone())
+        return loss
+
     opt = LBFGS(x, history=5, first_step=0.1)
     for _ in range(12):
-        opt.step(closure)
+        opt.step(recording_closure)
     assert opt.pairs == 5
     opt.reset()
     assert opt.pairs == 0
-    before = (x.detach() - 1).abs().max()
-    opt.step(closure)  # a scaled gradient step, not a tiny exploratory one
-    after = (x.detach() - 1).abs().max()
-    assert after <= before
+    # The step scale the curvature had reached: s.y / y.y of the last pair kept
+    # before the reset (a convex quadratic: every pair has positive curvature).
+    s, y = points[-1] - points[-2], grads[-1] - grads[-2]
+    gamma = torch.dot(s, y) / torch.dot(y, y)
+    start = x.detach().clone()
+    opt.step(recording_closure)
+    step = x.detach() - start
+    # No pairs, so a plain gradient step, scaled by that gamma rather than
+    # restarted at first_step (whose largest change would be exactly 0.1).
+    torch.testing.assert_close(step, -gamma * grads[-1], rtol=1e-9, atol=0)
+    assert abs(step.abs().max().item() - opt.first_step) > 0.5 * opt.first_step

@@ -10,8 +10,44 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import sys
+import tempfile
 from pathlib import Path
+
+
+def _screen_config(width: int, height: int) -> str:
+    """A config file for Qt's offscreen platform describing one screen of this size."""
+    config = {"screens": [{"name": "shot", "x": 0, "y": 0, "width": width, "height": height, "logicalDpi": 96}]}
+    path = Path(tempfile.mkdtemp(prefix="brushwork-screen-")) / "screen.json"
+    path.write_text(json.dumps(config))
+    return str(path)
+
+
+def _use_dark_palette() -> None:
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    app.setStyle("Fusion")
+    palette = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#2b2b2b"),
+        (QPalette.ColorRole.WindowText, "#e8e8e8"),
+        (QPalette.ColorRole.Base, "#1e1e1e"),
+        (QPalette.ColorRole.AlternateBase, "#2b2b2b"),
+        (QPalette.ColorRole.Text, "#e8e8e8"),
+        (QPalette.ColorRole.Button, "#353535"),
+        (QPalette.ColorRole.ButtonText, "#e8e8e8"),
+        (QPalette.ColorRole.Highlight, "#3d7bd9"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.Mid, "#5a5a5a"),
+        (QPalette.ColorRole.Dark, "#141414"),
+        (QPalette.ColorRole.BrightText, "#ffffff"),
+    ):
+        palette.setColor(role, QColor(colour))
+    app.setPalette(palette)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,15 +56,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=384, help="picture size for the run")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--at", type=float, default=0.8, help="grab after this fraction of the steps")
+    parser.add_argument("--scale", type=float, default=1.0, help="display scaling, e.g. 1.5 for 150 %%")
+    parser.add_argument(
+        "--screen", default="1600x1000", help="the screen's size in device pixels (offscreen platform), WxH"
+    )
+    parser.add_argument("--dark", action="store_true", help="a dark palette (Fusion style)")
     args = parser.parse_args(argv)
+    # Both must be set before Qt starts: scaling as the desktop would set it, the screen as a monitor has it.
+    os.environ["QT_SCALE_FACTOR"] = str(args.scale)
+    width, height = (int(v) for v in args.screen.lower().split("x"))
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
+        os.environ["QT_QPA_PLATFORM"] = f'offscreen:configfile={_screen_config(width, height)}'
 
     from engine.resources import sample_images
     from gui.roles import CONTENT, STYLE
     from tests.tools.scratch_window import scratch_window
 
     loop, window = scratch_window("brushwork-shot-")
-    window.resize(1280, 860)
-    window.show()
+    if args.dark:
+        _use_dark_palette()
+    window.show()  # at its own default size, fitted to the screen as an artist would see it
 
     async def shoot() -> None:
         content, style = sample_images()
