@@ -52,6 +52,7 @@ class StallProbe:
         from PySide6.QtCore import QElapsedTimer, QTimer
 
         self.gaps: list[int] = []
+        self.long: list[tuple[float, int]] = []  # (when it ended, ms) of each gap over 50 ms
         self._clock = QElapsedTimer()
         self._timer = QTimer()
         self._timer.setInterval(10)
@@ -59,6 +60,7 @@ class StallProbe:
 
     def start(self) -> None:
         self.gaps.clear()
+        self.long.clear()
         self._clock.invalidate()
         self._timer.start()
 
@@ -74,7 +76,10 @@ class StallProbe:
 
     def _tick(self) -> None:
         if self._clock.isValid():
-            self.gaps.append(self._clock.restart())
+            gap = self._clock.restart()
+            self.gaps.append(gap)
+            if gap > 50:
+                self.long.append((time.monotonic(), gap))
         else:
             self._clock.start()
 
@@ -119,7 +124,11 @@ async def stress(window, cycles: int, changes: int, size: int) -> dict:
         "slider": 0, "image": 0, "size": 0, "content layer": 0, "optimizer": 0, "pause": 0,
         "continue from snapshot": 0, "preset": 0, "layer explorer": 0,
     }  # fmt: skip
+    done: list[tuple[float, str]] = []  # (when, kind) of each change, to see which ones stall
+    slowest: dict[str, float] = {}  # ms the GUI thread spent making each kind of change, at most
     for i in range(changes):
+        before = {kind: count for kind, count in kinds.items()}
+        change_began = time.perf_counter()
         roll = rng.random()
         if roll < 0.69:
             rng.choice(sliders).slider.setValue(rng.randint(0, 1000))
@@ -155,6 +164,11 @@ async def stress(window, cycles: int, changes: int, size: int) -> dict:
         else:
             window.toggle_pause()
             kinds["pause"] += 1
+        spent = (time.perf_counter() - change_began) * 1000
+        for kind in kinds:
+            if kinds[kind] != before[kind]:
+                done.append((time.monotonic(), kind))
+                slowest[kind] = max(slowest.get(kind, 0.0), spent)
         await asyncio.sleep(rng.choice([0.0, 0.002, 0.02]))
         if not window.controller.running:
             raise RuntimeError(f"the run stopped after {i} changes: {window.banner.label.text()}")
@@ -165,6 +179,13 @@ async def stress(window, cycles: int, changes: int, size: int) -> dict:
     steps_before = engine.steps_done
     await until(lambda: engine.steps_done >= steps_before + 3, "the run making progress after the changes")
     stalls = probe.stop()
+    # Which changes were made during (or just before) each long gap: a place to look, not a verdict.
+    blamed: dict[str, int] = {}
+    for ended, gap in probe.long:
+        for kind in {kind for when, kind in done if ended - gap / 1000 - 0.05 <= when <= ended}:
+            blamed[kind] = blamed.get(kind, 0) + 1
+    stalls["long_gaps_near"] = blamed
+    stalls["slowest_change_ms"] = {kind: round(ms, 1) for kind, ms in sorted(slowest.items())}
     window.stop()
     await until(lambda: not window.controller.running, "the run ending after the changes")
     await window.idle()
