@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import images
+from .adam import Adam
 from .colour import ColourView, prepare_style
 from .convergence import StillnessCheck
 from .devices import describe, resolve_device
@@ -139,7 +140,7 @@ class StyleTransfer:
         self._view: ColourView | None = None
         self._content_rgb: torch.Tensor | None = None  # at the current scale, margin included
         self._objective: Objective | None = None
-        self._optimizer: LBFGS | torch.optim.Adam | None = None
+        self._optimizer: LBFGS | Adam | None = None
         self._optimizer_kind: str | None = None
         self.device: torch.device | None = None
         self.dtype = torch.float32
@@ -454,7 +455,7 @@ class StyleTransfer:
 
     def _new_optimizer(self, kind: str) -> None:
         if kind == "adam":
-            self._optimizer = torch.optim.Adam([self._picture], lr=ADAM_LR)
+            self._optimizer = Adam(self._picture, lr=ADAM_LR)
         else:
             self._optimizer = LBFGS(self._picture, history=LBFGS_HISTORY)
         self._optimizer_kind = kind

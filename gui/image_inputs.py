@@ -8,30 +8,53 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 from PySide6.QtCore import QMimeData, QObject, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from engine.errors import BrushworkError
 from engine.images import MAX_DECODE_SIDE, is_web_address, load_image, original_size
 
-from .panels.image_well import ImageWellWidget, mime_has_input, mime_paths
+from .panels.image_well import THUMB_SIZE, ImageWellWidget, mime_has_input, mime_paths
 from .persist.session_store import SessionStore
 from .qt_images import pil_to_qimage
 from .roles import CONTENT, STYLE
 
+ICON_SIZE = 40  # the blend rows' pictures
 
-def decode(path: Path) -> tuple[Image.Image, tuple[int, int]]:
+
+@dataclass(frozen=True, eq=False)
+class Shown:
+    """An input image with what the window shows of it, prepared off the GUI thread.
+
+    Converting a 4096 px photo to a QImage and scaling it for the well took
+    over 100 ms on the GUI thread; QImage (unlike QPixmap) may be made in any
+    thread, so all of it is done where the image is decoded.
+    """
+
+    image: Image.Image
+    original_size: tuple[int, int]
+    full: QImage  # the whole picture, for the preview's compare and split views
+    thumb: QImage  # the well's thumbnail
+    icon: QImage  # the blend row's small picture
+
+
+def prepare(image: Image.Image, size: tuple[int, int]) -> Shown:
+    """Runs in a worker thread (or, for a pasted image, once on the GUI thread)."""
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
+    icon = thumb.copy()
+    icon.thumbnail((ICON_SIZE, ICON_SIZE), Image.Resampling.LANCZOS)
+    return Shown(image, size, pil_to_qimage(image), pil_to_qimage(thumb), pil_to_qimage(icon))
+
+
+def decode(path: Path) -> Shown:
     """Runs in a worker thread: the full decode never blocks the window."""
-    image = load_image(path, MAX_DECODE_SIDE)
-    return image, original_size(path)
-
-
-def thumbnail(image: Image.Image, side: int = 64) -> QPixmap:
-    return QPixmap.fromImage(pil_to_qimage(image.reduce(max(1, max(image.size) // side))))
+    return prepare(load_image(path, MAX_DECODE_SIDE), original_size(path))
 
 
 class ImageInputs(QObject):
@@ -51,7 +74,7 @@ class ImageInputs(QObject):
         Runs a coroutine on the window's event loop, tracking it.
     """
 
-    content_changed = Signal(object)  # PIL image
+    content_changed = Signal(object)  # Shown
     styles_changed = Signal(object)  # tuple of PIL images, the Style well's first
     loaded = Signal(str)  # the role of a well that got an image
     error = Signal(str)
@@ -69,9 +92,10 @@ class ImageInputs(QObject):
         self.content_well, self.style_well = content_well, style_well
         self.dialogs, self.session, self._spawn = dialogs, session, spawn
         self.extra_styles: list[tuple[Path | None, Image.Image]] = []  # blended after the Style well's
+        self._icons: dict[int, QImage] = {}  # id of a style image -> its small picture
         for well in (content_well, style_well):
             well.files_offered.connect(lambda paths, w=well: self.offer_paths(w, paths))
-            well.image_pasted.connect(lambda image, w=well: self.set_image(w, image, None, image.size))
+            well.image_pasted.connect(lambda image, w=well: self.set_image(w, prepare(image, image.size), None))
             well.browse_requested.connect(lambda w=well: self.browse(w.role))
 
     # -- state ---------------------------------------------------------------------
@@ -114,7 +138,7 @@ class ImageInputs(QObject):
             return None
         return self._spawn(self._load_into(well, Path(text)))
 
-    async def _decode(self, path: Path) -> tuple[Image.Image, tuple[int, int]] | None:
+    async def _decode(self, path: Path) -> Shown | None:
         """Decode off the GUI thread; on failure say why and return None."""
         loop = asyncio.get_running_loop()
         try:
@@ -127,19 +151,19 @@ class ImageInputs(QObject):
 
     async def _load_into(self, well: ImageWellWidget, path: Path) -> None:
         well.set_loading(path.name)
-        decoded = await self._decode(path)
-        if decoded is None:
+        shown = await self._decode(path)
+        if shown is None:
             well.restore_caption()
             return
-        image, size = decoded
         self.session.set_last_folder(path.parent)
-        self.set_image(well, image, path, size)
+        self.set_image(well, shown, path)
 
-    def set_image(self, well: ImageWellWidget, image: Image.Image, path: Path | None, size: tuple[int, int]) -> None:
-        well.set_image(image, path, size)
+    def set_image(self, well: ImageWellWidget, shown: Shown, path: Path | None) -> None:
+        well.set_image(shown.image, path, shown.original_size, QPixmap.fromImage(shown.thumb))
+        self._icons[id(shown.image)] = shown.icon
         self.session.set_image_path(well.role, path)
         if well is self.content_well:
-            self.content_changed.emit(image)
+            self.content_changed.emit(shown)
         else:
             self._styles_changed()
         self.loaded.emit(well.role)
@@ -153,10 +177,18 @@ class ImageInputs(QObject):
 
     def _styles_changed(self) -> None:
         self.session.set_extra_style_paths([path for path, _ in self.extra_styles])
+        current = {id(image) for image in (self.content_well.image, *self.all_styles()) if image is not None}
+        self._icons = {key: icon for key, icon in self._icons.items() if key in current}
         self.styles_changed.emit(self.all_styles())
 
     def thumbnails(self) -> list[QPixmap]:
-        return [thumbnail(image) for image in self.all_styles()]
+        """The style images' small pictures, for the blend rows (prepared when they were decoded)."""
+        icons = []
+        for image in self.all_styles():
+            if id(image) not in self._icons:  # restored from an autosave: prepared here, once
+                self._icons[id(image)] = prepare(image, image.size).icon
+            icons.append(QPixmap.fromImage(self._icons[id(image)]))
+        return icons
 
     def add_style(self) -> None:
         """What "Add a style image..." does: ask for a painting to blend in."""
@@ -172,9 +204,10 @@ class ImageInputs(QObject):
         return self._spawn(self._load_extra_style(Path(path)))
 
     async def _load_extra_style(self, path: Path) -> None:
-        decoded = await self._decode(path)
-        if decoded is not None:
-            self.extra_styles.append((path, decoded[0]))
+        shown = await self._decode(path)
+        if shown is not None:
+            self._icons[id(shown.image)] = shown.icon
+            self.extra_styles.append((path, shown.image))
             self._styles_changed()
 
     def remove_style(self, index: int) -> bool:

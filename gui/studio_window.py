@@ -38,7 +38,7 @@ from engine.params import StyleParams
 from engine.progress import Progress, format_duration, plan_work
 
 from .dialogs import Dialogs
-from .image_inputs import ImageInputs
+from .image_inputs import ImageInputs, Shown
 from .menus import build_menus
 from .panels.history_strip import HistoryStripWidget, Snapshot
 from .panels.image_well import ImageWellWidget, mime_has_input
@@ -55,7 +55,7 @@ from .persist.session_keeper import SessionKeeper
 from .persist.session_store import SessionStore
 from .picture_files import PictureFiles
 from .preset_actions import PresetActions
-from .qt_images import array_to_qimage, pil_to_qimage
+from .qt_images import array_to_qimage
 from .roles import CONTENT, STYLE
 from .run.controller import RunController, RunFailure, RunRequest
 from .settings_history import SettingsHistory
@@ -296,9 +296,9 @@ class StudioWindow(QMainWindow):
     def load_image_into(self, role: str, path: Path) -> asyncio.Task | None:
         return self.inputs.load_into(role, path)
 
-    def _on_content_changed(self, image: Image.Image) -> None:
-        self.preview.set_compare_image(pil_to_qimage(image))
-        self.controller.update(content=image)
+    def _on_content_changed(self, shown: Shown) -> None:
+        self.preview.set_compare_image(shown.full)
+        self.controller.update(content=shown.image)
 
     def _on_styles_changed(self, styles: tuple[Image.Image, ...]) -> None:
         current = self.editor.current

@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QMouseEvent, QPixmap
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..qt_images import pil_to_qimage, qimage_to_pil
+from ..qt_images import qimage_to_pil
 
 THUMB_SIZE = 150
 
@@ -70,14 +70,9 @@ class ImageWellWidget(QFrame):
     def is_empty(self) -> bool:
         return self.image is None
 
-    def set_image(self, image: Image.Image, path: Path | None, original_size: tuple[int, int]) -> None:
+    def set_image(self, image: Image.Image, path: Path | None, original_size: tuple[int, int], thumb: QPixmap) -> None:
+        """Show ``image`` by its ``thumb`` (at most THUMB_SIZE, made off the GUI thread)."""
         self.image, self.path, self.original_size = image, path, original_size
-        thumb = QPixmap.fromImage(pil_to_qimage(image)).scaled(
-            THUMB_SIZE,
-            THUMB_SIZE,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
         self._thumb.setPixmap(thumb)
         name = path.name if path else "pasted image"
         self._name.setText(self.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, THUMB_SIZE + 40))

@@ -14,6 +14,7 @@ from engine.errors import BrushworkError
 from engine.images import load_image, save_image
 from engine.params import StyleParams
 
+from ..image_inputs import prepare
 from ..roles import CONTENT, STYLE
 from .autosave import Autosave
 from .session_store import SessionStore
@@ -106,9 +107,9 @@ class SessionKeeper:
             return False
         studio.set_params(found.params, undoable=False)
         inputs = studio.inputs
-        inputs.set_image(inputs.content_well, found.content, found.content_path, found.content.size)
+        inputs.set_image(inputs.content_well, prepare(found.content, found.content.size), found.content_path)
         inputs.extra_styles = list(zip(found.style_paths[1:], found.styles[1:], strict=False))
-        inputs.set_image(inputs.style_well, found.styles[0], found.style_paths[0], found.styles[0].size)
+        inputs.set_image(inputs.style_well, prepare(found.styles[0], found.styles[0].size), found.style_paths[0])
         if found.picture is not None:
             studio.show_picture(np.asarray(found.picture).copy(), saved=False)
             studio.offer(
