@@ -307,12 +307,14 @@ class StudioWindow(QMainWindow):
             self.controller.update(style=styles)
 
     def _remove_style(self, index: int) -> None:
-        if self.inputs.remove_style(index):
-            blend = list(self.editor.current.style_blend)
-            if index < len(blend):
-                del blend[index]
-                self.set_params(self.editor.current.replace(style_blend=tuple(blend)))
-            self._on_styles_changed(self.inputs.all_styles())
+        if not 1 <= index <= len(self.inputs.extra_styles):
+            return
+        # The blend weights first, so that the rows rebuilt for the new list show the right ones.
+        blend = list(self.editor.current.style_blend)
+        if index < len(blend):
+            del blend[index]
+            self.set_params(self.editor.current.replace(style_blend=tuple(blend)))
+        self.inputs.remove_style(index)
 
     def _on_image_loaded(self, role: str) -> None:
         path = self.inputs.well(role).path

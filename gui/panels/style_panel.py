@@ -99,6 +99,10 @@ class StylePanel(QGroupBox):
             self._rows.append([picture, label, field, remove])
             self.blend_fields.append(field)
 
+    def remove_buttons(self) -> list[QToolButton]:
+        """Each blend row's remove button (the first one, the Style well's, is disabled)."""
+        return [row[3] for row in self._rows]
+
     def set_values(self, params) -> None:
         self.stroke.set_value(params.style_scale)
         self.colors.blockSignals(True)

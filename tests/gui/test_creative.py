@@ -82,7 +82,8 @@ def test_blending_a_second_style(qtbot, window, image_paths, tmp_path):
     second = tmp_path / "second.png"
     make_painting(48, 48, seed=9).save(second)
     load_both(qtbot, window, image_paths)
-    window.inputs.add_style_image(second)
+    window.dialogs.open_image_path = second
+    qtbot.mouseClick(window.editor.style.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(window.editor.style.blend_fields) == 2, timeout=SLOW)
     window.editor.style.blend_fields[1].spin.setValue(1.5)
     window.editor.flush()
@@ -93,7 +94,7 @@ def test_blending_a_second_style(qtbot, window, image_paths, tmp_path):
     assert len(engine._inputs.styles) == 2
     window.editor.style.blend_fields[1].spin.setValue(0.5)
     qtbot.waitUntil(lambda: any(r.params.style_blend == (1.0, 0.5) for r in reports), timeout=SLOW)
-    window.editor.style.remove_requested.emit(1)
+    qtbot.mouseClick(window.editor.style.remove_buttons()[1], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(window.controller.engine._inputs.styles) == 1, timeout=SLOW)
     assert window.editor.style.blend_fields == []
     window.stop()
