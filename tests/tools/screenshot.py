@@ -47,6 +47,8 @@ def _use_dark_palette() -> None:
         (QPalette.ColorRole.BrightText, "#ffffff"),
     ):
         palette.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.Text, QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
     app.setPalette(palette)
 
 
