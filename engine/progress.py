@@ -57,7 +57,7 @@ class TimeLeft:
     it leaves the window, and the pace follows the scale being painted.
     """
 
-    WINDOW = 12
+    WINDOW = 30  # about 1-3 s of steps: long enough not to swing with every busy moment of the machine
 
     def __init__(self) -> None:
         self._marks: deque[tuple[float, int]] = deque(maxlen=self.WINDOW)

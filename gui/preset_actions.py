@@ -46,7 +46,7 @@ class PresetActions(QObject):
         bar.import_requested.connect(self.import_file)
         bar.export_requested.connect(self.export)
         editor.params_changed.connect(self._on_params_changed)
-        self.refresh(session.preset_name())
+        self.refresh(None)  # which one is selected is part of restoring a session
 
     def _params(self) -> StyleParams:
         self.editor.flush()
@@ -54,6 +54,14 @@ class PresetActions(QObject):
 
     def _on_params_changed(self, params: StyleParams) -> None:
         self.deselect_unless(params)
+
+    def select_matching(self, params: StyleParams, name: str | None = None) -> None:
+        """Show preset ``name`` if its settings are ``params``, else any preset that has them, else "(custom)"."""
+        candidates = [*self.library.user(), *self.library.builtin()]
+        named = [p for p in candidates if p.name == name and p.params == params]
+        same = named or [p for p in candidates if p.params == params]
+        self.bar.select(same[0].name if same else None)
+        self.session.set_preset_name(same[0].name if same else None)
 
     def deselect_unless(self, params: StyleParams) -> None:
         """Show "(custom)" once the settings are no longer the selected preset's."""

@@ -258,11 +258,18 @@ class StudioWindow(QMainWindow):
         else:
             self.history_of_settings.reset(params)
         self.controller.update(params)
+        self._show_cost_estimate()
 
     def _params_applied(self, params: StyleParams, what: str) -> None:
         """The editor or a preset made ``params`` current: one step to undo, and on to the run."""
         self.history_of_settings.record(params, what)
         self.controller.update(params)
+        self._show_cost_estimate()
+
+    def _show_cost_estimate(self) -> None:
+        """Before a run, what it would cost, where the time left will show once it runs."""
+        if not self.controller.running and self.inputs.ready:
+            self.status.left.setText(f"a run: {self._cost_estimate(self.editor.current)}")
 
     def _apply_from_history(self, params: StyleParams) -> None:
         """Undo or redo: the settings go back as they were, in the controls and in the run."""
@@ -322,6 +329,7 @@ class StudioWindow(QMainWindow):
             self.session.add_recent_image(role, path)
         self.banner.hide()
         self._update_run_buttons()
+        self._show_cost_estimate()
         self.image_loaded.emit(role)
 
     def _browse_init_image(self) -> None:
@@ -373,7 +381,7 @@ class StudioWindow(QMainWindow):
         device = self.session.last_device()
         pace = self.session.pace(device) if device else None
         if pace is None:
-            return "time left: after a few steps"
+            return "time left: after a few steps"  # nothing measured on this machine yet
         seconds = pace * plan_work(*self.content_well.image.size, params)
         return f"about {format_duration(seconds)} (the last run's pace)"
 

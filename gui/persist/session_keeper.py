@@ -29,7 +29,7 @@ class Studio(Protocol):
     autosave: Autosave
     dialogs: object
     inputs: object  # gui.image_inputs.ImageInputs
-    presets_bar: object
+    presets: object  # gui.preset_actions.PresetActions
     splitter: object
     picture: np.ndarray | None
     picture_saved: bool
@@ -62,9 +62,7 @@ class SessionKeeper:
         studio, session = self.studio, self.studio.session
         params, warning = session.load_params()
         studio.set_params(params, undoable=False)
-        name = session.preset_name()
-        if name:
-            studio.presets_bar.select(name)
+        studio.presets.select_matching(params, session.preset_name())
         if warning:
             studio.show_error(warning)
         state = session.layout_state()

@@ -118,6 +118,13 @@ class SessionStore:
     def set_last_folder(self, folder: Path) -> None:
         self.settings.setValue("ui/last_folder", str(folder))
 
+    def save_folder(self) -> str:
+        """Where pictures were last saved (not where images were last opened from)."""
+        return str(self.settings.value("ui/save_folder", "")) or self.last_folder()
+
+    def set_save_folder(self, folder: Path) -> None:
+        self.settings.setValue("ui/save_folder", str(folder))
+
     def preset_name(self) -> str | None:
         return self.settings.value("ui/preset", None) or None
 

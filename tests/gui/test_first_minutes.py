@@ -9,7 +9,7 @@ import stat
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, QRect, QStandardPaths, Qt
-from PySide6.QtGui import QColor, QPalette, QWheelEvent
+from PySide6.QtGui import QAction, QColor, QPalette, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from engine import schedule
@@ -330,7 +330,28 @@ def test_open_recent_reopens_an_image(qtbot, window, image_paths):
 def test_help_about_credits_the_paper_and_vgg(window):
     window.about_action.trigger()
     text = window.dialogs.asked[-1]
-    assert "Gatys" in text and "Simonyan" in text and "Zisserman" in text
+    assert "Gatys" in text and "Simonyan" in text and "Zisserman" in text and "Brushwork 0." in text
+
+
+def test_redo_keys_are_never_bound_twice(window):
+    # A key bound twice is "ambiguous" to Qt and does nothing (Ctrl+Shift+Z on Linux desktops).
+    keys = [key.toString() for key in window.redo_action.shortcuts()]
+    assert "Ctrl+Shift+Z" in keys and len(keys) == len(set(keys))
+    every = [key.toString() for action in window.findChildren(QAction) for key in action.shortcuts()]
+    assert len(every) == len(set(every)), sorted(k for k in every if every.count(k) > 1)
+
+
+def test_a_relaunch_or_the_demo_names_a_preset_only_if_its_settings_are_in_force(qtbot, tmp_path, event_loop_qt):
+    first = make_window(qtbot, tmp_path)
+    assert first.presets_bar.selected().name == "School of AI talk"  # the defaults are that preset's settings
+    first.dialogs.text = "Warm glass"
+    first.set_params(first.params().replace(size=256, steps=100))
+    click(qtbot, first.presets_bar.save_as_button)
+    assert first.close()
+    demo = make_window(qtbot, tmp_path, restore=False)  # what --demo opens: default settings
+    assert demo.presets_bar.selected() is None or demo.presets_bar.selected().params == demo.params()
+    again = make_window(qtbot, tmp_path)
+    assert again.presets_bar.selected().name == "Warm glass" and again.params().size == 256
 
 
 def test_the_content_layer_offers_conv3_2_for_more_photo_detail(qtbot, window):
@@ -378,6 +399,9 @@ def test_the_cost_of_a_run_is_said_before_it_starts(qtbot, window, image_paths):
         click(qtbot, window.start_button)
         said.append(window.status.left.text())
     assert said[1].startswith("about ") and "last run's pace" in said[1]
+    # And before pressing Start, once there is something to paint:
+    window.set_params(window.params().replace(size=64))
+    assert window.status.left.text().startswith("a run: about ")
 
 
 def test_time_left_follows_the_recent_pace_not_the_first_step():
