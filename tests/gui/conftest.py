@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QElapsedTimer, QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -153,3 +154,41 @@ def click(qtbot, button) -> None:
     """A left mouse click in the middle of ``button``, as the artist makes it."""
     assert button.isVisible() and button.isEnabled(), f"{button.text()!r} cannot be clicked"
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def type_into(qtbot, spin, text: str) -> None:
+    """Click into a number box, select what it holds, type ``text`` and press Enter."""
+    qtbot.mouseClick(spin.lineEdit(), Qt.MouseButton.LeftButton)
+    spin.selectAll()
+    qtbot.keyClicks(spin.lineEdit(), text)
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+
+
+def gap_probe():
+    """A 10 ms timer on the GUI thread: returns the list its gaps (ms) go into, and the started timer."""
+    gaps: list[int] = []
+    clock = QElapsedTimer()
+    probe = QTimer()
+    probe.setInterval(10)
+
+    def tick():
+        if clock.isValid():
+            gaps.append(clock.restart())
+        else:
+            clock.start()
+
+    probe.timeout.connect(tick)
+    probe.start()
+    return gaps, probe
+
+
+def os_thread_names() -> list[str]:
+    """The process's OS threads by name (Qt names a QThread's after its objectName, cut to 15 bytes)."""
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/comm") as handle:
+                names.append(handle.read().strip())
+        except FileNotFoundError:  # the thread ended while we looked
+            pass
+    return names

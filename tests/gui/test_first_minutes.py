@@ -22,7 +22,7 @@ from gui.panels.message_banner import contrast_ratio
 from gui.platform_check import xcb_problem
 from gui.studio_window import default_data_dir
 from tests.conftest import make_painting
-from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window
+from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window, type_into
 
 
 def _run(qtbot, window, image_paths, **params):
@@ -272,20 +272,13 @@ def test_a_restored_size_larger_than_the_screen_is_fitted(qtbot, tmp_path, event
     assert second.screen().availableGeometry().contains(second.frameGeometry())
 
 
-def _type_into(qtbot, spin, text: str) -> None:
-    qtbot.mouseClick(spin.lineEdit(), Qt.MouseButton.LeftButton)
-    spin.selectAll()
-    qtbot.keyClicks(spin.lineEdit(), text)
-    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
-
-
 def test_undo_and_redo_settings_with_the_keyboard(qtbot, window, image_paths):
     reports = _run(qtbot, window, image_paths)
     qtbot.waitUntil(lambda: len(reports) >= 2, timeout=SLOW)
     start = window.params()
-    _type_into(qtbot, window.editor.balance.beta.spin, "250")
+    type_into(qtbot, window.editor.balance.beta.spin, "250")
     window.editor.flush()
-    _type_into(qtbot, window.editor.layers.fields["conv3_1"].spin, "1.5")
+    type_into(qtbot, window.editor.layers.fields["conv3_1"].spin, "1.5")
     window.editor.flush()
     edited = window.params()
     qtbot.mouseClick(window.preview.canvas, Qt.MouseButton.LeftButton)  # focus away from the boxes

@@ -11,43 +11,17 @@ import weakref
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import Qt
 
 from engine.objective import Objective
 from engine.params import StyleParams
 from engine.presets import load_preset
-from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window
-
-
-def _gap_probe():
-    """A 10 ms timer on the GUI thread; returns the list its gaps (ms) go into, and the timer."""
-    gaps: list[int] = []
-    clock = QElapsedTimer()
-    probe = QTimer()
-    probe.setInterval(10)
-
-    def tick():
-        if clock.isValid():
-            gaps.append(clock.restart())
-        else:
-            clock.start()
-
-    probe.timeout.connect(tick)
-    probe.start()
-    return gaps, probe
+from tests.gui.conftest import SLOW, ScriptedDialogs, click, gap_probe, load_both, make_window, type_into
 
 
 def _click_row(qtbot, list_widget, row: int) -> None:
     rect = list_widget.visualItemRect(list_widget.item(row))
     qtbot.mouseClick(list_widget.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-
-
-def _type_into(qtbot, spin, text: str) -> None:
-    """Click into a number box, select what it holds, type ``text`` and press Enter."""
-    qtbot.mouseClick(spin.lineEdit(), Qt.MouseButton.LeftButton)
-    spin.selectAll()
-    qtbot.keyClicks(spin.lineEdit(), text)
-    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
 
 
 def test_continuing_from_a_snapshot_mid_run_never_freezes_and_finishes_once(qtbot, window, image_paths):
@@ -65,7 +39,7 @@ def test_continuing_from_a_snapshot_mid_run_never_freezes_and_finishes_once(qtbo
     window.controller.progressed.connect(reports.append)
     # The new run is short, so that a window waiting for it would show as one long gap.
     window.set_params(window.params().replace(steps=snapshot.step + 40))
-    gaps, probe = _gap_probe()
+    gaps, probe = gap_probe()
     click(qtbot, window.history.continue_button)  # while the first run is still going
     assert window.controller.running
     qtbot.waitUntil(lambda: bool(finished), timeout=SLOW)
@@ -88,7 +62,7 @@ def test_a_preset_survives_load_edit_and_save_unchanged(qtbot, window, tmp_path)
     click(qtbot, window.presets_bar.import_button)
     assert window.editor.current == odd
     window.editor.advanced.set_expanded(True)
-    _type_into(qtbot, window.editor.balance.beta.spin, "20")
+    type_into(qtbot, window.editor.balance.beta.spin, "20")
     window.editor.flush()
     assert window.editor.current == odd.replace(beta=20.0)  # only what was touched changed
     window.dialogs.text = "Odd, edited"
@@ -96,7 +70,7 @@ def test_a_preset_survives_load_edit_and_save_unchanged(qtbot, window, tmp_path)
     saved = load_preset(window.library.path_for("Odd, edited")).params
     assert saved == odd.replace(beta=20.0)
     # Typing the exact value back into a box keeps it exact, too.
-    _type_into(qtbot, window.editor.balance.alpha.spin, "4e-05")
+    type_into(qtbot, window.editor.balance.alpha.spin, "4e-05")
     window.editor.flush()
     assert window.editor.current.alpha == 4e-5
 

@@ -22,7 +22,7 @@ from engine import schedule
 from engine.objective import Objective
 from gui.studio_window import CONTENT, STYLE
 from tests.bad_inputs import AWKWARD_IMAGES, BAD_IMAGES, BAD_PRESETS, preset_text
-from tests.gui.conftest import SLOW, ScriptedDialogs, drop, file_mime, load_both, make_window
+from tests.gui.conftest import SLOW, ScriptedDialogs, drop, file_mime, load_both, make_window, os_thread_names
 
 
 @pytest.mark.parametrize("kind", BAD_IMAGES)
@@ -226,18 +226,6 @@ def _rss_mib() -> float:
         return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def _thread_names() -> list[str]:
-    """The names of the process's OS threads (Qt names a QThread's after its objectName)."""
-    names = []
-    for task in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{task}/comm") as handle:
-                names.append(handle.read().strip())
-        except FileNotFoundError:  # the thread ended while we looked
-            pass
-    return names
-
-
 def test_start_stop_cycles_and_random_changes(qtbot, window, image_paths, tmp_path):
     """A short version of tests/benchmarks/stress.py (which does 100 cycles and 1,000 changes)."""
     import random
@@ -253,7 +241,7 @@ def test_start_stop_cycles_and_random_changes(qtbot, window, image_paths, tmp_pa
         with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW):
             window.stop()
         # The engine thread and the threads it started (torch's pool inherits its name).
-        engine_threads.append(sum(name.startswith("brushwork-engin") for name in _thread_names()))
+        engine_threads.append(sum(name.startswith("brushwork-engin") for name in os_thread_names()))
     # All runs share one engine thread: the count never grows (the first release started one per run).
     assert engine_threads[0] >= 1 and engine_threads == [engine_threads[0]] * 15, engine_threads
     gc.collect()
@@ -287,4 +275,4 @@ def test_start_stop_cycles_and_random_changes(qtbot, window, image_paths, tmp_pa
         window.stop()
     assert _rss_mib() < 3000
     assert window.controller.shutdown(SLOW)
-    qtbot.waitUntil(lambda: not any(name.startswith("brushwork-engin") for name in _thread_names()), timeout=SLOW)
+    qtbot.waitUntil(lambda: not any(name.startswith("brushwork-engin") for name in os_thread_names()), timeout=SLOW)

@@ -1,12 +1,11 @@
-import os
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QTimer
 
 from gui import app as gui_app
 from gui import studio_window
-from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window
+from tests.gui.conftest import SLOW, ScriptedDialogs, click, gap_probe, load_both, make_window, os_thread_names
 
 LONG = {"size": 64, "steps": 100_000}
 
@@ -135,31 +134,19 @@ def test_an_engine_error_is_shown_and_the_next_start_works(qtbot, window, image_
     assert done.args == [True]
 
 
-def _os_thread_names() -> list[str]:
-    """The process's OS threads by name (Qt names a QThread's after its objectName, cut to 15 bytes)."""
-    names = []
-    for task in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{task}/comm") as handle:
-                names.append(handle.read().strip())
-        except FileNotFoundError:  # the thread ended while we looked
-            pass
-    return names
-
-
 def test_closing_mid_run_stops_at_the_step_in_flight_and_ends_the_thread(qtbot, tmp_path, event_loop_qt, image_paths):
     dialogs = ScriptedDialogs()
     win = make_window(qtbot, tmp_path, dialogs)
     reports = _start(qtbot, win, image_paths)
     qtbot.waitUntil(lambda: len(reports) >= 2 and win.picture is not None, timeout=SLOW)
     engine = win.controller.engine
-    assert "brushwork-engin" in _os_thread_names()
+    assert "brushwork-engin" in os_thread_names()
     steps = engine.steps_done
     assert win.close()
     assert engine.steps_done <= steps + 1  # the step in flight ends, no other starts
     assert not win.controller.running
     assert "unsaved" in dialogs.asked  # it asked before dropping the picture
-    assert "brushwork-engin" not in _os_thread_names()
+    assert "brushwork-engin" not in os_thread_names()
 
 
 def test_closing_with_an_unsaved_picture_can_be_cancelled(qtbot, tmp_path, event_loop_qt, image_paths):
@@ -176,19 +163,7 @@ def test_closing_with_an_unsaved_picture_can_be_cancelled(qtbot, tmp_path, event
 
 
 def test_the_gui_thread_never_stalls_during_a_run(qtbot, window, image_paths):
-    gaps = []
-    clock = QElapsedTimer()
-    probe = QTimer()
-    probe.setInterval(10)
-
-    def tick():
-        if clock.isValid():
-            gaps.append(clock.restart())
-        else:
-            clock.start()
-
-    probe.timeout.connect(tick)
-    probe.start()
+    gaps, probe = gap_probe()
     reports = _start(qtbot, window, image_paths, size=96, steps=100_000)
     qtbot.waitUntil(lambda: len(reports) >= 30 and len(gaps) > 100, timeout=SLOW)
     probe.stop()
