@@ -19,6 +19,7 @@ from PIL import Image
 
 from .atomic import write_atomically
 from .errors import ImageSaveError
+from .images import write_failure
 
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
 
@@ -87,5 +88,5 @@ def export_picture(
     try:
         write_atomically(path, write)
     except OSError as exc:
-        raise ImageSaveError(f"Could not export {path.name}: {exc.strerror or exc}") from None
+        raise ImageSaveError(f"Could not export {path.name}: {write_failure(exc)}") from None
     return path

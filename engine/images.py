@@ -213,6 +213,15 @@ def to_pil(picture: torch.Tensor) -> Image.Image:
     return Image.fromarray(to_array(picture), "RGB")
 
 
+def write_failure(exc: OSError) -> str:
+    """Why a write failed, in the artist's words."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "the folder is not writable"
+    return exc.strerror or str(exc)
+
+
 def save_image(image: Image.Image, path: str | Path) -> Path:
     """Save as PNG or JPEG (by extension), atomically.
 
@@ -233,11 +242,6 @@ def save_image(image: Image.Image, path: str | Path) -> Path:
     try:
         write_atomically(path, lambda handle: rgb.save(handle, format=fmt, **options))
     except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            reason = "the disk is full"
-        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            reason = "the folder is not writable"
-        else:
-            reason = exc.strerror or str(exc)
+        reason = write_failure(exc)
         raise ImageSaveError(f"Could not save {path.name}: {reason}") from None
     return path

@@ -83,8 +83,6 @@ class TimeLeft:
         The pace is measured from the end of the oldest report kept, so the
         first step's one-off cost is never part of it.
         """
-        if len(self._marks) < 3:
-            return None
         pace = self.pace()
         return None if pace is None else pace * max(self._total - self._marks[-1][1], 0)
 

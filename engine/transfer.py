@@ -272,9 +272,11 @@ class StyleTransfer:
             elapsed += time.perf_counter() - started
             scale_finished = step == stage.end
             finished = step == total
-            preview = None
+            preview = picture16 = None
             if finished or scale_finished or elapsed - last_preview >= PREVIEW_INTERVAL:
-                preview = images.to_array(self._visible_rgb())
+                visible = self._visible_rgb()
+                preview = images.to_array(visible)
+                picture16 = images.to_array16(visible) if finished else None
                 last_preview = elapsed
             height, width = self._visible().shape[-2:]
             last = Progress(
@@ -291,7 +293,7 @@ class StyleTransfer:
                 preview=preview,
                 scale_finished=scale_finished,
                 finished=finished,
-                picture16=images.to_array16(self._visible_rgb()) if finished else None,
+                picture16=picture16,
             )
             yield last
         self._finished = True

@@ -170,11 +170,6 @@ class ImageInputs(QObject):
 
     # -- several styles ----------------------------------------------------------------
 
-    def set_extra_styles(self, styles: list[tuple[Path | None, Image.Image]]) -> None:
-        self.extra_styles = list(styles)
-        self.session.set_extra_style_paths([path for path, _ in self.extra_styles])
-        self._styles_changed()
-
     def _styles_changed(self) -> None:
         self.session.set_extra_style_paths([path for path, _ in self.extra_styles])
         current = {id(image) for image in (self.content_well.image, *self.all_styles()) if image is not None}

@@ -253,12 +253,9 @@ class StudioWindow(QMainWindow):
     def set_params(self, params: StyleParams, *, undoable: bool = True) -> None:
         """Show ``params`` and hand them to the run; an undoable step unless restoring a session."""
         self.editor.set_params(params)
-        if undoable:
-            self.history_of_settings.record(params, "change settings")
-        else:
+        if not undoable:
             self.history_of_settings.reset(params)
-        self.controller.update(params)
-        self._show_cost_estimate()
+        self._params_applied(params, "change settings")
 
     def _params_applied(self, params: StyleParams, what: str) -> None:
         """The editor or a preset made ``params`` current: one step to undo, and on to the run."""
