@@ -301,7 +301,8 @@ def test_a_slider_drag_is_one_undo_step(qtbot, window):
         beta.slider.setValue(tick)
         window.editor.flush()
     assert window.params().beta != before.beta
-    window.undo_action.trigger()
+    qtbot.mouseClick(window.preview.canvas, Qt.MouseButton.LeftButton)  # focus away from the boxes
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.params() == before
 
 
@@ -349,8 +350,10 @@ def test_a_relaunch_or_the_demo_names_a_preset_only_if_its_settings_are_in_force
 
 def test_the_content_layer_offers_conv3_2_for_more_photo_detail(qtbot, window):
     combo = window.editor.content_layer
-    assert combo.findData("conv3_2") >= 0
-    combo.setCurrentIndex(combo.findData("conv3_2"))
+    assert combo.findData("conv3_2") == 0 and combo.currentData() == "conv4_2"
+    qtbot.mouseClick(window.preview.canvas, Qt.MouseButton.LeftButton)
+    combo.setFocus()  # as a Tab into it would; then the arrow key picks the shallower layer
+    qtbot.keyClick(combo, Qt.Key.Key_Up)
     window.editor.flush()
     assert window.params().content_layer == "conv3_2"
 
@@ -363,7 +366,7 @@ def test_export_at_a_size_and_16_bits(qtbot, window, image_paths, tmp_path):
     qtbot.waitUntil(lambda: not window.controller.running and window.picture is not None, timeout=SLOW)
     window.dialogs.export_answer = (ExportOptions(48, bits=16), ".png")
     window.dialogs.save_image_path = tmp_path / "print.png"
-    window.export_action.trigger()
+    qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil((tmp_path / "print.png").exists, timeout=SLOW)
     assert "16-bit True" in window.dialogs.asked[-2]  # the finished run's own picture was there
     pixels = read_png16(tmp_path / "print.png")
@@ -373,7 +376,7 @@ def test_export_at_a_size_and_16_bits(qtbot, window, image_paths, tmp_path):
     assert abs(pixels.astype(float) / 257 - window.picture).max() <= 1.0
     window.dialogs.export_answer = (ExportOptions(96, quality=80), ".jpg")
     window.dialogs.save_image_path = tmp_path / "big.jpg"
-    window.export_action.trigger()
+    qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil((tmp_path / "big.jpg").exists, timeout=SLOW)
     with Image.open(tmp_path / "big.jpg") as big:
         assert big.format == "JPEG" and big.size == (96, 72)
@@ -411,3 +414,22 @@ def test_time_left_follows_the_recent_pace_not_the_first_step():
         elapsed += pace * 128 * 85
     done = plan_work(128, 85, params, 7)
     assert left.seconds() == pytest.approx(pace * (total - done), rel=0.05)
+
+
+def test_the_export_dialog_by_hand(qtbot):
+    from gui.panels.export_dialog import ExportDialog
+
+    dialog = ExportDialog(painted_side=384, target_side=512, has_16_bits=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.size.value() == 512 and not dialog.quality.isEnabled() and dialog.sixteen.isEnabled()
+    qtbot.mouseClick(dialog.sixteen, Qt.MouseButton.LeftButton)
+    type_into(qtbot, dialog.size, "2048")
+    assert dialog.chosen()[0].bits == 16 and dialog.chosen()[0].long_side == 2048
+    dialog.format.setFocus()
+    qtbot.keyClick(dialog.format, Qt.Key.Key_Down)  # PNG -> JPEG
+    assert dialog.quality.isEnabled() and not dialog.sixteen.isEnabled()
+    dialog.quality.setFocus()
+    qtbot.keyClick(dialog.quality, Qt.Key.Key_End)  # the slider to 100
+    options, suffix = dialog.chosen()
+    assert (suffix, options.quality, options.bits, options.long_side) == (".jpg", 100, 8, 2048)
