@@ -36,6 +36,10 @@ class Progress:
     scale_finished: bool = False
     finished: bool = False
     picture16: np.ndarray | None = None  # on the last report: the picture at 16 bits per channel, for export
+    # While settings change on a slow scale, the smaller side this step ran at
+    # (engine.live_preview); None for the plan's own steps. The picture and
+    # height/width are still the full-size ones.
+    preview_side: int | None = None
 
     @property
     def fraction(self) -> float:

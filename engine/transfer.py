@@ -18,10 +18,12 @@ from . import images
 from .adam import Adam
 from .colour import ColourView, prepare_style
 from .convergence import StillnessCheck
+from .core_share import CoreShare
 from .devices import describe, resolve_device
 from .errors import NumericalError, OutOfMemoryError
 from .layers import deepest
 from .lbfgs import LBFGS
+from .live_preview import Pace, PreviewState, preview_side, resample
 from .memory import is_out_of_memory, release, suggest_size
 from .network import FeatureExtractor
 from .objective import Objective
@@ -72,6 +74,37 @@ class _Inputs:
     styles: tuple[Image.Image, ...]
     content_version: int  # bumped when the content image changes
     style_version: int  # bumped when the style images change
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a step at one long side needs: sizes, and the keys that say what must be rebuilt."""
+
+    side: int
+    dims: tuple[int, int]
+    boxes: tuple
+    style_dims: tuple
+    net_key: tuple
+    target_key: tuple
+    style_key: tuple
+    weights_key: tuple
+
+
+# What belongs to one scale; a preview keeps the plan's scale aside in these.
+_SCALE_FIELDS = (
+    "_picture",
+    "_evaluated",
+    "_last_finite",
+    "_margin",
+    "_view",
+    "_content_rgb",
+    "_objective",
+    "_optimizer",
+    "_optimizer_kind",
+    "_target_key",
+    "_style_key",
+    "_weights_key",
+)
 
 
 def _as_styles(style: Image.Image | Sequence[Image.Image]) -> tuple[Image.Image, ...]:
@@ -147,6 +180,9 @@ class StyleTransfer:
         self._scaler = LossScaler(enabled=False)
         self.steps_done = 0  # read from other threads to see how far the run is
         self._stillness = StillnessCheck()
+        self._pace = Pace()  # seconds per step at the plan's current scale
+        self._preview: PreviewState | None = None
+        self._main_scale: dict | None = None  # the plan's scale, kept aside during a preview
 
     # -- control, from any thread -------------------------------------------------
 
@@ -210,7 +246,7 @@ class StyleTransfer:
 
     def current_picture(self) -> Image.Image | None:
         """The picture as it is now, at the current scale's size."""
-        return images.to_pil(self._visible_rgb()) if self._picture is not None else None
+        return images.to_pil(self._shown_rgb()) if self._picture is not None else None
 
     def result(self) -> Image.Image | None:
         """The picture at the output size (upsampled if the run stopped at a coarser scale)."""
@@ -236,6 +272,13 @@ class StyleTransfer:
         the picture so far (for ``NumericalError``, the last one with a finite
         loss) stays available through ``result()``.
         """
+        cores = CoreShare()
+        try:
+            yield from self._run(cores)
+        finally:
+            cores.restore()
+
+    def _run(self, cores: CoreShare) -> Iterator[Progress]:
         self._finished = False
         step = self.steps_done = self._start_step
         elapsed = 0.0
@@ -245,6 +288,7 @@ class StyleTransfer:
             self._wait_while_paused()
             if self._cancelled.is_set():
                 return
+            cores.adjust()
             started = time.perf_counter()
             inputs = self._inputs  # one consistent snapshot for this step
             params = inputs.params
@@ -254,8 +298,12 @@ class StyleTransfer:
                 break
             stage = stage_at(stages, step)
             try:
-                self._prepare(inputs, stage)
-                values = self._step()
+                plan = self._plan(inputs, stage.side)
+                values = self._step_preview(inputs, plan)
+                previewing = values is not None
+                if not previewing:
+                    self._prepare(inputs, plan)
+                    values = self._step()
             except Exception as exc:
                 if not is_out_of_memory(exc):
                     raise
@@ -263,22 +311,28 @@ class StyleTransfer:
             if not all(math.isfinite(v) for v in values):
                 raise self._numerical_error(stage, step)
             self._last_finite, self._evaluated = self._evaluated, self._last_finite
-            step += 1
-            if self._stillness.is_still(self._visible(), step - stage.first_step, stage.steps):
-                log.debug("scale %d still after %d steps", stage.index, step - stage.first_step)
-                if params.stop_early:
-                    step = stage.end  # skip the rest of this scale's steps
+            if not previewing:
+                # Preview steps are extra: the plan's steps all run at the plan's scale.
+                step += 1
+                self._pace.record(stage.side, time.perf_counter() - started)
+                final_scale = stage.index == len(stages) - 1
+                if self._stillness.is_still(
+                    self._visible(), values[-1], step - stage.first_step, stage.steps, final_scale
+                ):
+                    log.debug("scale %d still after %d steps", stage.index, step - stage.first_step)
+                    if params.stop_early:
+                        step = stage.end  # skip the rest of this scale's steps
             self.steps_done = step
             elapsed += time.perf_counter() - started
-            scale_finished = step == stage.end
-            finished = step == total
+            scale_finished = not previewing and step == stage.end
+            finished = not previewing and step == total
             preview = picture16 = None
             if finished or scale_finished or elapsed - last_preview >= PREVIEW_INTERVAL:
-                visible = self._visible_rgb()
-                preview = images.to_array(visible)
-                picture16 = images.to_array16(visible) if finished else None
+                shown = self._shown_rgb()
+                preview = images.to_array(shown)
+                picture16 = images.to_array16(shown) if finished else None
                 last_preview = elapsed
-            height, width = self._visible().shape[-2:]
+            height, width = self._shown_rgb().shape[-2:] if previewing else self._visible().shape[-2:]
             last = Progress(
                 step=step,
                 total_steps=total,
@@ -294,12 +348,13 @@ class StyleTransfer:
                 scale_finished=scale_finished,
                 finished=finished,
                 picture16=picture16,
+                preview_side=self._preview.side if previewing else None,
             )
             yield last
         self._finished = True
         if last is not None and not last.finished:
             # The step budget was cut below the steps already taken: report the end.
-            visible = self._visible_rgb()
+            visible = self._shown_rgb()
             yield dataclasses.replace(
                 last, preview=images.to_array(visible), picture16=images.to_array16(visible), finished=True
             )
@@ -352,12 +407,33 @@ class StyleTransfer:
 
     # -- building what a step needs ------------------------------------------------
 
-    def _prepare(self, inputs: _Inputs, stage: Stage) -> None:
-        """Bring network, targets, picture and optimiser in line with the snapshot."""
+    def _plan(self, inputs: _Inputs, side: int) -> _Plan:
+        """What a step at long side ``side`` needs, and the keys that say when to rebuild it."""
         params = inputs.params
         listed = [name for name, _ in params.style_layers] + [params.content_layer]
         net_key = (params.weights, params.pooling, params.device, params.precision, deepest(listed))
-        if net_key != self._net_key:
+        dims = images.fit_dims(*inputs.content.size, side)
+        # The stroke scale sizes the style images relative to the picture.
+        style_side = max(32, round(side * params.style_scale))
+        share = FRAME_SHARE if params.trim_frame else 0.0
+        boxes = tuple(images.inner_box(*style.size, share) for style in inputs.styles)
+        style_dims = tuple(images.fit_dims(r - left, b - top, style_side) for left, top, r, b in boxes)
+        colours = (params.keep_colors, params.color_strength if params.keep_colors == "match" else None)
+        return _Plan(
+            side=side,
+            dims=dims,
+            boxes=boxes,
+            style_dims=style_dims,
+            net_key=net_key,
+            target_key=(net_key, inputs.content_version, dims, params.content_layer, params.clean_edges, colours[0]),
+            style_key=(inputs.style_version, style_dims, tuple(listed), colours, boxes),
+            weights_key=(params.alpha, params.beta, params.tv_weight, params.style_layers, params.style_blend),
+        )
+
+    def _prepare(self, inputs: _Inputs, plan: _Plan) -> None:
+        """Bring network, targets, picture and optimiser in line with the snapshot."""
+        params = inputs.params
+        if plan.net_key != self._net_key:
             weights = load_weights(params.weights, self._weights_progress)
             self.device = resolve_device(params.device)
             self.dtype = resolve_precision(params.precision, self.device)
@@ -365,23 +441,14 @@ class StyleTransfer:
                 # Sizes are fixed within a scale, so cuDNN's autotuning pays for itself.
                 torch.backends.cudnn.benchmark = True
             self._extractor = FeatureExtractor(
-                weights, net_key[-1], pooling=params.pooling, device=self.device, dtype=self.dtype
+                weights, plan.net_key[-1], pooling=params.pooling, device=self.device, dtype=self.dtype
             )
             self._scaler = LossScaler.for_dtype(self.dtype)
-            self._net_key = net_key
+            self._net_key = plan.net_key
             self._target_key = None
-        dims = images.fit_dims(*inputs.content.size, stage.side)
-        # The stroke scale sizes the style images relative to the picture.
-        style_side = max(32, round(stage.side * params.style_scale))
-        share = FRAME_SHARE if params.trim_frame else 0.0
-        boxes = tuple(images.inner_box(*style.size, share) for style in inputs.styles)
-        style_dims = tuple(images.fit_dims(r - left, b - top, style_side) for left, top, r, b in boxes)
-        colours = (params.keep_colors, params.color_strength if params.keep_colors == "match" else None)
-        target_key = (net_key, inputs.content_version, dims, params.content_layer, params.clean_edges, colours[0])
-        style_key = (inputs.style_version, style_dims, tuple(listed), colours, boxes)
-        weights_key = (params.alpha, params.beta, params.tv_weight, params.style_layers, params.style_blend)
-        if target_key != self._target_key:
-            margin = canvas_margin(stage.side) if params.clean_edges else 0
+        dims, boxes, style_dims = plan.dims, plan.boxes, plan.style_dims
+        if plan.target_key != self._target_key:
+            margin = canvas_margin(plan.side) if params.clean_edges else 0
             content = _pad(images.to_tensor(images.resize(inputs.content, *dims)).to(self.device), margin)
             view = ColourView(params.keep_colors, content, params.color_strength)
             targets = self._style_tensors(inputs.styles, boxes, style_dims, params, _crop(content, margin))
@@ -392,21 +459,88 @@ class StyleTransfer:
             self._objective, self._view, self._margin, self._content_rgb = objective, view, margin, content
             self._set_picture(view.to_canvas(start_rgb))
             self._new_optimizer(params.optimizer)
-            self._target_key, self._style_key, self._weights_key = target_key, style_key, weights_key
+            self._target_key, self._style_key, self._weights_key = plan.target_key, plan.style_key, plan.weights_key
             self._stillness.reset()
-        elif style_key != self._style_key:
+        elif plan.style_key != self._style_key:
             content = _crop(self._content_rgb, self._margin)
             self._objective.set_styles(self._style_tensors(inputs.styles, boxes, style_dims, params, content), params)
             self._objective.set_weights(params)
-            self._style_key, self._weights_key = style_key, weights_key
+            self._style_key, self._weights_key = plan.style_key, plan.weights_key
             self._reset_optimizer()
-        elif weights_key != self._weights_key:
+            self._stillness.reset()
+        elif plan.weights_key != self._weights_key:
             self._objective.set_weights(params)
-            self._weights_key = weights_key
+            self._weights_key = plan.weights_key
             self._reset_optimizer()
+            self._stillness.reset()
         self._view.strength = params.color_strength  # only what is shown: no new targets
         if params.optimizer != self._optimizer_kind:
             self._new_optimizer(params.optimizer)
+
+    def _changes_look(self, plan: _Plan) -> bool:
+        """True if ``plan`` changes settings of the scale already built (not its photo, size or network)."""
+        if self._target_key is None or self._picture is None or plan.target_key[:3] != self._target_key[:3]:
+            return False
+        return (plan.target_key, plan.style_key, plan.weights_key) != (
+            self._target_key,
+            self._style_key,
+            self._weights_key,
+        )
+
+    # -- progressive refinement (engine.live_preview) ------------------------------------
+
+    def _step_preview(self, inputs: _Inputs, full_plan: _Plan) -> list[float] | None:
+        """Run one step at the preview side if a change calls for it; None when the plan's scale should run.
+
+        A change of look at a scale whose steps are slow starts a preview; once
+        the artist has let go, the preview's change is carried into the
+        full-size picture and the plan's scale takes over again.
+        """
+        if self._preview is None:
+            pace = self._pace.seconds if self._pace.side == full_plan.side else None
+            side = preview_side(full_plan.side, pace)
+            if side is None or not self._changes_look(full_plan):
+                return None
+            log.debug("preview at %d px while settings change (%.2f s per step at %d px)", side, pace, full_plan.side)
+            self._main_scale = self._scale_state()
+            self._preview = PreviewState(side, self._visible_rgb().detach().clone())
+        preview = self._preview
+        if full_plan.target_key[:3] != self._main_scale["_target_key"][:3]:
+            # A new photo, size or network: that is no slider, the plan's scale rebuilds.
+            self._end_preview()
+            return None
+        plan = self._plan(inputs, preview.side)
+        if (plan.target_key, plan.style_key, plan.weights_key) != (
+            self._target_key,
+            self._style_key,
+            self._weights_key,
+        ):
+            preview.changed()
+        elif preview.settled():
+            self._end_preview()
+            return None
+        self._prepare(inputs, plan)
+        if preview.low_start is None:
+            preview.low_start = self._visible_rgb().detach().clone()
+        values = self._step()
+        preview.steps_since_change += 1
+        return values
+
+    def _end_preview(self) -> None:
+        """Carry the preview's change into the full-size picture and go back to the plan's scale."""
+        shown = self._shown_rgb().detach()
+        self._restore_scale_state(self._main_scale)
+        self._preview = self._main_scale = None
+        self._set_picture(self._view.to_canvas(_pad(shown, self._margin)))
+        self._new_optimizer(self._optimizer_kind)  # a new picture: L-BFGS starts afresh
+        self._stillness.reset()
+
+    def _scale_state(self) -> dict:
+        return {name: getattr(self, name) for name in _SCALE_FIELDS}
+
+    def _restore_scale_state(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def _style_tensors(
         self, styles: Sequence[Image.Image], boxes, style_dims, params: StyleParams, content: torch.Tensor
@@ -429,7 +563,14 @@ class StyleTransfer:
         """The RGB canvas a new scale, image or network starts from, ``margin`` pixels larger all round."""
         if self._picture is not None:
             # Continue from what we have: the visible part, resized.
-            start = F.interpolate(self._visible_rgb().detach(), size=dims, mode="bicubic", align_corners=False)
+            low = self._visible_rgb().detach()
+            start = resample(low, dims)
+            if low.shape[-2] < dims[0]:
+                # Upsampling blurs: give the finer scale the photo's own detail
+                # at the frequencies the coarser scale could not hold. Measured
+                # at 256 px: the finished total 1.193 -> 1.181 in the same time.
+                photo = _crop(content, margin)
+                start = start + photo - resample(resample(photo, tuple(low.shape[-2:])), dims)
         elif self._start_picture is not None:
             start = images.to_tensor(images.resize(self._start_picture, *dims)).to(self.device)
         elif params.init == "noise":
@@ -447,8 +588,14 @@ class StyleTransfer:
         return _crop(self._picture, self._margin)
 
     def _visible_rgb(self) -> torch.Tensor:
-        """The picture as the artist sees it."""
+        """The picture of the scale being optimised, in RGB, without its margin."""
         return _crop(self._view.to_rgb(self._picture.detach()), self._margin)
+
+    def _shown_rgb(self) -> torch.Tensor:
+        """The picture as the artist sees it: during a preview, the full-size picture carrying its change."""
+        if self._preview is None:
+            return self._visible_rgb()
+        return self._preview.shown(self._visible_rgb())
 
     def _set_picture(self, picture: torch.Tensor) -> None:
         self._picture = picture.detach().clamp_(0.0, 1.0).contiguous().requires_grad_(True)

@@ -73,8 +73,8 @@ def test_bf16_runs_end_like_float32_runs(photo, painting, oxford):
 def test_stop_early_skips_the_rest_of_a_still_scale(photo, painting, monkeypatch):
     monkeypatch.setattr(convergence, "STILL_LEVELS", 1e9)  # everything counts as still
     reports = list(StyleTransfer(photo, painting, FAST.replace(steps=100)).run())
-    # Checks come every 10 steps and never before 30 % of the scale's budget.
-    assert len(reports) == 30 and reports[-1].step == 100 and reports[-1].finished
+    # Checks come every 10 steps and never before MIN_STAGE_STEPS of a scale.
+    assert len(reports) == 20 and reports[-1].step == 100 and reports[-1].finished
     kept = list(StyleTransfer(photo, painting, FAST.replace(steps=40, stop_early=False)).run())
     assert len(kept) == 40
 
@@ -82,10 +82,44 @@ def test_stop_early_skips_the_rest_of_a_still_scale(photo, painting, monkeypatch
 def test_a_moving_picture_is_not_still():
     check = convergence.StillnessCheck()
     picture = torch.zeros(1, 3, 8, 8)
-    assert not check.is_still(picture, 10, 20)  # first look: nothing to compare yet
-    assert not check.is_still(picture + 0.5, 20, 20)
-    assert check.last_change == pytest.approx(127.5)
-    assert check.is_still(picture + 0.5, 30, 20)
+    for step in range(1, 10):
+        assert not check.is_still(picture, 1.0, step, 100, final=True)
+    assert not check.is_still(picture, 1.0, 10, 100, final=True)  # first look: nothing to compare yet
+    for step in range(11, 20):
+        check.is_still(picture, 1.0, step, 100, final=True)
+    assert not check.is_still(picture + 0.5, 0.5, 20, 100, final=True)  # moved a lot, loss halved
+    assert check.last_change == pytest.approx(127.5) and check.last_gain == pytest.approx(0.5)
+    for step in range(21, 30):
+        check.is_still(picture + 0.5, 0.5, step, 100, final=True)
+    assert check.is_still(picture + 0.5, 0.5, 30, 100, final=True)  # not moved at all
+
+
+def test_a_scale_whose_loss_has_flattened_is_done_even_while_texture_shuffles():
+    def look(check, step, picture, loss, final):
+        for s in range(step - 9, step):
+            check.is_still(picture, loss, s, 100, final=final)
+        return check.is_still(picture, loss, step, 100, final=final)
+
+    moving = [torch.full((1, 3, 8, 8), v) for v in (0.0, 0.1, 0.2, 0.3)]  # 25 levels per look
+    for final, gain in ((True, convergence.FINAL_MIN_GAIN), (False, convergence.COARSE_MIN_GAIN)):
+        check = convergence.StillnessCheck()
+        assert not look(check, 10, moving[0], 1.0, final)
+        assert not look(check, 20, moving[1], 1.0 - 2 * gain, final)  # still paying: twice the gain
+        assert look(check, 30, moving[2], (1.0 - 2 * gain) * (1 - gain / 2), final)  # half the gain: done
+    # The output scale asks for less gain than a coarse one before it counts as done.
+    assert convergence.FINAL_MIN_GAIN < convergence.COARSE_MIN_GAIN
+
+
+def test_new_settings_restart_the_count_of_a_scale(photo, painting, monkeypatch):
+    """A loss from other settings says nothing about progress: a slider move must not end a scale."""
+    engine = StyleTransfer(photo, painting, FAST.replace(steps=60))
+    steps = []
+    for p in engine.run():
+        steps.append(p.step)
+        if p.step == 25:
+            engine.update(p.params.replace(beta=p.params.beta * 5))  # the loss jumps up at once...
+    # ...which the check at step 30 must not read as a scale that stopped paying.
+    assert steps[:32] == list(range(1, 33))
 
 
 def test_clean_edges_off_optimises_the_visible_picture_only(photo, painting):

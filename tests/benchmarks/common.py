@@ -51,7 +51,14 @@ def machine() -> dict:
     except OSError:
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "gpu": gpu}
+    return {"cpu": cpu, "kind": cpu_kind(), "cores": os.cpu_count(), "torch": torch.__version__, "gpu": gpu}
+
+
+def cpu_kind() -> str:
+    """Which kind of CPU a figure comes from: the two kinds differ by about 2x (see the README)."""
+    from engine.precision import cpu_has_fast_bf16
+
+    return "AVX-512 BF16/AMX" if cpu_has_fast_bf16() else "no bfloat16 (AVX2/FMA)"
 
 
 def save_json(name: str, payload: dict) -> Path:

@@ -1,0 +1,60 @@
+"""Sharing the cores with other programs (engine.core_share): spinning threads give way."""
+
+import itertools
+
+import torch
+
+from engine import core_share
+from engine.core_share import CoreShare
+from engine.params import StyleParams
+from engine.transfer import StyleTransfer
+from tests.conftest import make_painting, make_photo
+
+
+def test_the_cores_other_processes_use_are_given_up():
+    share = CoreShare(cores=4)
+    share.most = 4
+    assert share.threads_for(0.0) == 4
+    assert share.threads_for(0.4) == 4  # a little background work: not worth a core
+    assert share.threads_for(0.6) == 3
+    assert share.threads_for(2.2) == 2
+    assert share.threads_for(9.0) == 1  # always at least one
+
+
+def test_others_busy_counts_the_machine_minus_this_process():
+    share = CoreShare(cores=2)
+    # 200 ticks passed on 2 cores (100 per core); the machine was busy 150, this process 50.
+    assert share.others_busy((0, 0, 0), (150, 200, 50)) == 1.0
+    assert share.others_busy((0, 0, 0), (50, 200, 60)) == 0.0  # never negative
+    assert share.others_busy((5, 5, 5), (5, 5, 5)) == 0.0
+
+
+def _machine_where_others_use(cores_busy: float, cores: int):
+    """Fake /proc readings: each sample, 100 ticks per core pass; others use ``cores_busy`` of them."""
+    counter = itertools.count(1)
+
+    def ticks():
+        n = next(counter)
+        total = 100 * cores * n
+        return int(total * cores_busy / cores), total, 0
+
+    return ticks
+
+
+def test_a_run_gives_way_to_a_busy_machine_and_puts_the_thread_count_back(monkeypatch):
+    if torch.get_num_threads() < 2:
+        monkeypatch.setattr(torch, "get_num_threads", lambda: 2)  # one core: nothing to give up
+    original = torch.get_num_threads()
+    monkeypatch.setattr(core_share, "SAMPLE_SECONDS", 0.0)
+    monkeypatch.setattr(core_share.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(core_share, "_machine_and_own_ticks", _machine_where_others_use(1.0, cores=2))
+    seen = []
+    set_calls = []
+    real_set = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (set_calls.append(n), real_set(n)))
+    engine = StyleTransfer(make_photo(), make_painting(), StyleParams(size=48, steps=4))
+    for _ in engine.run():
+        seen.append(set_calls[-1])
+    assert seen[0] == 2  # nothing measured yet: all the cores
+    assert seen[1:] == [1, 1, 1]  # another process holds a core from then on
+    assert set_calls[-1] == original  # the run's end put the count back

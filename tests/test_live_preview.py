@@ -1,0 +1,168 @@
+"""Progressive refinement (engine.live_preview): a change on a slow scale is shown at a smaller,
+cheaper side first, without losing the full-size picture's detail, and the plan then carries on."""
+
+import pytest
+import torch
+
+from engine import live_preview
+from engine.live_preview import Pace, PreviewState, composite, preview_side, resample
+from engine.params import StyleParams
+from engine.transfer import StyleTransfer
+from tests.conftest import make_painting, make_photo
+
+# One scale of 96 px (coarse to fine starts at 128 px), with no early stop, so
+# that every planned step runs at 96 px.
+PARAMS = StyleParams(size=96, steps=14, stop_early=False)
+
+
+@pytest.fixture
+def slow_scales(monkeypatch):
+    """Every step counts as slow and a preview may be small, so that a 96 px run previews at 48 px.
+
+    The artist "lets go" as soon as the change has been shown for the minimum
+    number of steps: no test waits on the clock.
+    """
+    monkeypatch.setattr(live_preview, "LIVE_STEP_SECONDS", 1e-6)
+    monkeypatch.setattr(live_preview, "MIN_PREVIEW_SIDE", 48)
+    monkeypatch.setattr(live_preview, "SETTLE_SECONDS", 0.0)
+    monkeypatch.setattr(live_preview, "MIN_PREVIEW_STEPS", 3)
+
+
+def test_the_preview_side_makes_a_step_cost_about_the_live_budget():
+    assert preview_side(512, None) is None  # nothing measured yet
+    assert preview_side(512, 0.1) is None  # fast enough as it is
+    # A step's cost goes with the pixel count: a quarter of the cost at half the side.
+    assert preview_side(512, 4 * live_preview.LIVE_STEP_SECONDS) == 256
+    assert preview_side(512, 2.4) == round(512 * (live_preview.LIVE_STEP_SECONDS / 2.4) ** 0.5)
+    assert preview_side(4096, 1000.0) == live_preview.MIN_PREVIEW_SIDE
+    assert preview_side(128, 0.3) is None  # 116 px would save too little
+
+
+def test_the_composite_keeps_the_detail_and_adds_the_coarse_change():
+    torch.manual_seed(0)
+    full = torch.rand(1, 3, 64, 96) * 0.5 + 0.25
+    low = resample(full, (32, 48))
+    assert composite(full, low, low).equal(full)  # no change yet: exactly the full-size picture
+    brighter = low + 0.1
+    shown = composite(full, brighter, low)
+    assert torch.allclose(shown, full + 0.1, atol=1e-5)  # a uniform change comes through whole...
+    assert (shown - full).std() < 1e-4  # ...and the fine detail of ``full`` is untouched
+
+
+def test_the_pace_follows_the_scale():
+    pace = Pace()
+    pace.record(256, 1.0)
+    pace.record(256, 2.0)
+    assert 1.0 < pace.seconds < 2.0
+    pace.record(512, 4.0)  # a new scale starts from its own first step
+    assert (pace.side, pace.seconds) == (512, 4.0)
+
+
+def test_a_preview_settles_once_the_change_has_been_shown(monkeypatch):
+    monkeypatch.setattr(live_preview, "SETTLE_SECONDS", 0.0)
+    state = PreviewState(64, torch.zeros(1, 3, 8, 8))
+    state.changed()
+    for _ in range(live_preview.MIN_PREVIEW_STEPS - 1):
+        state.steps_since_change += 1
+        assert not state.settled()
+    state.steps_since_change += 1
+    assert state.settled()
+
+
+def test_a_change_on_a_slow_scale_is_previewed_then_the_plan_carries_on(slow_scales):
+    engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+    stronger = PARAMS.replace(beta=200.0)
+    reports = []
+    before_change = None
+    for p in engine.run():
+        reports.append(p)
+        if p.step == 4 and p.preview_side is None and before_change is None:
+            before_change = engine.current_picture()
+            engine.update(stronger)
+    previews = [p for p in reports if p.preview_side is not None]
+    assert previews, "the change was never previewed"
+    assert {p.preview_side for p in previews} == {48}
+    # Preview steps are extra: the plan's 14 steps all ran, at the plan's own size.
+    plan_steps = [p.step for p in reports if p.preview_side is None]
+    assert plan_steps == list(range(1, 15))
+    assert all(p.step == 4 for p in previews)
+    assert len(previews) == live_preview.MIN_PREVIEW_STEPS
+    # What is shown during the preview is full size, and it carries the change.
+    assert all((p.height, p.width) == (72, 96) for p in previews)
+    assert all(p.params.beta == 200.0 for p in previews)
+    first_shown = next(p.preview for p in previews if p.preview is not None)
+    assert first_shown.shape == (72, 96, 3)
+    after = previews[-1]
+    assert engine.finished and reports[-1].finished and reports[-1].preview_side is None
+    assert after.losses.style == after.losses.style  # a real, finite report
+    assert before_change.size == (96, 72)
+
+
+def test_the_plan_resumes_from_the_previewed_picture(slow_scales):
+    """Climbing back keeps the picture the artist saw: the full-size picture equals the last composite."""
+    engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+    last_shown = None
+    climbed_back_from = None
+    for p in engine.run():
+        if p.step == 3 and last_shown is None and p.preview_side is None:
+            engine.update(PARAMS.replace(beta=200.0))
+        if p.preview_side is not None:
+            last_shown = engine._shown_rgb().clone()
+        elif last_shown is not None and climbed_back_from is None:
+            # The first plan step after the preview started from the composite.
+            climbed_back_from = engine._last_finite  # the canvas that step evaluated
+            engine.cancel()
+    margin = engine._margin
+    start = climbed_back_from[..., margin : climbed_back_from.shape[-2] - margin, margin:-margin]
+    assert torch.allclose(start, last_shown, atol=1e-6)
+
+
+def test_a_preview_moves_the_picture_towards_the_new_setting(slow_scales):
+    """beta up: the style error, as the full-size objective counts it, falls during the preview alone."""
+    engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+    stronger = PARAMS.replace(beta=500.0)
+    shown = []
+    for p in engine.run():
+        if p.step == 4 and p.preview_side is None and not shown:
+            shown.append(engine._shown_rgb().clone())
+            engine.update(stronger)
+        elif p.preview_side is not None:
+            latest = engine._shown_rgb().clone()
+        elif shown:
+            shown.append(latest)
+            engine.cancel()
+    objective = engine._objective  # the full-size objective, with beta 500 now
+    margin = engine._margin
+    errors = []
+    for picture in shown:
+        canvas = torch.nn.functional.pad(picture, (margin,) * 4, mode="reflect")
+        with torch.no_grad():
+            errors.append(objective(canvas)[1][1].item())
+    assert errors[1] < 0.8 * errors[0]
+
+
+def test_a_new_photo_during_a_preview_goes_straight_back_to_the_plan(slow_scales):
+    engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+    sides = []
+    for p in engine.run():
+        sides.append(p.preview_side)
+        if p.step == 3 and len(sides) == 3:
+            engine.update(PARAMS.replace(beta=200.0))
+        elif p.preview_side is not None and len(sides) == 4:
+            engine.update(content=make_photo(80, 60))
+        if len(sides) == 6:
+            engine.cancel()
+    assert sides[3] == 48  # previewing the new beta
+    assert sides[4] is None  # the new photo: built at the plan's scale at once
+    assert engine._preview is None and engine._picture.shape[-1] == 96 + 2 * engine._margin
+
+
+def test_fast_scales_are_never_previewed():
+    """Without the slow_scales fixture, a 96 px step is far below the live budget."""
+    engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+    sides = []
+    for p in engine.run():
+        sides.append(p.preview_side)
+        if p.step == 4:
+            engine.update(PARAMS.replace(beta=200.0))
+    assert sides == [None] * 14
