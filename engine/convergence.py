@@ -21,7 +21,7 @@ import torch
 
 CHECK_EVERY = 10  # steps between looks at the picture
 STILL_LEVELS = 1.0  # mean change, in 8-bit levels, over CHECK_EVERY steps that counts as "still"
-COARSE_MIN_GAIN = 0.05  # a coarse scale is done once CHECK_EVERY steps lower the loss by less than 5 %
+COARSE_MIN_GAIN = 0.10  # a coarse scale is done once CHECK_EVERY steps lower the loss by less than 10 %
 FINAL_MIN_GAIN = 0.03  # the output scale, once they lower it by less than 3 %
 MIN_STAGE_STEPS = 20  # never leave a scale before this many steps (or its whole budget, if smaller)
 

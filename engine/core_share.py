@@ -25,17 +25,31 @@ SAMPLE_SECONDS = 2.0
 BUSY_CORE = 0.5  # other processes using this share of a core or more count as holding it
 
 
-def _machine_and_own_ticks() -> tuple[int, int, int] | None:
-    """(busy, total) clock ticks of the whole machine and busy ticks of this process, or None off Linux."""
+def _allowed_cpus() -> set[int]:
+    """The CPUs this process may run on (a container or ``taskset`` may allow fewer than the machine has)."""
     try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        return os.sched_getaffinity(0)
+    except AttributeError:  # not on Linux
+        return set(range(os.cpu_count() or 1))
+
+
+def _machine_and_own_ticks() -> tuple[int, int, int] | None:
+    """(busy, total) clock ticks of the CPUs we may use, and busy ticks of this process; None off Linux."""
+    try:
+        lines = Path("/proc/stat").read_text().splitlines()
         own = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    ticks = [int(x) for x in fields[:8]]
-    idle = ticks[3] + ticks[4]  # idle and iowait
+    allowed = {f"cpu{n}" for n in _allowed_cpus()}
+    busy = total = 0
+    for line in lines:
+        fields = line.split()
+        if fields and fields[0] in allowed:
+            ticks = [int(x) for x in fields[1:9]]
+            total += sum(ticks)
+            busy += sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
     # utime and stime are fields 14 and 15 of /proc/self/stat, 12 and 13 after the name.
-    return sum(ticks) - idle, sum(ticks), int(own[11]) + int(own[12])
+    return busy, total, int(own[11]) + int(own[12])
 
 
 class CoreShare:
@@ -46,7 +60,7 @@ class CoreShare:
     """
 
     def __init__(self, cores: int | None = None) -> None:
-        self.cores = cores or os.cpu_count() or 1
+        self.cores = cores or len(_allowed_cpus())
         self.most = min(self.cores, torch.get_num_threads())
         self.threads: int | None = None  # None until the first adjust() set it
         self._original: int | None = None

@@ -71,6 +71,10 @@ class TimeLeft:
         self._marks.clear()
 
     def add(self, p: Progress) -> None:
+        if p.preview_side is not None:
+            # Preview steps do no planned work: the pace starts afresh once the plan's scale is back.
+            self._marks.clear()
+            return
         done, self._total = p.work()
         self._marks.append((p.elapsed, done))
 

@@ -425,6 +425,7 @@ class StudioWindow(QMainWindow):
     def _on_progress(self, progress: Progress) -> None:
         self.last_progress = progress
         self.status.show_progress(progress)
+        self.preview.show_working_side(progress.preview_side, (progress.width, progress.height))
         self.loss_chart.add(progress)
         if progress.scale_finished and progress.preview is not None:
             label = f"scale {progress.scale + 1} ({progress.width}x{progress.height})"
@@ -466,6 +467,7 @@ class StudioWindow(QMainWindow):
             self.show_error(failure.message)
 
     def _on_run_finished(self, completed: bool) -> None:
+        self.preview.show_working_side(None)
         pace = self.status.time_left.pace()
         if pace is not None and self.last_progress is not None:
             self.session.set_pace(self.last_progress.device, pace)

@@ -46,7 +46,7 @@ def test_a_run_gives_way_to_a_busy_machine_and_puts_the_thread_count_back(monkey
         monkeypatch.setattr(torch, "get_num_threads", lambda: 2)  # one core: nothing to give up
     original = torch.get_num_threads()
     monkeypatch.setattr(core_share, "SAMPLE_SECONDS", 0.0)
-    monkeypatch.setattr(core_share.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(core_share, "_allowed_cpus", lambda: {0, 1})
     monkeypatch.setattr(core_share, "_machine_and_own_ticks", _machine_where_others_use(1.0, cores=2))
     seen = []
     set_calls = []

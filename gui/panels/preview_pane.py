@@ -166,9 +166,14 @@ class PreviewPane(QWidget):
         self.split_button = QToolButton(text="Before | after", checkable=True)
         self.split_button.setToolTip("Split view: the photo left of a divider you can drag, the picture right of it")
         self.zoom_label = QLabel("fit")
+        # While a setting changes on a slow scale the engine works smaller
+        # (engine.live_preview): say so, or a coarser picture looks like a fault.
+        self.working_label = QLabel("")
+        self.working_label.setObjectName("working_label")
+        self.working_label.setVisible(False)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.fit_button, self.actual_button, self.zoom_label):
+        for widget in (self.fit_button, self.actual_button, self.zoom_label, self.working_label):
             bar.addWidget(widget)
         bar.addStretch(1)
         bar.addWidget(self.split_button)
@@ -188,6 +193,19 @@ class PreviewPane(QWidget):
         self.canvas.set_picture(image)
         if self.canvas.fit:
             self._on_zoom_changed(self.canvas.effective_zoom())
+
+    def show_working_side(self, side: int | None, full: tuple[int, int] | None = None) -> None:
+        """Say that the picture is worked on at ``side`` px while settings change; None hides it."""
+        if side is None:
+            self.working_label.setVisible(False)
+            return
+        self.working_label.setText(f"Preview scale {side} px while you adjust")
+        size = f"{full[0]}x{full[1]}" if full else "full size"
+        self.working_label.setToolTip(
+            f"Steps at {size} are slow on this machine, so a change is worked out at {side} px first "
+            "and shown on the picture at once. Detail at full size comes back a second after you let go."
+        )
+        self.working_label.setVisible(True)
 
     def set_compare_image(self, image: QImage | None) -> None:
         """The photo: shown while comparing, in the split view, and until the first picture."""

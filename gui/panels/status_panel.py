@@ -48,7 +48,10 @@ class StatusPanel:
         self._recent.append(p.elapsed)
         self.device.setText(f"device: {p.device}")
         self.step.setText(f"step {p.step}/{p.total_steps}")
-        self.scale.setText(f"scale {p.scale + 1}/{p.scales} ({p.width}x{p.height})")
+        scale = f"scale {p.scale + 1}/{p.scales} ({p.width}x{p.height})"
+        if p.preview_side is not None:
+            scale += f", preview at {p.preview_side} px"
+        self.scale.setText(scale)
         terms = p.losses
         self.losses.setText(
             f"content {_loss(terms.content)}  style {_loss(terms.style)}  tv {_loss(terms.tv)}  "

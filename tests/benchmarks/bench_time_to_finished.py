@@ -3,9 +3,11 @@
 Both systems run as an artist would start them, untouched: pastiche with its
 defaults and ``--size N``, Brushwork with ``StyleParams(size=N)``. Brushwork's
 time counts from the start (weights loaded) until the run reports its picture
-finished; pastiche's counts from its first picture (after its network and
-targets are ready) to its 300th step, so its start-up is not charged to it.
-The neutral scorer rates both finished pictures: Brushwork must not be worse.
+finished. pastiche gets two times: from its launch to its exit (what an
+artist waits for), and, stricter, from its first picture (after its network
+and targets are ready) to its 300th step, without its start-up. Ratios are
+given against both. The neutral scorer rates both finished pictures:
+Brushwork must not be worse.
 
     python tests/benchmarks/bench_time_to_finished.py [--sizes 256 512] [--pairs 0 3]
 
@@ -60,11 +62,14 @@ def main(argv=None) -> int:
             ours.score(scorer, content, style, size)
             records.append({
                 "pair": f"{content_name[:-4]}+{style_name[:-4]}@{size}", "size": size,
-                "pastiche_seconds": peer.wall, "pastiche_total": peer.totals[-1][1], "pastiche_curve": peer.totals,
+                "pastiche_seconds": peer.wall, "pastiche_launch_seconds": peer.launch_wall,
+                "ratio_to_launch": ours.wall / peer.launch_wall,
+                "pastiche_total": peer.totals[-1][1], "pastiche_curve": peer.totals,
                 "brushwork_seconds": ours.wall, "brushwork_total": ours.totals[-1][1], "brushwork_curve": ours.totals,
                 "ratio": ours.wall / peer.wall, "quality_ok": ours.totals[-1][1] <= peer.totals[-1][1],
             })  # fmt: skip
-            print_table(["pair", "pastiche s", "total", "brushwork s", "total", "ratio", "quality ok"], _rows(records))
+            headers = ["pair", "pastiche s (from launch)", "total", "brushwork s", "total", "ratio (to launch)", "ok"]
+            print_table(headers, _rows(records))
             print(flush=True)
             save_json(args.tag, {"cpu_kind": cpu_kind(), "params": extra, "results": records})
             plot(records, RESULTS / f"{args.tag}.png")
@@ -73,8 +78,9 @@ def main(argv=None) -> int:
 
 def _rows(records: list[dict]) -> list[list]:
     return [
-        [r["pair"], f"{r['pastiche_seconds']:.1f}", f"{r['pastiche_total']:.3f}", f"{r['brushwork_seconds']:.1f}",
-         f"{r['brushwork_total']:.3f}", f"{r['ratio']:.3f}", "yes" if r["quality_ok"] else "NO"]
+        [r["pair"], f"{r['pastiche_seconds']:.1f} ({r['pastiche_launch_seconds']:.1f})", f"{r['pastiche_total']:.3f}",
+         f"{r['brushwork_seconds']:.1f}", f"{r['brushwork_total']:.3f}",
+         f"{r['ratio']:.3f} ({r['ratio_to_launch']:.3f})", "yes" if r["quality_ok"] else "NO"]
         for r in records
     ]  # fmt: skip
 

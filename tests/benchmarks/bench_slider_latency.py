@@ -1,0 +1,192 @@
+"""How soon a moved slider shows in the picture, at a 512 px target: progressive refinement against none.
+
+"Visibly shows it" is defined on the new settings' own objective. After a
+change at t = 0, let E(t) be the new settings' content + style terms of the
+picture on screen at time t, counted at the full output size. The reference
+is the drop that the plan's own scale makes over the following minute
+without any preview, E(0) - E(60 s). The latency is the first time the
+picture on screen has made half that drop.
+
+Each trial starts from the same picture, part-way through the top scale (a
+default run's first scales, saved once), takes a few steps there so that the
+engine knows its pace, then changes one setting as a slider or menu would:
+beta, one layer's weight, the stroke scale or the colour mode.
+
+pastiche cannot change a picture in flight: to see a new setting it starts
+again. Its figure is its restart, to the first picture after one step, which
+is a lower bound (that picture barely shows any style yet).
+
+    python tests/benchmarks/bench_slider_latency.py [--size 512] [--follow 60]
+
+Prints a table, writes results/slider_latency.json and a plot of E(t).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import torch
+import torch.nn.functional as F
+
+from tests.benchmarks.common import IMAGES, RESULTS, cpu_kind, print_table, run_pastiche, save_json
+
+CONTENT, STYLE = IMAGES / "chelsea.png", IMAGES / "starry_night.jpg"
+PACE_STEPS = 3  # steps at the top scale before the change, so that the engine knows its pace
+CHANGES = {
+    "beta 10 -> 50": lambda p: p.replace(beta=50.0),
+    "conv4_1 weight 0.4 -> 2": lambda p: p.with_style_weight("conv4_1", 2.0),
+    "stroke scale 1 -> 1.5": lambda p: p.replace(style_scale=1.5),
+    "colours off -> match": lambda p: p.replace(keep_colors="match"),
+}
+
+
+def warm_start(size: int):
+    """The picture a default run has when its top scale begins, and that scale's first step."""
+    from engine import StyleParams, StyleTransfer, load_image
+    from engine.schedule import plan_stages
+
+    params = StyleParams(size=size)
+    top = plan_stages(size, params.steps)[-1]
+    engine = StyleTransfer(load_image(CONTENT, 4096), load_image(STYLE, 4096), params)
+    for progress in engine.run():
+        if progress.step >= top.first_step:
+            engine.cancel()
+    return engine.result(), top.first_step, params
+
+
+def trial(start, first_step: int, params, change, follow: float, preview: bool) -> dict:
+    """Change a setting at t = 0 and record what the screen shows for ``follow`` seconds."""
+    from engine import StyleTransfer, live_preview, load_image
+
+    saved = live_preview.LIVE_STEP_SECONDS
+    if not preview:
+        live_preview.LIVE_STEP_SECONDS = float("inf")  # never slower than the budget: no preview
+    try:
+        engine = StyleTransfer(
+            load_image(CONTENT, 4096), load_image(STYLE, 4096), params.replace(stop_early=False),
+            start_picture=start, start_step=first_step,
+        )  # fmt: skip
+        frames, sides = [], []
+        changed_at = None
+        for progress in engine.run():
+            now = time.perf_counter()
+            if changed_at is None:
+                if progress.step >= first_step + PACE_STEPS:
+                    engine.update(change(params).replace(stop_early=False))
+                    changed_at = now
+                    frames.append((0.0, progress.preview))
+                continue
+            sides.append((now - changed_at, progress.preview_side))
+            if progress.preview is not None:
+                frames.append((now - changed_at, progress.preview))
+            if now - changed_at >= follow:
+                engine.cancel()
+        return {"frames": frames, "sides": sides, "engine": engine}
+    finally:
+        live_preview.LIVE_STEP_SECONDS = saved
+
+
+def energies(engine, frames, times) -> list[tuple[float, float]]:
+    """E(t) of the frames nearest to ``times``: the full-size objective of the new settings."""
+    from engine import images
+
+    objective, view, margin = engine._objective, engine._view, engine._margin
+    out = []
+    for t in times:
+        when, frame = min((f for f in frames if f[1] is not None), key=lambda f: abs(f[0] - t))
+        if out and when == out[-1][0]:
+            continue
+        rgb = images.to_tensor(frame_to_pil(frame)).to(engine.device)
+        canvas = F.pad(rgb, (margin,) * 4, mode="reflect") if margin else rgb
+        with torch.no_grad():
+            terms = objective(view.to_network(view.to_canvas(canvas)))[1]
+        out.append((when, terms[3].item()))
+    return out
+
+
+def frame_to_pil(frame):
+    from PIL import Image
+
+    return Image.fromarray(frame)
+
+
+def latency(curve: list[tuple[float, float]], reference_drop: float) -> float | None:
+    start = curve[0][1]
+    for t, energy in curve:
+        if start - energy >= 0.5 * reference_drop:
+            return t
+    return None
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--follow", type=float, default=60.0, help="seconds to follow each change")
+    ap.add_argument("--changes", nargs="+", type=int, default=list(range(len(CHANGES))))
+    args = ap.parse_args(argv)
+    began = time.perf_counter()
+    peer = run_pastiche(CONTENT, STYLE, args.size, 1, RESULTS / "tmp" / "pastiche_restart", every=1)
+    peer_restart = time.perf_counter() - began
+    start, first_step, params = warm_start(args.size)
+    times = [0.0, *[0.25 * i for i in range(1, 25)], *range(8, int(args.follow) + 1, 4)]
+    records, rows = [], []
+    for index in args.changes:
+        name, change = list(CHANGES.items())[index]
+        plain = trial(start, first_step, params, change, args.follow, preview=False)
+        plain_curve = energies(plain["engine"], plain["frames"], times)
+        live = trial(start, first_step, params, change, args.follow, preview=True)
+        # Both curves are counted by the same objective: the plain run's full-size one.
+        live_curve = energies(plain["engine"], live["frames"], times)
+        reference = plain_curve[0][1] - plain_curve[-1][1]
+        record = {
+            "change": name, "reference_drop": reference,
+            "plain_latency": latency(plain_curve, reference), "live_latency": latency(live_curve, reference),
+            "plain_curve": plain_curve, "live_curve": live_curve,
+            "preview_sides": sorted({s for _, s in live["sides"] if s is not None}),
+        }  # fmt: skip
+        records.append(record)
+        rows.append([name, _s(record["plain_latency"]), _s(record["live_latency"]),
+                     ", ".join(map(str, record["preview_sides"])) or "-", f"{peer_restart:.1f}"])  # fmt: skip
+        print_table(["change", "no preview s", "progressive s", "preview px", "pastiche restart s"], rows)
+        print(flush=True)
+        save_json("slider_latency", {"cpu_kind": cpu_kind(), "size": args.size, "follow": args.follow,
+                                     "pastiche_restart_seconds": peer_restart, "results": records})  # fmt: skip
+        plot(records, RESULTS / "slider_latency.png")
+    del peer
+    return 0
+
+
+def _s(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "not reached"
+
+
+def plot(records: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(records), figsize=(4 * len(records), 3.2), squeeze=False)
+    for ax, record in zip(axes.flat, records, strict=True):
+        for key, marker, label in (("plain", "o-", "no preview"), ("live", "s-", "progressive")):
+            t, v = zip(*record[f"{key}_curve"], strict=True)
+            ax.plot(t, v, marker, markersize=3, label=f"{label} ({_s(record[f'{key}_latency'])} s)")
+        start = record["plain_curve"][0][1]
+        ax.axhline(start - 0.5 * record["reference_drop"], color="grey", linewidth=0.8, linestyle="--")
+        ax.set_title(record["change"], fontsize=9)
+        ax.set_xlabel("seconds after the change")
+        ax.set_ylabel("E, new settings")
+        ax.set_xscale("symlog", linthresh=2.0)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
