@@ -52,6 +52,17 @@ def _machine_and_own_ticks() -> tuple[int, int, int] | None:
     return busy, total, int(own[11]) + int(own[12])
 
 
+def create_thread_pools() -> None:
+    """Have PyTorch create its process-wide helper thread pool now, on the calling thread.
+
+    PyTorch creates that pool on the first ``set_num_threads`` call, and its
+    threads take the name of the thread that called. Call this on a thread
+    that lives as long as the process (the GUI's) before an engine thread,
+    which ends, ever adjusts its thread count.
+    """
+    torch.set_num_threads(torch.get_num_threads())
+
+
 class CoreShare:
     """Keeps the engine's thread count at the number of cores nobody else is using.
 
@@ -88,9 +99,11 @@ class CoreShare:
         wanted = self.most
         if sample is not None and self._last is not None:
             wanted = self.threads_for(self.others_busy(self._last, sample))
+        if self.threads is None:
+            self.threads = torch.get_num_threads()  # this thread's count: nothing to set if it is right
         if wanted != self.threads:
             if self._original is None:
-                self._original = torch.get_num_threads()
+                self._original = self.threads
             torch.set_num_threads(wanted)
             self.threads = wanted
         self._last, self._last_time = sample, now

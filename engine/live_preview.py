@@ -67,8 +67,12 @@ class Pace:
     seconds: float | None = None
 
     def record(self, side: int, seconds: float) -> None:
-        if side != self.side or self.seconds is None:
-            self.side, self.seconds = side, seconds
+        if side != self.side:
+            # A scale's first step builds its targets (and, in a run's first,
+            # loads the weights): it says nothing about the steps after it.
+            self.side, self.seconds = side, None
+        elif self.seconds is None:
+            self.seconds = seconds
         else:
             self.seconds += 0.3 * (seconds - self.seconds)
 

@@ -51,11 +51,15 @@ def test_the_composite_keeps_the_detail_and_adds_the_coarse_change():
 
 def test_the_pace_follows_the_scale():
     pace = Pace()
+    pace.record(256, 9.0)  # the first step builds the targets: not counted
+    assert pace.seconds is None
     pace.record(256, 1.0)
     pace.record(256, 2.0)
     assert 1.0 < pace.seconds < 2.0
-    pace.record(512, 4.0)  # a new scale starts from its own first step
-    assert (pace.side, pace.seconds) == (512, 4.0)
+    pace.record(512, 40.0)  # a new scale starts afresh, again without its first step
+    assert (pace.side, pace.seconds) == (512, None)
+    pace.record(512, 4.0)
+    assert pace.seconds == 4.0
 
 
 def test_a_preview_settles_once_the_change_has_been_shown(monkeypatch):

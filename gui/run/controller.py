@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from PIL import Image
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from engine.core_share import create_thread_pools
 from engine.errors import BrushworkError, OutOfMemoryError
 from engine.params import StyleParams
 from engine.progress import Progress
@@ -208,6 +209,7 @@ class RunController(QObject):
 
     def _ensure_thread(self) -> EngineWorker:
         if self._worker is None:
+            create_thread_pools()  # on this, the GUI thread: see engine.core_share
             thread = QThread()
             thread.setObjectName("brushwork-engine")
             worker = EngineWorker()
