@@ -182,6 +182,7 @@ def plot(records: list[dict], path: Path) -> None:
         ax.set_xlabel("seconds after the change")
         ax.set_ylabel("E, new settings")
         ax.set_xscale("symlog", linthresh=2.0)
+        ax.set_xlim(left=0.0)
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
