@@ -30,6 +30,7 @@ from tests.benchmarks.common import (
     RESULTS,
     Scorer,
     cpu_kind,
+    plot_grid,
     print_table,
     run_brushwork,
     run_pastiche,
@@ -86,15 +87,7 @@ def _rows(records: list[dict]) -> list[list]:
 
 
 def plot(records: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cols = min(4, len(records))
-    rows = (len(records) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
-    for ax, record in zip(axes.flat, records, strict=False):
+    def draw(ax, record: dict) -> None:
         for key, marker, label in (("pastiche", "o-", "pastiche, 300 steps"), ("brushwork", "s-", "Brushwork")):
             t, v = zip(*record[f"{key}_curve"], strict=True)
             ax.plot(t, v, marker, markersize=3, label=f"{label} ({record[f'{key}_seconds']:.0f} s)")
@@ -103,11 +96,8 @@ def plot(records: list[dict], path: Path) -> None:
         ax.set_ylabel("scorer total")
         ax.set_yscale("log")
         ax.legend(fontsize=8)
-    for ax in list(axes.flat)[len(records) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    print(f"plot: {path}")
+
+    plot_grid(records, draw, path)
 
 
 if __name__ == "__main__":

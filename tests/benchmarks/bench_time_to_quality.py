@@ -28,6 +28,7 @@ from tests.benchmarks.common import (
     RESULTS,
     STYLE_LAYERS,
     Scorer,
+    plot_grid,
     print_table,
     run_brushwork,
     run_pastiche,
@@ -132,16 +133,7 @@ def _brushwork_curve(record: dict) -> list:
 
 
 def plot(records: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(records)
-    cols = min(4, n)
-    rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
-    for ax, record in zip(axes.flat, records, strict=False):
+    def draw(ax, record: dict) -> None:
         for curve, style, label in (
             (record["pastiche_curve"], "o-", "pastiche"),
             (_brushwork_curve(record), "s-", f"Brushwork ({record['brushwork_budget'] or '-'} steps)"),
@@ -154,11 +146,8 @@ def plot(records: list[dict], path: Path) -> None:
         ax.set_ylabel("scorer total")
         ax.set_yscale("log")
         ax.legend(fontsize=8)
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    print(f"plot: {path}")
+
+    plot_grid(records, draw, path)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,25 @@ def save_json(name: str, payload: dict) -> Path:
     return path
 
 
+def plot_grid(records: list[dict], draw, path: Path) -> None:
+    """One small plot per record, four to a row: ``draw(ax, record)`` fills each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = min(4, len(records))
+    rows = (len(records) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
+    for ax, record in zip(axes.flat, records, strict=False):
+        draw(ax, record)
+    for ax in list(axes.flat)[len(records) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"plot: {path}")
+
+
 def print_table(headers: list[str], rows: list[list]) -> None:
     cells = [[str(c) for c in row] for row in [headers, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
