@@ -57,8 +57,10 @@ class StyleParams:
         Number format of the convolutions: "auto" picks bfloat16 where the
         hardware computes it natively, else float32.
     stop_early
-        Move on to the next scale (or finish) once the picture stops changing
-        visibly, instead of spending every planned step.
+        Move on to the next scale (or finish) once the scale stops paying:
+        the loss falls by less than a set share over ten steps, or the picture
+        stops changing visibly (``engine.convergence``). ``steps`` is then
+        a cap, not a split.
     clean_edges
         Optimise a slightly larger, mirrored canvas and crop it, so that VGG's
         zero padding does not paint a frame along the picture's edges.
