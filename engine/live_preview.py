@@ -83,7 +83,7 @@ class PreviewState:
 
     side: int
     full_rgb: torch.Tensor  # the full-size picture (visible part, RGB) when the preview began
-    low_start: torch.Tensor | None = None  # the preview's own first picture, at its side
+    low_start: torch.Tensor | None = None  # the full-size picture brought down to the preview's side
     last_change: float = field(default_factory=time.monotonic)
     steps_since_change: int = 0
 

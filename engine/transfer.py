@@ -521,7 +521,11 @@ class StyleTransfer:
             return None
         self._prepare(inputs, plan)
         if preview.low_start is None:
-            preview.low_start = self._visible_rgb().detach().clone()
+            # The full-size picture brought down, not the preview's first
+            # picture: a new colour mode changes the picture as the preview is
+            # built (luminance shows the photo's colours at once), and that
+            # change must reach the composite too.
+            preview.low_start = resample(preview.full_rgb, tuple(self._visible_rgb().shape[-2:]))
         values = self._step()
         preview.steps_since_change += 1
         return values

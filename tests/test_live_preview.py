@@ -170,3 +170,33 @@ def test_fast_scales_are_never_previewed():
         if p.step == 4:
             engine.update(PARAMS.replace(beta=200.0))
     assert sides == [None] * 14
+
+
+def test_a_new_colour_mode_shows_during_the_preview(slow_scales):
+    """Luminance only puts the photo's colours back at once: the composite must carry that too."""
+    from tests.conftest import make_photo as photo_of
+
+    photo = photo_of()
+    engine = StyleTransfer(photo, make_painting(), PARAMS)
+    shown = {}
+    for p in engine.run():
+        if p.step == 4 and p.preview_side is None and not shown:
+            shown["before"] = engine._shown_rgb().clone()
+            engine.update(PARAMS.replace(keep_colors="luminance"))
+        elif p.preview_side is not None and "during" not in shown:
+            shown["during"] = engine._shown_rgb().clone()
+            engine.cancel()
+    assert "during" in shown
+
+    def chroma(rgb):  # the I and Q channels of YIQ
+        from engine.colour import rgb_to_yiq
+
+        return rgb_to_yiq(rgb)[:, 1:]
+
+    from engine import images
+
+    photo_rgb = images.to_tensor(images.resize(photo, 72, 96))  # at the picture's size
+    # On the first preview step, the picture's colours are already much nearer the photo's.
+    before = (chroma(shown["before"]) - chroma(photo_rgb)).abs().mean()
+    during = (chroma(shown["during"]) - chroma(photo_rgb)).abs().mean()
+    assert during < 0.5 * before, (before.item(), during.item())
