@@ -72,3 +72,19 @@ def stage_at(stages: tuple[Stage, ...], step: int) -> Stage:
         if step < stage.end:
             return stage
     return stages[-1]
+
+
+def resume_step(stages: tuple[Stage, ...], step: int, picture_side: int) -> int:
+    """Where to go on from a picture of long side ``picture_side`` that was taken at plan step ``step``.
+
+    A snapshot's step belongs to the plan it was taken under. Under another
+    plan (more steps, with early stops) the same number can fall on a coarser
+    scale, which would shrink the picture and repaint its detail: go on from
+    the first scale at least as large as the picture instead. A picture taken
+    at the end (a finished one) gets the last scale's budget again, so that
+    continuing it paints on rather than stopping at once.
+    """
+    if step >= stages[-1].end:
+        return stages[-1].first_step
+    fitting = next((s for s in stages if s.side >= picture_side), stages[-1])
+    return max(step, fitting.first_step)

@@ -36,6 +36,7 @@ from engine.errors import BrushworkError
 from engine.images import fit_dims
 from engine.params import StyleParams
 from engine.progress import Progress, format_duration, plan_work
+from engine.schedule import plan_stages, resume_step
 
 from .dialogs import Dialogs
 from .image_inputs import ImageInputs, Shown
@@ -500,7 +501,10 @@ class StudioWindow(QMainWindow):
         """Paint on from the snapshot's picture with the current settings, replacing any run that goes."""
         self.picture = snapshot.picture
         self.preview.set_picture(array_to_qimage(snapshot.picture))
-        self._begin_run(Image.fromarray(snapshot.picture), snapshot.step)
+        params = self.params()
+        stages = plan_stages(params.size, params.steps)
+        step = resume_step(stages, snapshot.step, max(snapshot.picture.shape[:2]))
+        self._begin_run(Image.fromarray(snapshot.picture), step)
 
     def _explorer_image(self, source: str) -> Image.Image | None:
         if source in (CONTENT, STYLE):

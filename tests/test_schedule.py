@@ -33,3 +33,18 @@ def test_most_steps_are_spent_where_they_are_cheap():
     single_scale = 300 * fit_dims(451, 300, 512)[0] * fit_dims(451, 300, 512)[1]
     assert sum(cost) < 0.4 * single_scale
     assert cost[-1] > cost[0] + cost[1]
+
+
+def test_a_picture_goes_on_at_its_own_scale_whatever_the_plan():
+    from engine.schedule import resume_step
+
+    plan = plan_stages(512, 300)  # 128 / 256 / 512 px
+    assert resume_step(plan, 150, 256) == 150  # mid-scale, same plan: where it was
+    assert resume_step(plan, plan[1].end, 256) == plan[2].first_step  # a scale's end: on to the next
+    # A finished picture gets the last scale's budget again instead of stopping at once.
+    assert resume_step(plan, 300, 512) == plan[2].first_step
+    # Taken at step 300 of a 300-step plan, continued under 400 steps: step 300
+    # now falls on the 256 px scale, which would shrink the 512 px picture.
+    longer = plan_stages(512, 400)
+    assert longer[1].first_step <= 300 < longer[1].end
+    assert resume_step(longer, 300, 512) == longer[2].first_step

@@ -44,3 +44,23 @@ def test_a_slider_moved_on_a_slow_scale_shows_the_preview_scale_until_the_artist
     qtbot.waitUntil(lambda: reports[-1].step > steps_before + 2, timeout=SLOW)
     assert all(r.preview_side is None for r in reports[-2:])
     click(qtbot, window.stop_button)
+
+
+def test_continuing_a_finished_picture_paints_on_at_its_scale(qtbot, window, image_paths):
+    """The finished picture's snapshot, continued: it must not end at once, nor go back to a coarser scale."""
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.params().replace(size=64, steps=12, stop_early=False))
+    with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW):
+        click(qtbot, window.start_button)
+    last = window.history.snapshots[-1]
+    assert last.step == 12 and max(last.picture.shape[:2]) == 64
+    reports = []
+    window.controller.progressed.connect(reports.append)
+    row = len(window.history.snapshots) - 1
+    rect = window.history.list.visualItemRect(window.history.list.item(row))
+    qtbot.mouseClick(window.history.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW) as finished:
+        click(qtbot, window.history.continue_button)
+    assert finished.args == [True]
+    assert [r.step for r in reports] == list(range(1, 13))  # the last scale's budget again, at 64 px
+    assert all(max(r.width, r.height) == 64 for r in reports)
