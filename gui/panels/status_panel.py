@@ -35,10 +35,12 @@ class StatusPanel:
         bar.addPermanentWidget(self.progress)
         self._recent: deque[float] = deque(maxlen=20)  # elapsed at each of the last reports
         self.time_left = TimeLeft()
+        self._estimated = False  # an estimate has been shown in this run
 
     def reset(self) -> None:
         self._recent.clear()
         self.time_left.reset()
+        self._estimated = False
         self.progress.setValue(0)
         for label in (self.scale, self.losses, self.rate, self.left):
             label.setText("")
@@ -60,7 +62,13 @@ class StatusPanel:
         self.rate.setText(f"{self.steps_per_second():.1f} steps/s")
         self.time_left.add(p)
         seconds = self.time_left.seconds()
-        self.left.setText("estimating time left" if seconds is None else f"about {format_duration(seconds)} left")
+        if seconds is not None:
+            self.left.setText(f"about {format_duration(seconds)} left")
+            self._estimated = True
+        elif not self._estimated:
+            self.left.setText("estimating time left")
+        # else: the pace starts afresh after a preview (engine.progress.TimeLeft);
+        # the last estimate stays up until the new one is ready.
         self.progress.setMaximum(p.total_steps)
         self.progress.setValue(p.step)
 
