@@ -332,7 +332,7 @@ class StyleTransfer:
                 preview = images.to_array(shown)
                 picture16 = images.to_array16(shown) if finished else None
                 last_preview = elapsed
-            height, width = self._shown_rgb().shape[-2:] if previewing else self._visible().shape[-2:]
+            height, width = (self._preview.full_rgb if previewing else self._visible()).shape[-2:]
             last = Progress(
                 step=step,
                 total_steps=total,
