@@ -170,11 +170,14 @@ class PreviewPane(QWidget):
         # (engine.live_preview): say so, or a coarser picture looks like a fault.
         self.working_label = QLabel("")
         self.working_label.setObjectName("working_label")
+        self.working_label.setStyleSheet("font-style: italic")
         self.working_label.setVisible(False)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.fit_button, self.actual_button, self.zoom_label, self.working_label):
+        for widget in (self.fit_button, self.actual_button, self.zoom_label):
             bar.addWidget(widget)
+        bar.addSpacing(16)
+        bar.addWidget(self.working_label)
         bar.addStretch(1)
         bar.addWidget(self.split_button)
         bar.addWidget(self.compare_button)
