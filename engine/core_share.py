@@ -93,14 +93,14 @@ class CoreShare:
     def adjust(self) -> int:
         """Sample the machine if it is time and set the calling thread's thread count; returns it."""
         now = time.monotonic()
-        if self._last is not None and now - self._last_time < SAMPLE_SECONDS:
+        if self.threads is not None and now - self._last_time < SAMPLE_SECONDS:
             return self.threads
+        if self.threads is None:
+            self.threads = torch.get_num_threads()  # this thread's count: nothing to set if it is right
         sample = _machine_and_own_ticks()
         wanted = self.most
         if sample is not None and self._last is not None:
             wanted = self.threads_for(self.others_busy(self._last, sample))
-        if self.threads is None:
-            self.threads = torch.get_num_threads()  # this thread's count: nothing to set if it is right
         if wanted != self.threads:
             if self._original is None:
                 self._original = self.threads

@@ -83,7 +83,7 @@ class PreviewState:
 
     side: int
     full_rgb: torch.Tensor  # the full-size picture (visible part, RGB) when the preview began
-    low_start: torch.Tensor | None = None  # the full-size picture brought down to the preview's side
+    low_start: torch.Tensor  # the same brought down to the preview's side
     last_change: float = field(default_factory=time.monotonic)
     steps_since_change: int = 0
 
@@ -97,6 +97,4 @@ class PreviewState:
 
     def shown(self, low_now: torch.Tensor) -> torch.Tensor:
         """What the artist sees: the full-size picture carrying the preview's change."""
-        if self.low_start is None:
-            return self.full_rgb
         return composite(self.full_rgb, low_now, self.low_start)

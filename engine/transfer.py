@@ -89,6 +89,10 @@ class _Plan:
     style_key: tuple
     weights_key: tuple
 
+    @property
+    def keys(self) -> tuple[tuple, tuple, tuple]:
+        return self.target_key, self.style_key, self.weights_key
+
 
 # What belongs to one scale; a preview keeps the plan's scale aside in these.
 _SCALE_FIELDS = (
@@ -481,11 +485,11 @@ class StyleTransfer:
         """True if ``plan`` changes settings of the scale already built (not its photo, size or network)."""
         if self._target_key is None or self._picture is None or plan.target_key[:3] != self._target_key[:3]:
             return False
-        return (plan.target_key, plan.style_key, plan.weights_key) != (
-            self._target_key,
-            self._style_key,
-            self._weights_key,
-        )
+        return plan.keys != self._built_keys()
+
+    def _built_keys(self) -> tuple[tuple | None, tuple | None, tuple | None]:
+        """The keys of what the current scale was built for (compare with ``_Plan.keys``)."""
+        return self._target_key, self._style_key, self._weights_key
 
     # -- progressive refinement (engine.live_preview) ------------------------------------
 
@@ -503,29 +507,25 @@ class StyleTransfer:
                 return None
             log.debug("preview at %d px while settings change (%.2f s per step at %d px)", side, pace, full_plan.side)
             self._main_scale = self._scale_state()
-            self._preview = PreviewState(side, self._visible_rgb().detach().clone())
+            full = self._visible_rgb().detach().clone()
+            # The baseline is the full-size picture brought down, not the
+            # preview's first picture: a new colour mode changes the picture as
+            # the preview is built (luminance shows the photo's colours at
+            # once), and that change must reach the composite too.
+            low_start = resample(full, self._plan(inputs, side).dims)
+            self._preview = PreviewState(side, full, low_start)
         preview = self._preview
         if full_plan.target_key[:3] != self._main_scale["_target_key"][:3]:
             # A new photo, size or network: that is no slider, the plan's scale rebuilds.
             self._end_preview()
             return None
         plan = self._plan(inputs, preview.side)
-        if (plan.target_key, plan.style_key, plan.weights_key) != (
-            self._target_key,
-            self._style_key,
-            self._weights_key,
-        ):
+        if plan.keys != self._built_keys():
             preview.changed()
         elif preview.settled():
             self._end_preview()
             return None
         self._prepare(inputs, plan)
-        if preview.low_start is None:
-            # The full-size picture brought down, not the preview's first
-            # picture: a new colour mode changes the picture as the preview is
-            # built (luminance shows the photo's colours at once), and that
-            # change must reach the composite too.
-            preview.low_start = resample(preview.full_rgb, tuple(self._visible_rgb().shape[-2:]))
         values = self._step()
         preview.steps_since_change += 1
         return values

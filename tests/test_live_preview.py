@@ -64,7 +64,7 @@ def test_the_pace_follows_the_scale():
 
 def test_a_preview_settles_once_the_change_has_been_shown(monkeypatch):
     monkeypatch.setattr(live_preview, "SETTLE_SECONDS", 0.0)
-    state = PreviewState(64, torch.zeros(1, 3, 8, 8))
+    state = PreviewState(64, torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 4, 4))
     state.changed()
     for _ in range(live_preview.MIN_PREVIEW_STEPS - 1):
         state.steps_since_change += 1
