@@ -36,6 +36,7 @@ def _version() -> str:
     except PackageNotFoundError:
         return "unknown (not installed)"
 
+
 USAGE = """brushwork-render CONTENT STYLE -o OUT.png [options]
        brushwork-render CONTENT [CONTENT ...] --style STYLE [STYLE ...] -o OUT [options]
        brushwork-render --demo -o OUT.png"""

@@ -191,6 +191,11 @@ def to_tensor(image: Image.Image) -> torch.Tensor:
     return torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0).contiguous().float().div_(255.0)
 
 
+def mask_array(mask: Image.Image) -> np.ndarray:
+    """A greyscale mask as float32 in [0, 1], (H, W)."""
+    return np.asarray(mask.convert("L"), dtype=np.float32) / 255.0
+
+
 def to_array(picture: torch.Tensor) -> np.ndarray:
     """A fresh uint8 H x W x 3 array from a (1, 3, H, W) tensor in [0, 1].
 

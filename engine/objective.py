@@ -10,6 +10,7 @@ from .layers import deepest
 from .losses import LossTerms, gram_matrix, inverse_energy, relative_error, tv_energy
 from .network import FeatureExtractor
 from .params import StyleParams
+from .region_style import GuidedTerm, RegionStyle, guided_targets, normalise_guides, target_pair
 
 
 class Objective:
@@ -21,6 +22,11 @@ class Objective:
     up from 0 later needs no new targets. With several style images the target
     of each layer is the blend of their Grams (Gatys et al. 2016, section 3.4,
     mix two styles the same way), and new blend weights only re-mix them.
+
+    With regions (``params.regions``), the style term is taken per region over
+    guided features instead (``engine.region_style``): ``set_guides`` gives the
+    masks, and ``set_styles``'s ``style_masks`` the parts of the paintings
+    that regions take their style from.
     """
 
     def __init__(
@@ -29,6 +35,9 @@ class Objective:
         content: torch.Tensor,
         styles: torch.Tensor | list[torch.Tensor],
         params: StyleParams,
+        *,
+        masks: torch.Tensor | None = None,
+        style_masks: dict[int, tuple[int, torch.Tensor]] | None = None,
     ) -> None:
         self.extractor = extractor
         self.content_layer = params.content_layer
@@ -37,11 +46,24 @@ class Objective:
             target = feats[self.content_layer].float()
             self._content = (target, inverse_energy(target))
             self._tv_inv = 1.0 / tv_energy(content).clamp_min(1e-6)
-        self.set_styles(styles, params)
+        self._masks: torch.Tensor | None = None
+        self._regions: RegionStyle | None = None
+        self.set_styles(styles, params, style_masks)
+        self.set_guides(masks, params)
         self.set_weights(params)
 
-    def set_styles(self, styles: torch.Tensor | list[torch.Tensor], params: StyleParams) -> None:
-        """New style images, or new style layers, at this scale: every layer ``params`` lists gets a target."""
+    def set_styles(
+        self,
+        styles: torch.Tensor | list[torch.Tensor],
+        params: StyleParams,
+        style_masks: dict[int, tuple[int, torch.Tensor]] | None = None,
+    ) -> None:
+        """New style images, or new style layers, at this scale: every layer ``params`` lists gets a target.
+
+        ``style_masks`` maps a region's index to (painting index, (1, H, W)
+        mask at that painting's size): the region's targets are then the
+        Grams of that part of the painting only.
+        """
         if isinstance(styles, torch.Tensor):
             styles = [styles]
         # The layers come from the parameters every time, not from when the
@@ -52,18 +74,55 @@ class Objective:
             for style in styles:
                 feats = self.extractor(style, self.style_layers) if self.style_layers else {}
                 self._grams.append({name: gram_matrix(f) for name, f in feats.items()})
-        self._blend: tuple[float, ...] | None = None
+            self._masked_grams: dict[int, dict[str, torch.Tensor]] = {}
+            for region, (index, mask) in (style_masks or {}).items():
+                feats = self.extractor(styles[index], self.style_layers) if self.style_layers else {}
+                self._masked_grams[region] = guided_targets(feats, mask)
+        self._mix_key: tuple | None = None
+        self._mix(params)
+
+    def set_guides(self, masks: torch.Tensor | None, params: StyleParams) -> None:
+        """The regions' masks at this scale's canvas size, (R, H, W) in 0-1; None without regions."""
+        self._masks = masks
+        self._mix_key = None
         self._mix(params)
 
     def _mix(self, params: StyleParams) -> None:
         blend = tuple(params.blend_weights(len(self._grams)))
-        if blend == self._blend:
+        key = (blend, params.regions, params.outside_regions, self._masks is not None)
+        if key == self._mix_key:
             return
-        self._blend = blend
-        self._style = {}
-        for name in self.style_layers:
-            target = sum(w * grams[name] for w, grams in zip(blend, self._grams, strict=True))
-            self._style[name] = (target, inverse_energy(target))
+        if self._mix_key is None or blend != self._mix_key[0]:
+            self._style = {}
+            for name in self.style_layers:
+                target = sum(w * grams[name] for w, grams in zip(blend, self._grams, strict=True))
+                self._style[name] = (target, inverse_energy(target))
+        self._mix_key = key
+        self._regions = self._region_style(params, list(blend)) if params.regions and self._masks is not None else None
+
+    def _region_style(self, params: StyleParams, blend: list[float]) -> RegionStyle:
+        """Each region's guided term: its own blend of the paintings' Grams, or its part of one painting."""
+        masks = self._masks
+        count = len(params.regions)
+        if masks.shape[0] < count:  # a region added a moment before its mask: it covers nothing yet
+            masks = torch.cat([masks, masks.new_zeros((count - masks.shape[0], *masks.shape[1:]))])
+        guides = normalise_guides(masks[:count], outside=True)
+        terms = []
+        for i, region in enumerate(params.regions):
+            if region.photo_only:
+                continue
+            if i in self._masked_grams:
+                grams = self._masked_grams[i]
+            else:
+                weights = region.blend_weights(len(self._grams), blend)
+                grams = {
+                    name: sum(w * g[name] for w, g in zip(weights, self._grams, strict=True))
+                    for name in self.style_layers
+                }
+            terms.append(GuidedTerm(i, region.strength, {name: target_pair(g) for name, g in grams.items()}))
+        if params.outside_regions == "style":
+            terms.append(GuidedTerm(count, 1.0, self._style))
+        return RegionStyle(terms, guides)
 
     def set_weights(self, params: StyleParams) -> None:
         """Adopt new alpha, beta, layer, blend and tv weights (same layers, same images).
@@ -98,9 +157,12 @@ class Objective:
             target, inv = self._content
             content = relative_error(feats[self.content_layer], target, inv)
         style = zero
-        for name, weight in self.layer_weights.items():
-            target, inv = self._style[name]
-            style = style + weight * relative_error(gram_matrix(feats[name]), target, inv)
+        if self._regions is not None:
+            style = self._regions.loss(feats, self.layer_weights) if self.layer_weights else zero
+        else:
+            for name, weight in self.layer_weights.items():
+                target, inv = self._style[name]
+                style = style + weight * relative_error(gram_matrix(feats[name]), target, inv)
         tv = tv_energy(picture) * self._tv_inv
         total = self.alpha * content + self.beta * style + self.tv_weight * tv
         return total, torch.stack([content, style, tv, total]).detach()

@@ -12,6 +12,7 @@ from typing import Any
 from .choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS
 from .errors import ParamsError
 from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_CONTENT_LAYER, DEFAULT_STYLE_WEIGHTS
+from .regions import MAX_REGIONS, OUTSIDE_CHOICES, RegionError, RegionSetting
 
 MAX_WEIGHT = 1e6
 MAX_LAYER_WEIGHT = 100.0
@@ -68,6 +69,13 @@ class StyleParams:
         Keep the photo's colours: "off", "luminance" (style on luminance only)
         or "match" (the style's colours matched to the photo's), and how much
         (0-1). See ``engine.colour``.
+    regions
+        Up to eight regions, each with its own style and strength or the photo
+        as it is (``engine.regions``). The masks that say where each region
+        is belong to one photo and travel beside the parameters.
+    outside_regions
+        What the picture gets where no region is painted: "style" (the
+        picture's own blend, as without regions) or "photo".
     style_scale
         Size of the style image relative to the picture when its Grams are
         taken (0.25-2): small gives fine brushwork, large bold strokes.
@@ -103,6 +111,8 @@ class StyleParams:
     style_scale: float = 1.0
     style_blend: tuple[float, ...] = ()
     trim_frame: bool = True
+    regions: tuple[RegionSetting, ...] = ()
+    outside_regions: str = "style"
 
     def __post_init__(self) -> None:
         # Accept any mapping or sequence of pairs, store an immutable tuple.
@@ -121,6 +131,13 @@ class StyleParams:
             object.__setattr__(self, "style_blend", blend)
         except TypeError:
             raise ParamsError("style_blend must be a list of numbers") from None
+        try:
+            regions = tuple(RegionSetting.from_dict(r) for r in self.regions)
+        except TypeError:
+            raise ParamsError("regions must be a list of region settings") from None
+        except RegionError as exc:
+            raise ParamsError(f"regions: {exc}") from None
+        object.__setattr__(self, "regions", regions)
         _validate(self)
 
     @property
@@ -148,6 +165,7 @@ class StyleParams:
         data = dataclasses.asdict(self)
         data["style_layers"] = self.style_weights
         data["style_blend"] = list(self.style_blend)
+        data["regions"] = [r.to_dict() for r in self.regions]
         return data
 
     def blend_weights(self, count: int) -> list[float]:
@@ -198,6 +216,13 @@ def _coerce(name: str, value: Any, annotation: str) -> Any:
             if isinstance(item, bool) or not isinstance(item, (int, float)):
                 raise ParamsError(f"{name} must hold numbers, not {_describe(item)}")
         return tuple(float(v) for v in value)
+    if annotation == "tuple[RegionSetting, ...]":
+        if not isinstance(value, list):
+            raise ParamsError(f"{name} must be a list of regions, not {_describe(value)}")
+        try:
+            return tuple(RegionSetting.from_dict(item) for item in value)
+        except (RegionError, TypeError) as exc:
+            raise ParamsError(f"{name}: {exc}") from None
     if annotation == "str":
         if not isinstance(value, str):
             raise ParamsError(f"{name} must be a string, not {_describe(value)}")
@@ -269,6 +294,12 @@ def _validate(p: StyleParams) -> None:
         raise ParamsError(f"device must be auto, cpu, mps, cuda or cuda:N, not {p.device!r}")
     if not isinstance(p.weights, str) or not p.weights.strip():
         raise ParamsError("weights must be 'oxford', 'torchvision' or the path of a weights file")
+    if len(p.regions) > MAX_REGIONS:
+        raise ParamsError(f"{len(p.regions)} regions; at most {MAX_REGIONS}")
+    colours = [r.rgb for r in p.regions]
+    if len(set(colours)) != len(colours):
+        raise ParamsError("two regions have the same colour; give each region its own colour")
+    _check_choice("outside_regions", p.outside_regions, OUTSIDE_CHOICES)
     has_style = p.beta > 0 and any(w > 0 for _, w in p.style_layers)
     if p.alpha == 0 and not has_style:
         raise ParamsError("nothing to optimise: alpha is 0 and no style layer has a weight above 0")

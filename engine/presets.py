@@ -1,9 +1,9 @@
 """Presets: a ``StyleParams`` stored as JSON with a name and a schema version.
 
-File format (schema 3)::
+File format (schema 4)::
 
     {
-      "schema_version": 3,
+      "schema_version": 4,
       "name": "School of AI talk",
       "description": "...",
       "params": { ...StyleParams.to_dict()... }
@@ -25,7 +25,7 @@ from .atomic import write_atomically
 from .errors import ParamsError, PresetError
 from .params import StyleParams
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MAX_PRESET_BYTES = 1_000_000  # a preset is a few hundred bytes; refuse anything absurd
 _TOP_LEVEL_KEYS = {"schema_version", "name", "description", "params"}
 
@@ -45,8 +45,14 @@ def _v2_to_v3(doc: dict) -> dict:
     return {**doc, "schema_version": 3}
 
 
+def _v3_to_v4(doc: dict) -> dict:
+    # Schema 4 added "regions" and "outside_regions"; without regions the
+    # whole picture gets the style, as in schema 3.
+    return {**doc, "schema_version": 4}
+
+
 # Functions that lift a preset dict from version N to N + 1.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 @dataclass(frozen=True)

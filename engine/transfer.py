@@ -8,7 +8,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +30,7 @@ from .objective import Objective
 from .params import FRAME_SHARE, StyleParams
 from .precision import resolve_precision
 from .progress import Progress
+from .regions import RegionError, RegionMasks
 from .scaling import LossScaler
 from .schedule import Stage, plan_stages, stage_at
 from .weights import DownloadProgress, load_weights
@@ -61,6 +62,15 @@ def _crop(canvas: torch.Tensor, margin: int) -> torch.Tensor:
     return canvas[..., margin : canvas.shape[-2] - margin, margin : canvas.shape[-1] - margin] if margin else canvas
 
 
+def _resize_mask(mask: torch.Tensor, dims: tuple[int, int]) -> torch.Tensor:
+    """A (1, 1, H, W) mask at ``dims``: averaged going down (no ringing past 0 or 1), bilinear going up."""
+    if tuple(mask.shape[-2:]) == tuple(dims):
+        return mask
+    if dims[0] <= mask.shape[-2] and dims[1] <= mask.shape[-1]:
+        return F.interpolate(mask, size=dims, mode="area")
+    return F.interpolate(mask, size=dims, mode="bilinear", align_corners=False).clamp_(0.0, 1.0)
+
+
 def _pad(picture: torch.Tensor, margin: int) -> torch.Tensor:
     return F.pad(picture, (margin, margin, margin, margin), mode="reflect") if margin else picture
 
@@ -74,6 +84,9 @@ class _Inputs:
     styles: tuple[Image.Image, ...]
     content_version: int  # bumped when the content image changes
     style_version: int  # bumped when the style images change
+    masks: RegionMasks = field(default_factory=RegionMasks)
+    mask_version: int = 0  # bumped when the photo's region masks change
+    style_mask_version: int = 0  # bumped when the masks on the paintings change
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,8 @@ class StyleTransfer:
     start_step
         Begin at this step of the plan (with ``start_picture``: resume a run
         that was cut short, at the scale it had reached).
+    masks
+        Where each of ``params.regions`` is (``engine.regions``).
     weights_progress
         Receives download progress if the torchvision weights must be fetched.
     """
@@ -150,10 +165,13 @@ class StyleTransfer:
         *,
         start_picture: Image.Image | None = None,
         start_step: int = 0,
+        masks: RegionMasks | None = None,
         weights_progress: DownloadProgress | None = None,
     ) -> None:
         self._lock = threading.Lock()
-        self._inputs = _Inputs(params or StyleParams(), content.convert("RGB"), _as_styles(style), 0, 0)
+        self._inputs = _Inputs(
+            params or StyleParams(), content.convert("RGB"), _as_styles(style), 0, 0, masks or RegionMasks()
+        )
         self._start_picture = start_picture.convert("RGB") if start_picture is not None else None
         self._start_step = max(0, start_step)
         self._weights_progress = weights_progress
@@ -200,22 +218,29 @@ class StyleTransfer:
         *,
         content: Image.Image | None = None,
         style: Image.Image | Sequence[Image.Image] | None = None,
+        masks: RegionMasks | None = None,
     ) -> None:
-        """Replace parameters and/or images; the next step uses them.
+        """Replace parameters, images and/or region masks; the next step uses them.
 
-        New weights keep the picture and only reset L-BFGS's history; new
-        style images or a new stroke scale rebuild the style targets only; a
+        New weights or masks keep the picture and only reset L-BFGS's history;
+        new style images or a new stroke scale rebuild the style targets only; a
         new content image or size rebuilds every target. The picture always
         carries on from where it is.
         """
         with self._lock:
             cur = self._inputs
+            new_masks = masks if masks is not None else cur.masks
+            # Masks on the paintings cost a forward pass each to use: only a change to them rebuilds their targets.
+            style_masks_changed = [id(m) for m in new_masks.style] != [id(m) for m in cur.masks.style]
             self._inputs = _Inputs(
                 params or cur.params,
                 content.convert("RGB") if content is not None else cur.content,
                 _as_styles(style) if style is not None else cur.styles,
                 cur.content_version + (content is not None),
                 cur.style_version + (style is not None),
+                new_masks,
+                cur.mask_version + (masks is not None),
+                cur.style_mask_version + style_masks_changed,
             )
 
     def cancel(self) -> None:
@@ -423,6 +448,10 @@ class StyleTransfer:
         boxes = tuple(images.inner_box(*style.size, share) for style in inputs.styles)
         style_dims = tuple(images.fit_dims(r - left, b - top, style_side) for left, top, r, b in boxes)
         colours = (params.keep_colors, params.color_strength if params.keep_colors == "match" else None)
+        # Which painting each masked region takes its style from is part of its style targets.
+        style_masked = tuple(
+            (i, region.style) for i, region in enumerate(params.regions) if inputs.masks.style_mask(i) is not None
+        )
         return _Plan(
             side=side,
             dims=dims,
@@ -430,8 +459,10 @@ class StyleTransfer:
             style_dims=style_dims,
             net_key=net_key,
             target_key=(net_key, inputs.content_version, dims, params.content_layer, params.clean_edges, colours[0]),
-            style_key=(inputs.style_version, style_dims, tuple(listed), colours, boxes),
-            weights_key=(params.alpha, params.beta, params.tv_weight, params.style_layers, params.style_blend),
+            style_key=(inputs.style_version, style_dims, tuple(listed), colours, boxes)
+            + ((inputs.style_mask_version, style_masked) if style_masked else ()),
+            weights_key=(params.alpha, params.beta, params.tv_weight, params.style_layers, params.style_blend)
+            + ((inputs.mask_version, params.regions, params.outside_regions) if params.regions else ()),
         )
 
     def _prepare(self, inputs: _Inputs, plan: _Plan) -> None:
@@ -456,7 +487,14 @@ class StyleTransfer:
             content = _pad(images.to_tensor(images.resize(inputs.content, *dims)).to(self.device), margin)
             view = ColourView(params.keep_colors, content, params.color_strength)
             targets = self._style_tensors(inputs.styles, boxes, style_dims, params, _crop(content, margin))
-            objective = Objective(self._extractor, view.to_network(view.to_canvas(content)), targets, params)
+            objective = Objective(
+                self._extractor,
+                view.to_network(view.to_canvas(content)),
+                targets,
+                params,
+                masks=self._region_masks(inputs, dims, margin),
+                style_masks=self._style_masks(inputs, plan),
+            )
             start_rgb = self._start_rgb(params, content, dims, margin)
             # Swap everything at once: a failure above (out of memory) leaves the
             # previous scale's picture, margin and view consistent.
@@ -467,12 +505,15 @@ class StyleTransfer:
             self._stillness.reset()
         elif plan.style_key != self._style_key:
             content = _crop(self._content_rgb, self._margin)
-            self._objective.set_styles(self._style_tensors(inputs.styles, boxes, style_dims, params, content), params)
+            styles = self._style_tensors(inputs.styles, boxes, style_dims, params, content)
+            self._objective.set_styles(styles, params, self._style_masks(inputs, plan))
+            self._objective.set_guides(self._region_masks(inputs, dims, self._margin), params)
             self._objective.set_weights(params)
             self._style_key, self._weights_key = plan.style_key, plan.weights_key
             self._reset_optimizer()
             self._stillness.reset()
         elif plan.weights_key != self._weights_key:
+            self._objective.set_guides(self._region_masks(inputs, dims, self._margin), params)
             self._objective.set_weights(params)
             self._weights_key = plan.weights_key
             self._reset_optimizer()
@@ -554,6 +595,51 @@ class StyleTransfer:
         for style, box, dims in zip(styles, boxes, style_dims, strict=True):
             tensor = images.to_tensor(images.resize(style.crop(box), *dims)).to(self.device)
             out.append(prepare_style(tensor, content, params.keep_colors, params.color_strength))
+        return out
+
+    def _region_masks(self, inputs: _Inputs, dims: tuple[int, int], margin: int) -> torch.Tensor | None:
+        """The regions' masks at this scale's canvas size (R, H, W), margin mirrored like the canvas.
+
+        None without regions; a region whose mask has not arrived yet counts as empty.
+        """
+        count = len(inputs.params.regions)
+        if not count:
+            return None
+        planes = []
+        for mask in inputs.masks.photo[:count]:
+            plane = torch.from_numpy(images.mask_array(mask)).to(self.device)[None, None]
+            planes.append(_pad(_resize_mask(plane, dims), margin)[0, 0])
+        if not planes:
+            return torch.zeros((0, dims[0] + 2 * margin, dims[1] + 2 * margin), device=self.device)
+        return torch.stack(planes)
+
+    def _style_masks(self, inputs: _Inputs, plan: _Plan) -> dict[int, tuple[int, torch.Tensor]]:
+        """Per region with a mask on its painting: (painting index, mask at that painting's size, frame trimmed)."""
+        out = {}
+        params = inputs.params
+        for i, region in enumerate(params.regions):
+            mask = inputs.masks.style_mask(i)
+            if mask is None or region.photo_only:
+                continue
+            used = [
+                j
+                for j, w in enumerate(
+                    region.blend_weights(len(inputs.styles), params.blend_weights(len(inputs.styles)))
+                )
+                if w > 0
+            ]
+            if len(used) != 1:
+                raise RegionError(
+                    f"Region {region.name or region.colour} has a mask on its painting but blends "
+                    f"{len(used)} paintings: a mask on a painting needs the region to use that one painting."
+                )
+            j = used[0]
+            style = inputs.styles[j]
+            left, top, right, bottom = plan.boxes[j]
+            sx, sy = mask.width / style.width, mask.height / style.height
+            box = (round(left * sx), round(top * sy), round(right * sx), round(bottom * sy))
+            plane = torch.from_numpy(images.mask_array(mask.crop(box))).to(self.device)[None, None]
+            out[i] = (j, _resize_mask(plane, plan.style_dims[j])[0])
         return out
 
     def _reset_optimizer(self) -> None:

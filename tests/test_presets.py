@@ -27,7 +27,7 @@ def test_round_trip_through_a_file(tmp_path):
     path = save_preset(preset, tmp_path / preset_file_name(preset.name))
     loaded = load_preset(path)
     assert (loaded.name, loaded.params, loaded.description) == (preset.name, preset.params, preset.description)
-    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION == 3
+    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION == 4
 
 
 def test_builtin_presets():
@@ -79,7 +79,7 @@ def test_a_schema_1_preset_is_migrated():
     preset = parse_preset(json.dumps(old))
     assert preset.params == StyleParams(beta=20.0, steps=50, pooling="avg")
     assert (preset.params.precision, preset.params.stop_early, preset.params.clean_edges) == ("auto", True, True)
-    assert json.loads(preset_to_json(preset))["schema_version"] == 3
+    assert json.loads(preset_to_json(preset))["schema_version"] == 4
 
 
 def test_a_schema_2_preset_is_migrated():
