@@ -127,7 +127,7 @@ def test_preset_file_names_are_sanitised(name, expected):
 
 def test_json_is_strict_and_readable():
     text = preset_to_json(Preset("x", StyleParams()))
-    assert text.startswith('{\n  "schema_version": 3,\n  "name": "x",\n') and text.endswith("}\n")  # indented
+    assert text.startswith('{\n  "schema_version": 4,\n  "name": "x",\n') and text.endswith("}\n")  # indented
     assert json.loads(text)["params"]["alpha"] == 1.0
     # Strict: a number JSON cannot hold is refused rather than written as NaN. StyleParams
     # refuses NaN itself, so one is forced past its validation here.
