@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 # Only light modules here: --help and --version must answer without loading
 # PyTorch. The engine proper is imported once there is work to do.
 from .choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS
+from .cli_regions import check_style_masks
 from .errors import BrushworkError, OutOfMemoryError
 from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_STYLE_WEIGHTS
 from .params import StyleParams
@@ -39,7 +40,8 @@ def _version() -> str:
 
 USAGE = """brushwork-render CONTENT STYLE -o OUT.png [options]
        brushwork-render CONTENT [CONTENT ...] --style STYLE [STYLE ...] -o OUT [options]
-       brushwork-render --demo -o OUT.png"""
+       brushwork-render --demo -o OUT.png
+       brushwork-render CONTENT --regions MASK.png --region red=STYLE --region blue=photo -o OUT.png"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,6 +99,32 @@ def _parser() -> argparse.ArgumentParser:
         "--shrink-on-oom",
         action="store_true",
         help="if a scale runs out of memory, continue from the picture so far at a size that fits",
+    )
+    regions = p.add_argument_group(
+        "regions", "a different style in each part of the picture (Gatys et al. 2017), painted as a colour mask"
+    )
+    regions.add_argument(
+        "--regions", metavar="MASK.png", help="the photo's regions, painted in region colours on black"
+    )
+    regions.add_argument(
+        "--region",
+        action="append",
+        metavar="COLOUR=STYLE[@S]",
+        help="what a mask colour gets: a painting's file, or 'photo' to keep the photo there; @S sets the "
+        "strength, 0-4 (default 1). Colours: red, green, blue, yellow, cyan, magenta, orange, white or #rrggbb",
+    )
+    regions.add_argument(
+        "--outside",
+        choices=("style", "photo"),
+        help="what the unpainted (black) part gets: the --style painting(s), or the photo (default: style "
+        "with --style, else photo)",
+    )
+    regions.add_argument(
+        "--style-regions",
+        action="append",
+        metavar="PAINTING=MASK.png",
+        help="a mask on a region's painting, in the same colours: each region takes its style from its own "
+        "colour's part of the painting (sky to sky)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
@@ -162,6 +190,23 @@ def build_params(args: argparse.Namespace) -> StyleParams:
         else:
             changes.update(init="image", init_image=args.init)
     return params.replace(**changes)
+
+
+def _with_regions(args: argparse.Namespace, style_args: list[str], params: StyleParams):
+    """The region plan, and the parameters with its regions (and what the unpainted part gets)."""
+    from .cli_regions import plan_regions
+
+    plan = plan_regions(args.regions, args.region or [], style_args, args.style_regions)
+    outside = args.outside or ("style" if style_args else "photo")
+    if outside == "style" and not style_args:
+        raise BrushworkError("--outside style needs a --style painting for the unpainted part")
+    changes = {"regions": plan.regions, "outside_regions": outside}
+    if args.blend:
+        # --blend weighs the --style paintings; the regions' own paintings stay out of the picture's blend.
+        changes["style_blend"] = (*args.blend, *[0.0] * (len(plan.style_files) - len(args.blend)))
+    elif len(plan.style_files) > len(style_args):
+        changes["style_blend"] = tuple(1.0 if i < len(style_args) else 0.0 for i in range(len(plan.style_files)))
+    return plan, params.replace(**changes)
 
 
 class ProgressBar:
@@ -281,13 +326,16 @@ def _ready_to_write(paths: list[Path]) -> list[Path]:
     return paths
 
 
-def _render_one(content_path: Path, styles, params: StyleParams, out: Path, args, label: str = "") -> None:
+def _render_one(
+    content_path: Path, styles, params: StyleParams, out: Path, args, label: str = "", region_plan=None
+) -> None:
     """Paint one picture (continuing at a smaller size on out-of-memory if allowed)."""
     from .images import MAX_DECODE_SIDE, load_image, save_image
     from .transfer import StyleTransfer
 
     content = load_image(content_path, MAX_DECODE_SIDE)
-    engine = StyleTransfer(content, styles, params)
+    masks = region_plan.masks_for(content.size) if region_plan is not None else None
+    engine = StyleTransfer(content, styles, params, masks=masks)
     bar = None if args.quiet else ProgressBar(prefix=label)
     try:
         while True:
@@ -306,7 +354,7 @@ def _render_one(content_path: Path, styles, params: StyleParams, out: Path, args
                 )
                 params = params.replace(size=exc.suggested_size)
                 engine = StyleTransfer(
-                    content, styles, params, start_picture=engine.current_picture(), start_step=exc.step
+                    content, styles, params, start_picture=engine.current_picture(), start_step=exc.step, masks=masks
                 )
     except KeyboardInterrupt:
         # Keep what was painted so far rather than throwing it away, and say what it is.
@@ -333,22 +381,32 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--demo uses the bundled samples; do not give CONTENT or STYLE")
         content_path, style_path = sample_images()
         content_args, style_args = [str(content_path)], [str(style_path)]
-    elif args.style:
+    elif args.style or args.regions:
         if not args.images:
             parser.error("give at least one CONTENT image before or after --style")
-        content_args, style_args = args.images, args.style
+        content_args, style_args = args.images, args.style or []
     elif len(args.images) == 2:
         content_args, style_args = args.images[:1], args.images[1:]
     else:
         parser.error("give CONTENT and STYLE images, CONTENT... --style STYLE..., or --demo")
+    if args.region and not args.regions:
+        parser.error("--region maps the colours of a mask: give the mask with --regions MASK.png")
     from .images import MAX_DECODE_SIDE, load_image
     from .progress import format_duration
 
     failures = 0
+    region_plan = None
     try:
         _refuse_web_addresses([*content_args, *style_args])
         params = build_params(args)
+        if args.regions:
+            region_plan, params = _with_regions(args, style_args, params)
+            style_args = list(region_plan.style_files)
+        if not style_args:
+            raise BrushworkError("no painting to take a style from: give --style, or a --region COLOUR=PAINTING")
         styles = [load_image(p, MAX_DECODE_SIDE) for p in style_args]
+        if region_plan is not None:
+            check_style_masks(region_plan, styles)
         contents = _expand(content_args)
         outputs = _outputs(contents, args.output)
     except BrushworkError as exc:
@@ -358,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     for index, (content_path, out) in enumerate(zip(contents, outputs, strict=True), start=1):
         label = f"[{index}/{len(contents)}] {content_path.name} " if len(contents) > 1 else ""
         try:
-            _render_one(content_path, styles, params, out, args, label)
+            _render_one(content_path, styles, params, out, args, label, region_plan)
         except BrushworkError as exc:
             failures += 1
             where = f"[{index}/{len(contents)}] " if len(contents) > 1 else ""  # the message names the file

@@ -82,7 +82,7 @@ class Objective:
         self._mix(params)
 
     def set_guides(self, masks: torch.Tensor | None, params: StyleParams) -> None:
-        """The regions' masks at this scale's canvas size, (R, H, W) in 0-1; None without regions."""
+        """The regions' masks at this scale's canvas size, (R, H, W) in 0-1, one per region; None without regions."""
         self._masks = masks
         self._mix_key = None
         self._mix(params)
@@ -102,11 +102,8 @@ class Objective:
 
     def _region_style(self, params: StyleParams, blend: list[float]) -> RegionStyle:
         """Each region's guided term: its own blend of the paintings' Grams, or its part of one painting."""
-        masks = self._masks
         count = len(params.regions)
-        if masks.shape[0] < count:  # a region added a moment before its mask: it covers nothing yet
-            masks = torch.cat([masks, masks.new_zeros((count - masks.shape[0], *masks.shape[1:]))])
-        guides = normalise_guides(masks[:count], outside=True)
+        guides = normalise_guides(self._masks, outside=True)
         terms = []
         for i, region in enumerate(params.regions):
             if region.photo_only:

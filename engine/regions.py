@@ -188,13 +188,15 @@ class RegionMasks:
             check_shape(mask.size, photo_size, "region mask")
 
 
-def check_shape(mask_size: tuple[int, int], photo_size: tuple[int, int], what: str = "mask") -> None:
-    """A mask must have the photo's aspect ratio (its size, or a scaled copy of it)."""
-    (mw, mh), (pw, ph) = mask_size, photo_size
+def check_shape(
+    mask_size: tuple[int, int], image_size: tuple[int, int], what: str = "mask", image: str = "the photo"
+) -> None:
+    """A mask must have its image's aspect ratio (its size, or a scaled copy of it)."""
+    (mw, mh), (pw, ph) = mask_size, image_size
     if abs(mw / mh - pw / ph) > _ASPECT_TOLERANCE * (pw / ph):
         raise RegionError(
-            f"The {what} is {mw} x {mh} px but the photo is {pw} x {ph} px: a mask must have the photo's "
-            "shape (its size or a scaled copy of it)."
+            f"The {what} is {mw} x {mh} px but {image} is {pw} x {ph} px: a mask must have the same "
+            "shape (the same size or a scaled copy of it)."
         )
 
 
@@ -242,6 +244,11 @@ def masks_from_colour_image(image: Image.Image, colours: list[str]) -> list[Imag
     for start in range(0, pixels.shape[0], chunk):
         weights[start : start + chunk] = _unmix(pixels[start : start + chunk], anchors)
     weights[:, 1:] *= alpha[:, None]
+    if not (pixels.max(1) * alpha).any():
+        raise RegionError(
+            "The mask is empty: no pixel has a region colour (black and transparent mean 'no region'). "
+            f"Paint the regions in {', '.join(colours)}."
+        )
     masks = []
     for i, name in enumerate(colours, start=1):
         plane = weights[:, i].reshape(image.height, image.width)

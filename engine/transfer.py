@@ -30,6 +30,7 @@ from .objective import Objective
 from .params import FRAME_SHARE, StyleParams
 from .precision import resolve_precision
 from .progress import Progress
+from .region_style import normalise_guides
 from .regions import RegionError, RegionMasks
 from .scaling import LossScaler
 from .schedule import Stage, plan_stages, stage_at
@@ -118,6 +119,7 @@ _SCALE_FIELDS = (
     "_objective",
     "_optimizer",
     "_optimizer_kind",
+    "_hold",
     "_target_key",
     "_style_key",
     "_weights_key",
@@ -180,6 +182,7 @@ class StyleTransfer:
         self._resumed.set()
         self._holding = threading.Event()  # set while the run loop is blocked in a pause
         self._picture: torch.Tensor | None = None  # the canvas, margin included
+        self._hold: tuple[torch.Tensor, torch.Tensor] | None = None  # (weight, photo): see _set_hold
         # A copy of the canvas as the last step evaluated it, and of the last
         # one whose loss was finite: what a NaN step falls back to.
         self._evaluated: torch.Tensor | None = None
@@ -487,12 +490,13 @@ class StyleTransfer:
             content = _pad(images.to_tensor(images.resize(inputs.content, *dims)).to(self.device), margin)
             view = ColourView(params.keep_colors, content, params.color_strength)
             targets = self._style_tensors(inputs.styles, boxes, style_dims, params, _crop(content, margin))
+            masks = self._region_masks(inputs, dims, margin)
             objective = Objective(
                 self._extractor,
                 view.to_network(view.to_canvas(content)),
                 targets,
                 params,
-                masks=self._region_masks(inputs, dims, margin),
+                masks=masks,
                 style_masks=self._style_masks(inputs, plan),
             )
             start_rgb = self._start_rgb(params, content, dims, margin)
@@ -500,6 +504,7 @@ class StyleTransfer:
             # previous scale's picture, margin and view consistent.
             self._objective, self._view, self._margin, self._content_rgb = objective, view, margin, content
             self._set_picture(view.to_canvas(start_rgb))
+            self._set_hold(params, masks)
             self._new_optimizer(params.optimizer)
             self._target_key, self._style_key, self._weights_key = plan.target_key, plan.style_key, plan.weights_key
             self._stillness.reset()
@@ -507,14 +512,18 @@ class StyleTransfer:
             content = _crop(self._content_rgb, self._margin)
             styles = self._style_tensors(inputs.styles, boxes, style_dims, params, content)
             self._objective.set_styles(styles, params, self._style_masks(inputs, plan))
-            self._objective.set_guides(self._region_masks(inputs, dims, self._margin), params)
+            masks = self._region_masks(inputs, dims, self._margin)
+            self._objective.set_guides(masks, params)
             self._objective.set_weights(params)
+            self._set_hold(params, masks)
             self._style_key, self._weights_key = plan.style_key, plan.weights_key
             self._reset_optimizer()
             self._stillness.reset()
         elif plan.weights_key != self._weights_key:
-            self._objective.set_guides(self._region_masks(inputs, dims, self._margin), params)
+            masks = self._region_masks(inputs, dims, self._margin)
+            self._objective.set_guides(masks, params)
             self._objective.set_weights(params)
+            self._set_hold(params, masks)
             self._weights_key = plan.weights_key
             self._reset_optimizer()
             self._stillness.reset()
@@ -609,9 +618,40 @@ class StyleTransfer:
         for mask in inputs.masks.photo[:count]:
             plane = torch.from_numpy(images.mask_array(mask)).to(self.device)[None, None]
             planes.append(_pad(_resize_mask(plane, dims), margin)[0, 0])
-        if not planes:
-            return torch.zeros((0, dims[0] + 2 * margin, dims[1] + 2 * margin), device=self.device)
+        canvas = (dims[0] + 2 * margin, dims[1] + 2 * margin)
+        planes += [torch.zeros(canvas, device=self.device)] * (count - len(planes))
         return torch.stack(planes)
+
+    def _set_hold(self, params: StyleParams, masks: torch.Tensor | None) -> None:
+        """Where the picture is held to the photo: its "photo only" regions, and outside the regions if so chosen.
+
+        Not in Gatys et al. 2017, where a region without style still moves:
+        the style of its neighbours reaches it through the network's receptive
+        fields (at 64 px its content error was half that of a fully styled
+        picture). The optimiser's variable is blended with the photo there,
+        canvas = x (1 - h) + photo h, so a held pixel is the photo exactly and
+        its gradient is zero; across a soft edge the two blend. Everything
+        the network sees, and the artist is shown, is that blend.
+        """
+        self._hold = None
+        if masks is None:
+            return
+        guides = normalise_guides(masks, outside=True)
+        held = [guides[i] for i, region in enumerate(params.regions) if region.photo_only]
+        if params.outside_regions == "photo":
+            held.append(guides[-1])
+        if not held:
+            return
+        weight = torch.stack(held).sum(0).clamp_(0.0, 1.0)[None, None]
+        if bool(weight.any()):
+            self._hold = (weight, self._view.to_canvas(self._content_rgb).detach())
+
+    def _canvas(self) -> torch.Tensor:
+        """What the network sees: the optimised canvas, blended with the photo where it is held (``_set_hold``)."""
+        if self._hold is None:
+            return self._picture
+        weight, photo = self._hold
+        return torch.lerp(self._picture, photo, weight)
 
     def _style_masks(self, inputs: _Inputs, plan: _Plan) -> dict[int, tuple[int, torch.Tensor]]:
         """Per region with a mask on its painting: (painting index, mask at that painting's size, frame trimmed)."""
@@ -675,11 +715,11 @@ class StyleTransfer:
 
     def _visible(self) -> torch.Tensor:
         """The canvas without its margin (one channel in luminance mode)."""
-        return _crop(self._picture, self._margin)
+        return _crop(self._canvas().detach(), self._margin)
 
     def _visible_rgb(self) -> torch.Tensor:
         """The picture of the scale being optimised, in RGB, without its margin."""
-        return _crop(self._view.to_rgb(self._picture.detach()), self._margin)
+        return _crop(self._view.to_rgb(self._canvas().detach()), self._margin)
 
     def _shown_rgb(self) -> torch.Tensor:
         """The picture as the artist sees it: during a preview, the full-size picture carrying its change."""
@@ -708,7 +748,7 @@ class StyleTransfer:
             # The optimiser has not moved the picture yet: keep a copy of what
             # is evaluated (no read-back here; run() checks the loss after the step).
             self._evaluated.copy_(self._picture.detach())
-            total, terms = self._scaler.backward(lambda: objective(view.to_network(self._picture)), self._picture)
+            total, terms = self._scaler.backward(lambda: objective(view.to_network(self._canvas())), self._picture)
             report.append(terms)
             return total
 

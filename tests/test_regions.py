@@ -1,0 +1,311 @@
+"""Regions: each part of the picture takes its own style, the photo stays where asked, masks change live."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from engine import cli
+from engine.errors import ParamsError
+from engine.images import to_tensor
+from engine.layers import DEFAULT_STYLE_WEIGHTS
+from engine.losses import gram_matrix
+from engine.network import FeatureExtractor
+from engine.objective import Objective
+from engine.params import StyleParams
+from engine.presets import Preset, parse_preset, preset_to_json
+from engine.region_style import guide_at, guided_grams, normalise_guides
+from engine.regions import (
+    RegionError,
+    RegionMasks,
+    RegionSetting,
+    colour_image_from_masks,
+    masks_from_colour_image,
+)
+from engine.transfer import StyleTransfer
+from tests.conftest import make_painting, make_photo
+
+SIZE = (64, 48)
+
+
+def checker(size: int = 56) -> Image.Image:
+    """A painting as unlike ``make_painting``'s stripes as can be: a yellow and black checkerboard."""
+    y, x = np.mgrid[0:size, 0:size]
+    on = (np.sin(x / 1.5) * np.sin(y / 1.5) > 0).astype(float)
+    return Image.fromarray((np.stack([0.9 * on, 0.9 * on, 0.2 + 0 * on], -1) * 255).astype(np.uint8))
+
+
+def half(left: bool) -> Image.Image:
+    mask = np.zeros(SIZE[::-1], np.uint8)
+    mask[:, : SIZE[0] // 2] = 255
+    return Image.fromarray(mask if left else 255 - mask, "L")
+
+
+def style_error(net: FeatureExtractor, picture: Image.Image, where: Image.Image, painting: Image.Image) -> float:
+    """The default style term, taken over the part of ``picture`` that ``where`` covers, against ``painting``."""
+    feats = net(to_tensor(picture), set(DEFAULT_STYLE_WEIGHTS))
+    style_feats = net(to_tensor(painting.resize(picture.size)), set(DEFAULT_STYLE_WEIGHTS))
+    mask = torch.from_numpy(np.asarray(where, np.float32) / 255)[None]
+    total = 0.0
+    for name, weight in DEFAULT_STYLE_WEIGHTS.items():
+        grams, _ = guided_grams(feats[name], guide_at(mask, tuple(feats[name].shape[-2:])))
+        target = gram_matrix(style_feats[name])[0]
+        total += weight * float((grams[0] - target).pow(2).sum() / target.pow(2).sum())
+    return total
+
+
+def test_each_half_takes_its_own_style(oxford):
+    photo, stripes, squares = make_photo(*SIZE), make_painting(), checker()
+    params = StyleParams(
+        size=64,
+        steps=60,
+        regions=(RegionSetting("red", style=(1, 0)), RegionSetting("blue", style=(0, 1))),
+        outside_regions="photo",
+    )
+    engine = StyleTransfer(photo, [stripes, squares], params, masks=RegionMasks((half(True), half(False))))
+    list(engine.run())
+    picture = engine.result()
+    net = FeatureExtractor(oxford, "conv5_1")
+    left_own, left_other = (
+        style_error(net, picture, half(True), stripes),
+        style_error(net, picture, half(True), squares),
+    )
+    right_own = style_error(net, picture, half(False), squares)
+    right_other = style_error(net, picture, half(False), stripes)
+    assert left_own < 0.5 * left_other, (left_own, left_other)
+    assert right_own < 0.5 * right_other, (right_own, right_other)
+
+
+def _content_error(net: FeatureExtractor, picture: Image.Image, photo: Image.Image, where: Image.Image) -> float:
+    """The content term (conv4_2) over the part ``where`` covers."""
+    got, want = net(to_tensor(picture), {"conv4_2"})["conv4_2"], net(to_tensor(photo), {"conv4_2"})["conv4_2"]
+    mask = torch.from_numpy(np.asarray(where, np.float32) / 255)[None, None]
+    weight = torch.nn.functional.adaptive_avg_pool2d(mask, got.shape[-2:])
+    return float(((got - want).pow(2) * weight).sum() / (want.pow(2) * weight).sum())
+
+
+def test_a_photo_only_region_stays_the_photo(oxford):
+    photo, painting = make_photo(*SIZE), make_painting()
+    base = StyleParams(size=64, steps=40)
+    plain = StyleTransfer(photo, painting, base)
+    list(plain.run())
+    regions = base.replace(regions=(RegionSetting("red", photo_only=True),))
+    kept = StyleTransfer(photo, painting, regions, masks=RegionMasks((half(True),)))
+    list(kept.run())
+    net = FeatureExtractor(oxford, "conv4_2")
+    inside_kept = _content_error(net, kept.result(), photo, half(True))
+    inside_plain = _content_error(net, plain.result(), photo, half(True))
+    styled_side = _content_error(net, kept.result(), photo, half(False))
+    # The unstyled photo's own error is 0: the kept half stays far nearer it than a styled half does.
+    assert inside_kept < 0.25 * inside_plain, (inside_kept, inside_plain)
+    assert inside_kept < 0.25 * styled_side, (inside_kept, styled_side)
+
+
+def test_one_region_over_everything_is_the_plain_style_term(oxford):
+    photo, painting = to_tensor(make_photo(*SIZE)), to_tensor(make_painting())
+    net = FeatureExtractor(oxford, "conv5_1")
+    picture = photo + 0.05 * torch.randn_like(photo)
+    plain = Objective(net, photo, painting, StyleParams())
+    full = torch.ones((1, *photo.shape[-2:]))
+    for params in (
+        StyleParams(regions=(RegionSetting("red"),)),  # the region covers everything
+        StyleParams(regions=(RegionSetting("red"),), outside_regions="style"),
+    ):
+        masks = full if params.outside_regions == "photo" else torch.zeros_like(full)
+        guided = Objective(net, photo, painting, params, masks=masks)
+        torch.testing.assert_close(guided(picture)[1], plain(picture)[1], rtol=1e-4, atol=1e-6)
+
+
+def test_guides_share_every_pixel_and_the_rest_is_outside():
+    a = torch.tensor([[1.0, 0.5, 0.0, 0.8]])
+    b = torch.tensor([[1.0, 0.5, 0.0, 0.0]])
+    guides = normalise_guides(torch.stack([a, b]), outside=True)
+    torch.testing.assert_close(guides.sum(0), torch.ones_like(a))
+    torch.testing.assert_close(guides[:, 0, 0], torch.tensor([0.5, 0.5, 0.0]))  # an overlap is shared
+    torch.testing.assert_close(guides[:, 0, 2], torch.tensor([0.0, 0.0, 1.0]))  # nothing painted: outside
+
+
+def test_a_mask_edit_reaches_the_very_next_step(photo, painting):
+    params = StyleParams(size=48, steps=40, stop_early=False, regions=(RegionSetting("red"),), outside_regions="photo")
+    engine = StyleTransfer(photo, painting, params, masks=RegionMasks((half(True).resize(photo.size),)))
+    run = engine.run()
+    assert next(run).losses.style > 0
+    engine.update(masks=RegionMasks((Image.new("L", photo.size, 0),)))  # the artist erases the region
+    assert next(run).losses.style == 0
+    engine.update(masks=RegionMasks((Image.new("L", photo.size, 255),)))  # and fills the whole picture
+    assert next(run).losses.style > 0
+    engine.update(params.replace(regions=(RegionSetting("red", photo_only=True),)))  # then makes it the photo
+    assert next(run).losses.style == 0
+    engine.cancel()
+
+
+def test_a_region_can_take_its_style_from_part_of_the_painting(oxford):
+    """Gatys et al. 2017's matching of regions: the left of the photo from the right of the painting."""
+    stripes, squares = np.asarray(make_painting(56, 56)), np.asarray(checker(56))
+    painting = Image.fromarray(np.concatenate([stripes, squares], axis=1))  # stripes left, squares right
+    right_of_painting = np.zeros((56, 112), np.uint8)
+    right_of_painting[:, 56:] = 255
+    params = StyleParams(size=64, steps=50, trim_frame=False, regions=(RegionSetting("red"),), outside_regions="photo")
+    masks = RegionMasks((half(True),), (Image.fromarray(right_of_painting, "L"),))
+    engine = StyleTransfer(make_photo(*SIZE), painting, params, masks=masks)
+    list(engine.run())
+    net = FeatureExtractor(oxford, "conv5_1")
+    picture = engine.result()
+    to_squares = style_error(net, picture, half(True), checker(56))
+    to_stripes = style_error(net, picture, half(True), make_painting(56, 56))
+    assert to_squares < 0.5 * to_stripes, (to_squares, to_stripes)
+
+
+# -- masks as files ----------------------------------------------------------------------
+
+
+def test_a_colour_mask_decodes_soft_edges_and_ignores_other_colours():
+    row = np.array(
+        [[(255, 0, 0), (128, 0, 0), (0, 0, 0), (128, 0, 127), (0, 0, 255), (40, 200, 90)]], np.uint8
+    )  # red, half red, none, red fading to blue, blue, an unlisted green
+    red, blue = masks_from_colour_image(Image.fromarray(row), ["red", "blue"])
+    red, blue = np.asarray(red) / 255, np.asarray(blue) / 255
+    np.testing.assert_allclose(red[0], [1, 0.5, 0, 0.5, 0, 0], atol=0.01)
+    np.testing.assert_allclose(blue[0], [0, 0, 0, 0.5, 1, 0], atol=0.01)
+
+
+def test_transparency_is_no_region_and_export_reads_back():
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[..., 0] = 255
+    rgba[:2, :, 3] = 255  # top half opaque red, bottom half transparent red
+    (red,) = masks_from_colour_image(Image.fromarray(rgba, "RGBA"), ["red"])
+    assert np.asarray(red)[:2].min() == 255 and np.asarray(red)[2:].max() == 0
+    soft = Image.fromarray(np.tile(np.linspace(0, 255, 16).astype(np.uint8), (4, 1)), "L")
+    exported = colour_image_from_masks([soft, Image.eval(soft, lambda v: 255 - v)], ["red", "#0080ff"])
+    back = masks_from_colour_image(exported, ["red", "#0080ff"])
+    np.testing.assert_allclose(np.asarray(back[0], float), np.asarray(soft, float), atol=2)
+
+
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        (Image.new("RGB", (64, 48)), "empty"),
+        (Image.new("RGB", (64, 48), "blue"), "no red pixels"),
+    ],
+)
+def test_an_unusable_colour_mask_says_why(mask, message):
+    with pytest.raises(RegionError, match=message):
+        masks_from_colour_image(mask, ["red"])
+
+
+def test_masks_of_another_shape_or_count_are_refused():
+    masks = RegionMasks((Image.new("L", (100, 20)),))
+    with pytest.raises(RegionError, match=r"100 x 20 px but the photo is 64 x 48 px"):
+        masks.check(1, SIZE)
+    with pytest.raises(RegionError, match="one mask per region"):
+        masks.check(2, SIZE)
+    RegionMasks((Image.new("L", (128, 96)),)).check(1, SIZE)  # a scaled copy is fine
+    with pytest.raises(RegionError, match="greyscale"):
+        RegionMasks((Image.new("RGB", SIZE),))
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def test_presets_keep_the_region_settings_not_the_masks():
+    params = StyleParams(
+        regions=(RegionSetting("red", "sky", (0.0, 1.0), strength=2.0), RegionSetting("#00ff00", photo_only=True)),
+        outside_regions="photo",
+    )
+    back = parse_preset(preset_to_json(Preset("Sky", params)))
+    assert back.params == params
+    assert "mask" not in preset_to_json(Preset("Sky", params)).lower()
+
+
+@pytest.mark.parametrize(
+    ("regions", "message"),
+    [
+        ([{"colour": "mauve"}], "not a region colour"),
+        ([{"colour": "red"}, {"colour": "#FF0000"}], "same colour"),
+        ([{"colour": "red", "strength": 9}], "strength"),
+        ([{"colour": "red", "style": [0, 0]}], "all 0"),
+        ([{"colour": "red", "shape": "round"}], "unknown region field"),
+        (
+            [
+                {"colour": c}
+                for c in ["red", "green", "blue", "yellow", "cyan", "magenta", "orange", "white", "#123456"]
+            ],
+            "at most 8",
+        ),
+    ],
+)
+def test_bad_region_settings_say_what_is_wrong(regions, message):
+    with pytest.raises(ParamsError, match=message):
+        StyleParams.from_dict({"regions": regions})
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def _mask_file(tmp_path, size=SIZE, colour="red"):
+    mask = Image.new("RGB", size)
+    mask.paste(colour, (0, 0, size[0] // 2, size[1]))
+    path = tmp_path / "mask.png"
+    mask.save(path)
+    return path
+
+
+def test_cli_paints_a_region_and_keeps_the_photo_elsewhere(tmp_path):
+    photo, painting = tmp_path / "photo.png", tmp_path / "painting.png"
+    make_photo(*SIZE).save(photo)
+    checker().save(painting)
+    out = tmp_path / "out.png"
+    args = [str(photo), "--regions", str(_mask_file(tmp_path)), "--region", f"red={painting}@2", "-o", str(out)]
+    assert cli.main([*args, "--size", "64", "--steps", "30", "-q"]) == 0
+    result = np.asarray(Image.open(out), float)
+    original = np.asarray(make_photo(*SIZE), float)
+    # Nothing painted on the right: it stays the photo (outside defaults to the photo without --style).
+    left, right = (np.abs(result - original)[:, s].mean() for s in (slice(0, 24), slice(40, 64)))
+    assert right < 0.3 * left, (left, right)
+
+
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        ("notimage", "not an image"),
+        ("wrong_size", "shape"),
+        ("black", "empty"),
+        ("other_colour", "no red pixels"),
+    ],
+)
+def test_cli_explains_a_malformed_mask(tmp_path, capsys, mask, message):
+    photo, painting = tmp_path / "photo.png", tmp_path / "painting.png"
+    make_photo(*SIZE).save(photo)
+    make_painting().save(painting)
+    path = tmp_path / "mask.png"
+    if mask == "notimage":
+        path.write_text("not a picture")
+    elif mask == "wrong_size":
+        _mask_file(tmp_path, size=(90, 20))
+    elif mask == "black":
+        Image.new("RGB", SIZE).save(path)
+    else:
+        _mask_file(tmp_path, colour="blue")
+    code = cli.main(
+        [
+            str(photo),
+            "-s",
+            str(painting),
+            "--regions",
+            str(path),
+            "--region",
+            "red=photo",
+            "-o",
+            str(tmp_path / "out.png"),
+            "--size",
+            "48",
+            "--steps",
+            "2",
+            "-q",
+        ]
+    )
+    assert code == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out.png").exists()
