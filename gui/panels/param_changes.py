@@ -8,12 +8,17 @@ a preset's alpha of 4e-05 into 0 when beta was moved).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.errors import ParamsError
 from engine.layers import CONV_LAYERS
 from engine.params import StyleParams
+from engine.regions import RegionError, RegionSetting
+
+Colour = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,58 @@ class BlendWeightChange:
         return ("style_blend", self.index)
 
 
-Change = FieldChange | StyleWeightChange | BlendWeightChange
+@dataclass(frozen=True)
+class RegionFieldChange:
+    """One field of the region whose colour is ``colour`` (a region is known by its colour, unique among them).
+
+    A region's style is shown as one choice of several; a blend a preset
+    gave it stays as it was until the artist picks another, because only
+    the fields the artist touched are sent.
+    """
+
+    colour: Colour
+    field: str
+    value: Any
+
+    @property
+    def key(self) -> tuple:
+        return ("regions", self.colour, self.field)
+
+    def apply_to(self, regions: list[RegionSetting]) -> None:
+        for i, region in enumerate(regions):
+            if region.rgb == self.colour:
+                regions[i] = dataclasses.replace(region, **{self.field: self.value})
+
+
+@dataclass(frozen=True)
+class RegionAdded:
+    """A new region at the end of the list (nothing happens if its colour is taken)."""
+
+    region: RegionSetting
+
+    @property
+    def key(self) -> tuple:
+        return ("regions", self.region.rgb, "added")
+
+    def apply_to(self, regions: list[RegionSetting]) -> None:
+        if all(r.rgb != self.region.rgb for r in regions):
+            regions.append(self.region)
+
+
+@dataclass(frozen=True)
+class RegionRemoved:
+    colour: Colour
+
+    @property
+    def key(self) -> tuple:
+        return ("regions", self.colour, "removed")
+
+    def apply_to(self, regions: list[RegionSetting]) -> None:
+        regions[:] = [r for r in regions if r.rgb != self.colour]
+
+
+RegionChange = RegionFieldChange | RegionAdded | RegionRemoved
+Change = FieldChange | StyleWeightChange | BlendWeightChange | RegionChange
 
 
 def apply_changes(params: StyleParams, changes: Iterable[Change]) -> StyleParams:
@@ -64,6 +120,7 @@ def apply_changes(params: StyleParams, changes: Iterable[Change]) -> StyleParams
     fields: dict[str, Any] = {}
     weights: dict[str, float] | None = None
     blend: list[float] | None = None
+    regions: list[RegionSetting] | None = None
     for change in changes:
         if isinstance(change, StyleWeightChange):
             weights = weights if weights is not None else params.style_weights
@@ -72,10 +129,18 @@ def apply_changes(params: StyleParams, changes: Iterable[Change]) -> StyleParams
             blend = blend if blend is not None else list(params.style_blend)
             blend.extend([1.0] * (change.index + 1 - len(blend)))
             blend[change.index] = change.weight
+        elif isinstance(change, (RegionFieldChange, RegionAdded, RegionRemoved)):
+            regions = regions if regions is not None else list(params.regions)
+            try:
+                change.apply_to(regions)
+            except RegionError as exc:  # a region refuses a value: shown like any invalid setting
+                raise ParamsError(f"regions: {exc}") from None
         else:
             fields[change.field] = change.value
     if weights is not None:
         fields["style_layers"] = tuple(sorted(weights.items(), key=lambda kv: CONV_LAYERS.index(kv[0])))
     if blend is not None:
         fields["style_blend"] = tuple(blend)
+    if regions is not None:
+        fields["regions"] = tuple(regions)
     return params.replace(**fields) if fields else params

@@ -14,6 +14,7 @@ from engine.params import MAX_SIZE, MAX_STEPS, MIN_SIZE, StyleParams
 from .advanced_panel import AdvancedPanel
 from .balance_panel import BalancePanel
 from .param_changes import Change, FieldChange, apply_changes
+from .regions_panel import RegionsPanel
 from .slider_fields import wheel_only_when_focused
 from .style_layers_panel import StyleLayersPanel
 from .style_panel import StylePanel
@@ -22,7 +23,7 @@ THROTTLE_MS = 100  # at most ten parameter updates a second while a slider is dr
 
 
 class ParamsEditor(QWidget):
-    """The balance, style-layer, style, output and advanced controls.
+    """The balance, style-layer, style, regions, output and advanced controls.
 
     ``current`` is the one copy of the parameters on the GUI side. The
     controls report changes to their own fields; the editor applies them to
@@ -61,6 +62,7 @@ class ParamsEditor(QWidget):
         self.steps.setToolTip("Optimisation steps over all scales; most run on the small, cheap scales")
         for widget in (self.content_layer, self.size, self.steps):
             wheel_only_when_focused(widget)
+        self.regions = RegionsPanel()
         self.advanced = AdvancedPanel()
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: palette(highlighted-text); background: palette(highlight);")
@@ -75,7 +77,15 @@ class ParamsEditor(QWidget):
         form.addRow("Content layer", self.content_layer)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.output, self.balance, self.layers, self.style, self.advanced, self.error_label):
+        for widget in (
+            self.output,
+            self.balance,
+            self.layers,
+            self.style,
+            self.regions,
+            self.advanced,
+            self.error_label,
+        ):
             layout.addWidget(widget)
 
         self._pending: dict[tuple, Change] = {}
@@ -83,7 +93,7 @@ class ParamsEditor(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._emit_now)
-        for panel in (self.balance, self.layers, self.style, self.advanced):
+        for panel in (self.balance, self.layers, self.style, self.regions, self.advanced):
             panel.edited.connect(self.edit)
         self.content_layer.currentIndexChanged.connect(
             lambda _i: self.edit((FieldChange("content_layer", self.content_layer.currentData()),))
@@ -111,6 +121,7 @@ class ParamsEditor(QWidget):
         self.balance.set_values(params.alpha, params.beta)
         self.layers.set_weights(params.style_weights)
         self.style.set_values(params)
+        self.regions.set_values(params)
         self.content_layer.setCurrentIndex(self.content_layer.findData(params.content_layer))
         self.size.setValue(params.size)
         self.steps.setValue(params.steps)
@@ -151,6 +162,7 @@ class ParamsEditor(QWidget):
         self._show_error("")
         if params != self._current:
             self._current = params
+            self.regions.follow(params)  # a region added or removed gets its row (or loses it)
             self.params_changed.emit(params)
 
     def _show_error(self, text: str) -> None:
