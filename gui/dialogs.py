@@ -27,6 +27,14 @@ class Dialogs:
         path = Path(path)
         return path if path.suffix.lower() in (".png", ".jpg", ".jpeg") else path.with_suffix(".png")
 
+    def open_mask(self, folder: str) -> Path | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Import region mask", folder, IMAGE_FILTER)
+        return Path(path) if path else None
+
+    def export_mask_path(self, suggested: Path) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export region mask", str(suggested), "PNG image (*.png)")
+        return Path(path) if path else None
+
     def open_preset(self, folder: str) -> Path | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Import preset", folder, PRESET_FILTER)
         return Path(path) if path else None

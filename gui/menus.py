@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from .panels.regions_panel import TOOLS
 from .roles import CONTENT, STYLE
+
+BRUSH_STEP = 1.25  # [ and ] make the brush this much smaller or larger
 
 ABOUT_TEXT = """<h3>Brushwork</h3>
 <p>A studio for neural style transfer: your photo, repainted in the style of a painting, live.</p>
@@ -50,6 +53,10 @@ def build_menus(window) -> None:
     action("Import preset...", None, w.presets.import_file, file_menu)
     action("Export preset...", None, w.presets.export, file_menu)
     file_menu.addSeparator()
+    regions = w.region_editing
+    w.import_mask_action = action("Import region mask...", None, regions.import_mask, file_menu)
+    w.export_mask_action = action("Export region mask...", None, regions.export_mask, file_menu)
+    file_menu.addSeparator()
     action("Quit", QKeySequence.StandardKey.Quit, w.close, file_menu)
     edit_menu = w.menuBar().addMenu("&Edit")
     w.undo_action = w.history_of_settings.stack.createUndoAction(w, "&Undo")
@@ -73,5 +80,20 @@ def build_menus(window) -> None:
     action("Before | after split", "Ctrl+B", lambda: w.preview.set_split(not canvas.split), view_menu)
     view_menu.addSeparator()
     w.explorer_action = action("Layer explorer...", "Ctrl+L", w.open_layer_explorer, view_menu)
+    regions_menu = w.menuBar().addMenu("Re&gions")
+    w.tool_actions = {
+        tool: action(f"{text} tool", key, lambda t=tool: regions.set_tool(t), regions_menu)
+        for tool, (text, key) in TOOLS.items()
+    }
+    # Esc belongs to Stop until a tool is chosen (StudioWindow._on_tool_changed moves it here and back).
+    w.no_tool_action = action("No tool", None, lambda: regions.set_tool(None), regions_menu)
+    w.no_tool_action.setEnabled(False)
+    panel = w.editor.regions
+    w.smaller_brush_action = action("Smaller brush", "[", lambda: panel.grow_brush(1 / BRUSH_STEP), regions_menu)
+    w.larger_brush_action = action("Larger brush", "]", lambda: panel.grow_brush(BRUSH_STEP), regions_menu)
+    regions_menu.addSeparator()
+    action("Add region", None, regions.add_region, regions_menu)
+    regions_menu.addAction(w.import_mask_action)
+    regions_menu.addAction(w.export_mask_action)
     help_menu = w.menuBar().addMenu("&Help")
     w.about_action = action("About Brushwork", None, lambda: w.dialogs.about(about_text()), help_menu)

@@ -7,12 +7,18 @@ window hands that to the ``RunController``, which passes it to the engine
 under the engine's lock; the engine reads a snapshot at the top of its next
 step. Reports come back the same way: engine thread -> controller (current run
 only) -> window -> preview, status and history.
+
+Regions: their settings are parameters and take the same path. Their masks
+(``RegionMaskDocument``) go to the run beside the parameters, through
+``RunController.update(masks=...)``, at most ten times a second while a
+stroke goes and once when it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
@@ -20,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
@@ -36,6 +42,7 @@ from engine.errors import BrushworkError
 from engine.images import fit_dims
 from engine.params import StyleParams
 from engine.progress import Progress, format_duration, plan_work
+from engine.regions import RegionSetting
 from engine.schedule import plan_stages, resume_step
 
 from .dialogs import Dialogs
@@ -57,6 +64,8 @@ from .persist.session_store import SessionStore
 from .picture_files import PictureFiles
 from .preset_actions import PresetActions
 from .qt_images import array_to_qimage
+from .region_editing import RegionEditing
+from .region_masks import RegionMaskDocument
 from .roles import CONTENT, STYLE
 from .run.controller import RunController, RunFailure, RunRequest
 from .settings_history import SettingsHistory
@@ -65,6 +74,7 @@ __all__ = ["CONTENT", "STYLE", "StudioWindow", "default_data_dir"]
 
 log = logging.getLogger(__name__)
 
+MASK_AUTOSAVE_MS = 1000  # the masks are autosaved this long after the last edit, not after every stroke
 
 
 def default_data_dir() -> Path:
@@ -124,6 +134,16 @@ class StudioWindow(QMainWindow):
         self.presets = PresetActions(self.editor, self.presets_bar, self.library, self.dialogs, self.session, self)
         self.history_of_settings = SettingsHistory(self.editor.current, self._apply_from_history, self)
         self.files = PictureFiles(self.dialogs, self.session, self.spawn, self._target_size, self._input_stems, self)
+        # Strokes go on the settings' undo stack: one Ctrl+Z for whatever the artist did last.
+        self.mask_doc = RegionMaskDocument(self.history_of_settings.stack, self)
+        stack = self.history_of_settings.stack
+        self.region_editing = RegionEditing(
+            self.editor, self.preview.canvas, self.mask_doc, stack, self.dialogs, self.session, self.spawn, self
+        )
+        self._mask_colours: list[tuple[int, int, int]] = []  # the regions the run last got masks for, in order
+        self._mask_autosave = QTimer(self)
+        self._mask_autosave.setSingleShot(True)
+        self._mask_autosave.setInterval(MASK_AUTOSAVE_MS)
         build_menus(self)
         self._connect()
         self._update_run_buttons()
@@ -223,6 +243,12 @@ class StudioWindow(QMainWindow):
         self.controller.failed.connect(self._on_failed)
         self.controller.run_finished.connect(self._on_run_finished)
         self.controller.downloading.connect(self._on_downloading)
+        self.mask_doc.masks_edited.connect(self._send_masks)
+        self.mask_doc.committed.connect(self._mask_autosave.start)
+        self._mask_autosave.timeout.connect(self._autosave_masks)
+        self.region_editing.error.connect(self.show_error)
+        self.region_editing.status.connect(lambda text: self.status.message(text, 10000))
+        self.region_editing.tool_changed.connect(self._on_tool_changed)
 
     # -- async helpers -------------------------------------------------------------
 
@@ -261,7 +287,7 @@ class StudioWindow(QMainWindow):
     def _params_applied(self, params: StyleParams, what: str) -> None:
         """The editor or a preset made ``params`` current: one step to undo, and on to the run."""
         self.history_of_settings.record(params, what)
-        self.controller.update(params)
+        self._send_params(params)
         self._show_cost_estimate()
 
     def _show_cost_estimate(self) -> None:
@@ -273,7 +299,30 @@ class StudioWindow(QMainWindow):
         """Undo or redo: the settings go back as they were, in the controls and in the run."""
         self.editor.set_params(params)
         self.presets.deselect_unless(params)
-        self.controller.update(params)
+        self._send_params(params)
+
+    def _send_params(self, params: StyleParams) -> None:
+        """To the run; with the masks too when the regions came, went or moved, so that both reach one step."""
+        colours = [region.rgb for region in params.regions]
+        if colours != self._mask_colours:
+            self._mask_colours = colours
+            self.controller.update(params, masks=self.mask_doc.region_masks(params.regions))
+        else:
+            self.controller.update(params)
+
+    def _send_masks(self) -> None:
+        if self.controller.running:
+            self.controller.update(masks=self.mask_doc.region_masks(self.editor.current.regions))
+
+    def _autosave_masks(self) -> None:
+        colours = [region.rgb for region in self.editor.current.regions]
+        self._autosave_later(self.autosave.save_masks, self.mask_doc.images(colours))
+
+    def _on_tool_changed(self, tool: str | None) -> None:
+        """Esc drops the tool while one is active, and stops the run when none is (one key, never bound twice)."""
+        self.stop_action.setShortcut(QKeySequence() if tool else QKeySequence("Esc"))
+        self.no_tool_action.setShortcut(QKeySequence("Esc") if tool else QKeySequence())
+        self.no_tool_action.setEnabled(tool is not None)
 
     # -- recent files and about ----------------------------------------------------------
 
@@ -303,11 +352,14 @@ class StudioWindow(QMainWindow):
 
     def _on_content_changed(self, shown: Shown) -> None:
         self.preview.set_compare_image(shown.full)
-        self.controller.update(content=shown.image)
+        self.region_editing.photo_changed(shown.image)  # masks of another shape are cleared
+        masks = self.mask_doc.region_masks(self.editor.current.regions) if self.editor.current.regions else None
+        self.controller.update(content=shown.image, masks=masks)
 
     def _on_styles_changed(self, styles: tuple[Image.Image, ...]) -> None:
         current = self.editor.current
         self.editor.style.set_styles(self.inputs.style_names(), self.inputs.thumbnails(), list(current.style_blend))
+        self.editor.regions.set_styles(self.inputs.style_names())
         if styles:
             self.controller.update(style=styles)
 
@@ -315,10 +367,13 @@ class StudioWindow(QMainWindow):
         if not 1 <= index <= len(self.inputs.extra_styles):
             return
         # The blend weights first, so that the rows rebuilt for the new list show the right ones.
-        blend = list(self.editor.current.style_blend)
+        current = self.editor.current
+        blend = list(current.style_blend)
         if index < len(blend):
             del blend[index]
-            self.set_params(self.editor.current.replace(style_blend=tuple(blend)))
+        regions = tuple(_without_style(region, index) for region in current.regions)
+        if (tuple(blend), regions) != (current.style_blend, current.regions):
+            self.set_params(current.replace(style_blend=tuple(blend), regions=regions))
         self.inputs.remove_style(index)
 
     def _on_image_loaded(self, role: str) -> None:
@@ -363,9 +418,17 @@ class StudioWindow(QMainWindow):
         params = self.params()
         content, styles = self.content_well.image, self.inputs.all_styles()
         self.loss_chart.clear()
-        self.controller.start(RunRequest(content, styles, params, start_picture, start_step))
+        masks = self.mask_doc.region_masks(params.regions)
+        self._mask_colours = [region.rgb for region in params.regions]
+        self.controller.start(RunRequest(content, styles, params, start_picture, start_step, masks))
         self._autosave_later(
-            self.autosave.begin_run, content, styles, self.content_well.path, self.inputs.style_paths(), params
+            self.autosave.begin_run,
+            content,
+            styles,
+            self.content_well.path,
+            self.inputs.style_paths(),
+            params,
+            self.mask_doc.images(self._mask_colours),
         )
         self.status.message("Painting...")
         self.status.left.setText(self._cost_estimate(params))
@@ -644,3 +707,14 @@ class StudioWindow(QMainWindow):
         except (OSError, BrushworkError) as exc:
             log.warning("could not save the session: %s", exc)
         event.accept()
+
+
+def _without_style(region: RegionSetting, index: int) -> RegionSetting:
+    """``region`` once the painting at ``index`` is gone: its weight leaves, later ones move up.
+
+    A region that used that painting alone goes back to the picture's blend.
+    """
+    if index >= len(region.style):
+        return region
+    style = region.style[:index] + region.style[index + 1 :]
+    return dataclasses.replace(region, style=style if any(w > 0 for w in style) else ())

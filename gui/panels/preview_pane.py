@@ -1,4 +1,4 @@
-"""The live preview: fit to the window, 1:1, wheel zoom, drag to pan, hold to compare."""
+"""The live preview: fit to the window, 1:1, wheel zoom, drag to pan, hold to compare, paint region masks."""
 
 from __future__ import annotations
 
@@ -11,15 +11,26 @@ WHEEL_STEP = 1.25
 
 
 class PreviewCanvas(QWidget):
-    """Paints the current picture (or, while comparing, the content photo in its place)."""
+    """Paints the current picture (or, while comparing, the content photo in its place).
+
+    Over it, the region masks' overlay. While a mask tool is active, the left
+    button paints instead of panning: ``tool_pressed``, ``tool_moved`` and
+    ``tool_released`` carry the pointer in widget coordinates (map them with
+    ``target_rect``), and the middle button pans.
+    """
 
     zoom_changed = Signal(float)
+    tool_pressed = Signal(QPointF)
+    tool_moved = Signal(QPointF)
+    tool_released = Signal(QPointF)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 180)
         self.setMouseTracking(True)
+        # A click on the picture takes the keys from a number box typed in before: B, [ and ] then reach the tools.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.picture: QImage | None = None
         self.compare_image: QImage | None = None
         self.comparing = False
@@ -31,6 +42,38 @@ class PreviewCanvas(QWidget):
         self._pan = QPointF(0, 0)  # picture offset from centred, in widget pixels
         self._drag_from: QPointF | None = None
         self.placeholder = "Drop a photo and a painting, then press Start"
+        self.overlay: QImage | None = None  # the region masks in their colours (gui.region_overlay)
+        self.overlay_opacity = 0.5
+        self.tool_active = False
+        self.brush_radius: float | None = None  # on screen, in pixels: the outline drawn at the pointer
+        self._pointer: QPointF | None = None
+        self._painting = False
+
+    def set_tool(self, active: bool, brush_radius: float | None = None) -> None:
+        """A mask tool is active (the left button paints); with ``brush_radius``, its outline follows the pointer."""
+        self.tool_active = active
+        self.brush_radius = brush_radius if active else None
+        self.setCursor(Qt.CursorShape.CrossCursor) if active else self.unsetCursor()
+        self.update()
+
+    def set_overlay(self, image: QImage | None, opacity: float | None = None) -> None:
+        self.overlay = image
+        if opacity is not None:
+            self.overlay_opacity = opacity
+        self.update()
+
+    def update_overlay_area(self, fraction: QRectF) -> None:
+        """Repaint where part of the overlay changed (``fraction``: a share of the picture's width and height)."""
+        target = self.target_rect()
+        if target.isEmpty():
+            return
+        area = QRectF(
+            target.left() + fraction.left() * target.width(),
+            target.top() + fraction.top() * target.height(),
+            fraction.width() * target.width(),
+            fraction.height() * target.height(),
+        )
+        self.update(area.adjusted(-2, -2, 2, 2).toAlignedRect())
 
     def set_picture(self, image: QImage | None) -> None:
         self.picture = image
@@ -91,6 +134,35 @@ class PreviewCanvas(QWidget):
         painter.drawImage(target, image, QRectF(image.rect()))
         if self.split and self.compare_image is not None and not self.comparing:
             self._paint_split(painter, target)
+        if self.overlay is not None and self.overlay_opacity > 0:
+            painter.setOpacity(self.overlay_opacity)
+            painter.drawImage(target, self.overlay, QRectF(self.overlay.rect()))
+            painter.setOpacity(1.0)
+        if self.brush_radius is not None and self._pointer is not None:
+            self._paint_brush_outline(painter)
+
+    def _paint_brush_outline(self, painter: QPainter) -> None:
+        """Light and dark rings, so that the outline shows on any picture."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for colour, radius in (
+            (QColor(0, 0, 0, 200), self.brush_radius + 1),
+            (QColor(255, 255, 255, 230), self.brush_radius),
+        ):
+            painter.setPen(QPen(colour, 1))
+            painter.drawEllipse(self._pointer, radius, radius)
+
+    def _outline_rect(self) -> QRectF:
+        r = (self.brush_radius or 0) + 3
+        return QRectF(self._pointer.x() - r, self._pointer.y() - r, 2 * r, 2 * r)
+
+    def _move_pointer(self, position: QPointF | None) -> None:
+        """Repaint only where the brush outline was and is (a whole repaint per move would cost more)."""
+        if self.brush_radius is not None and self._pointer is not None:
+            self.update(self._outline_rect().toAlignedRect())
+        self._pointer = position
+        if self.brush_radius is not None and self._pointer is not None:
+            self.update(self._outline_rect().toAlignedRect())
 
     def _paint_split(self, painter: QPainter, target: QRectF) -> None:
         """The photo over the left part of the picture, up to the divider."""
@@ -125,9 +197,16 @@ class PreviewCanvas(QWidget):
         event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self.tool_active and event.button() == Qt.MouseButton.MiddleButton and not self.fit:
+            self._drag_from = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
         if event.button() != Qt.MouseButton.LeftButton:
             return
-        if self.split and abs(event.position().x() - self.divider_x()) < 12:
+        if self.tool_active:
+            self._painting = True
+            self.tool_pressed.emit(event.position())
+        elif self.split and abs(event.position().x() - self.divider_x()) < 12:
             self._dragging_divider = True
             self.setCursor(Qt.CursorShape.SplitHCursor)
         elif not self.fit:
@@ -135,7 +214,11 @@ class PreviewCanvas(QWidget):
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._dragging_divider:
+        if self.tool_active:
+            self._move_pointer(event.position())
+        if self._painting:
+            self.tool_moved.emit(event.position())
+        elif self._dragging_divider:
             self.set_divider_at(event.position().x())
         elif self._drag_from is not None:
             self._pan += event.position() - self._drag_from
@@ -143,12 +226,22 @@ class PreviewCanvas(QWidget):
             self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._painting and event.button() == Qt.MouseButton.LeftButton:
+            self._painting = False
+            self.tool_released.emit(event.position())
         self._drag_from = None
         self._dragging_divider = False
-        self.unsetCursor()
+        self.setCursor(Qt.CursorShape.CrossCursor) if self.tool_active else self.unsetCursor()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.tool_active:  # a quick second dab, not a change of zoom
+            self.mousePressEvent(event)
+            return
         self.set_zoom(1.0, event.position()) if self.fit else self.set_fit()
+
+    def leaveEvent(self, event) -> None:
+        self._move_pointer(None)
+        super().leaveEvent(event)
 
 
 class PreviewPane(QWidget):

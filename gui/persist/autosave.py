@@ -1,7 +1,8 @@
 """Keeping the artist's work safe while a run goes, and finding it again after a crash.
 
-The folder holds copies of the two input images, the latest picture and a
-``state.json`` (parameters, where the inputs came from, how far the run got).
+The folder holds copies of the two input images, the latest picture, the
+region masks (one PNG per region, see ``mask_store``) and a ``state.json``
+(parameters, where the inputs came from, how far the run got).
 Every file is written atomically, so a crash or a kill at any moment leaves
 the previous complete set. ``clean_exit`` is false from the first write of a
 session until the window closes normally: finding it false at launch means the
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,9 @@ from engine.images import load_image, save_image
 from engine.params import StyleParams
 from engine.presets import Preset, parse_preset, preset_to_json
 from engine.progress import Progress
+
+from ..region_masks import Colour
+from .mask_store import read_masks, write_masks
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,7 @@ class RecoveredSession:
     picture: Image.Image | None
     step: int
     total_steps: int
+    masks: dict[Colour, Image.Image] = field(default_factory=dict)  # by region colour
 
 
 class Autosave:
@@ -56,6 +61,7 @@ class Autosave:
         self._last_write = 0.0
         self._state: dict = {}
         self._written: tuple | None = None  # the input images the folder holds copies of
+        self._masks_written: dict[Colour, Image.Image] = {}  # the masks it holds, as handed over
 
     @property
     def state_path(self) -> Path:
@@ -70,6 +76,7 @@ class Autosave:
         content_path: Path | None,
         style_paths: tuple[Path | None, ...],
         params: StyleParams,
+        masks: dict[Colour, Image.Image] | None = None,
     ) -> None:
         """Copy the inputs: the originals may move, or may have been pasted.
 
@@ -87,6 +94,7 @@ class Autosave:
                 save_image(style, self.folder / f"style{i}.png")
             self._written = inputs
         (self.folder / "picture.png").unlink(missing_ok=True)
+        write_masks(self.folder, masks or {}, self._masks_written)
         self._state = {
             "clean_exit": False,
             "content_path": str(content_path) if content_path else None,
@@ -127,6 +135,11 @@ class Autosave:
         )
         self._write_state()
 
+    def save_masks(self, masks: dict[Colour, Image.Image]) -> None:
+        """The region masks after an edit; only once a run has begun (before it, there is nothing to recover)."""
+        if self._state:
+            write_masks(self.folder, masks, self._masks_written)
+
     def mark_clean_exit(self) -> None:
         if self.state_path.exists():
             state = self._read_state() or {}
@@ -162,6 +175,7 @@ class Autosave:
             styles = tuple(load_image(self.folder / f"style{i}.png") for i in range(count))
             picture_path = self.folder / "picture.png"
             picture = load_image(picture_path) if picture_path.exists() else None
+            masks = read_masks(self.folder)
         except (KeyError, TypeError, BrushworkError) as exc:  # PresetError and ImageLoadError included
             log.warning("could not recover the autosaved session: %s", exc)
             return None
@@ -178,4 +192,5 @@ class Autosave:
             picture=picture,
             step=int(state.get("step", 0)),
             total_steps=int(state.get("total_steps", params.steps)),
+            masks=masks,
         )

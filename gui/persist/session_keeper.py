@@ -17,6 +17,7 @@ from engine.params import StyleParams
 from ..image_inputs import prepare
 from ..roles import CONTENT, STYLE
 from .autosave import Autosave
+from .mask_store import read_masks, write_masks
 from .session_store import SessionStore
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class Studio(Protocol):
     dialogs: object
     inputs: object  # gui.image_inputs.ImageInputs
     presets: object  # gui.preset_actions.PresetActions
+    mask_doc: object  # gui.region_masks.RegionMaskDocument
     splitter: object
     picture: np.ndarray | None
     picture_saved: bool
@@ -54,6 +56,10 @@ class SessionKeeper:
     def last_picture_path(self) -> Path:
         return self.studio.session.data_dir / "last_picture.png"
 
+    @property
+    def masks_folder(self) -> Path:
+        return self.studio.session.data_dir / "masks"
+
     # -- at launch -----------------------------------------------------------------
 
     def restore(self) -> None:
@@ -65,6 +71,8 @@ class SessionKeeper:
         studio.presets.select_matching(params, session.preset_name())
         if warning:
             studio.show_error(warning)
+        # Before the photo: when it arrives, masks of its shape are kept (gui.region_masks).
+        studio.mask_doc.restore(read_masks(self.masks_folder))
         state = session.layout_state()
         if "geometry" in state:
             studio.restoreGeometry(state["geometry"])
@@ -104,6 +112,7 @@ class SessionKeeper:
             studio.show_error("The autosaved work could not be read; starting afresh.")
             return False
         studio.set_params(found.params, undoable=False)
+        studio.mask_doc.restore(found.masks)
         inputs = studio.inputs
         inputs.set_image(inputs.content_well, prepare(found.content, found.content.size), found.content_path)
         inputs.extra_styles = list(zip(found.style_paths[1:], found.styles[1:], strict=False))
@@ -131,9 +140,10 @@ class SessionKeeper:
     # -- at close --------------------------------------------------------------------
 
     def keep(self, params: StyleParams, keep_picture: bool) -> None:
-        """Settings, layout and (unless there is none or the artist discarded it) the picture."""
+        """Settings, layout, the regions' masks and (unless there is none or the artist discarded it) the picture."""
         studio, session = self.studio, self.studio.session
         session.save_params(params)
+        self._keep_masks(params)
         session.set_layout_state(
             geometry=studio.saveGeometry(), state=studio.saveState(), splitter=studio.splitter.saveState()
         )
@@ -144,3 +154,10 @@ class SessionKeeper:
         session.data_dir.mkdir(parents=True, exist_ok=True)
         save_image(Image.fromarray(studio.picture), self.last_picture_path)
         session.set_last_picture_saved(studio.picture_saved)
+
+    def _keep_masks(self, params: StyleParams) -> None:
+        """The masks of the regions there are (none left behind for regions removed)."""
+        try:
+            write_masks(self.masks_folder, self.studio.mask_doc.images([region.rgb for region in params.regions]))
+        except OSError as exc:  # the rest of the session is still worth keeping
+            log.warning("could not keep the region masks: %s", exc)

@@ -24,6 +24,7 @@ from engine.core_share import create_thread_pools
 from engine.errors import BrushworkError, OutOfMemoryError
 from engine.params import StyleParams
 from engine.progress import Progress
+from engine.regions import RegionMasks
 from engine.transfer import StyleTransfer
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class RunRequest:
     params: StyleParams
     start_picture: Image.Image | None = None
     start_step: int = 0
+    masks: RegionMasks | None = None  # where each of params.regions is (engine.regions)
 
 
 @dataclass(frozen=True)
@@ -161,14 +163,21 @@ class RunController(QObject):
             request.params,
             start_picture=request.start_picture,
             start_step=request.start_step,
+            masks=request.masks,
             weights_progress=lambda done, total: worker.downloading.emit(run, done, total),
         )
         worker.submit(run, self._engine)
 
-    def update(self, params: StyleParams | None = None, *, content=None, style=None) -> None:
-        """Forward a change to the running engine (it applies on the next step)."""
+    def update(
+        self, params: StyleParams | None = None, *, content=None, style=None, masks: RegionMasks | None = None
+    ) -> None:
+        """Forward a change to the running engine (it applies on the next step).
+
+        Parameters and masks handed together reach the same step: a region
+        removed never meets the masks of the list before it.
+        """
         if self._engine is not None:
-            self._engine.update(params, content=content, style=style)
+            self._engine.update(params, content=content, style=style, masks=masks)
 
     def pause(self) -> None:
         if self._engine is not None:

@@ -33,6 +33,7 @@ class ScriptedDialogs:
         self.unsaved_answer = "discard"
         self.partial_answer = "enlarge"
         self.export_answer = None  # (ExportOptions, suffix) or None
+        self.mask_path: Path | None = None  # what Import mask... and Export mask... are given
         self.asked: list[str] = []
 
     def open_image(self, title, folder):
@@ -42,6 +43,14 @@ class ScriptedDialogs:
     def save_image(self, suggested):
         self.asked.append("save_image")
         return self.save_image_path
+
+    def open_mask(self, folder):
+        self.asked.append("open_mask")
+        return self.mask_path
+
+    def export_mask_path(self, suggested):
+        self.asked.append("export_mask_path")
+        return self.mask_path
 
     def open_preset(self, folder):
         return self.preset_file

@@ -1,0 +1,107 @@
+"""Region masks to and from PNG files (Import mask..., Export mask...). Both run on a worker thread.
+
+The file format is the command line's ``--regions MASK.png``: each region in
+its colour on black (``engine.regions``). A greyscale file is one region's
+mask, white inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.atomic import write_atomically
+from engine.errors import ImageSaveError
+from engine.images import write_failure
+from engine.regions import (
+    PALETTE,
+    RegionError,
+    check_shape,
+    colour_image_from_masks,
+    is_colour_mask,
+    mask_from_grey_image,
+    masks_from_colour_image,
+    open_mask_image,
+    parse_colour,
+)
+
+from .region_masks import Colour
+
+# A colour counts as present when some pixel is this close to it on every channel;
+# the engine's unmixing then decides how much of each pixel belongs to it.
+_PRESENT_LEVELS = 40
+
+
+@dataclass(frozen=True, eq=False)
+class ImportedMask:
+    """What a mask file holds, at the masks' size.
+
+    A colour file gives ``planes`` by colour and each colour's ``names`` (for
+    a region it creates); a greyscale file gives one plane, ``grey``, for the
+    selected region.
+    """
+
+    planes: dict[Colour, np.ndarray]
+    names: dict[Colour, str]
+    grey: np.ndarray | None = None
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+
+
+def read_mask_file(
+    path: Path, photo_size: tuple[int, int], mask_size: tuple[int, int], region_colours: list[str]
+) -> ImportedMask:
+    """Read and check a mask for a photo of ``photo_size``; raises ``RegionError`` with the reason for the artist.
+
+    ``region_colours`` are the regions' colours now: a colour file is read for
+    those and for every palette colour, and keeps the ones it holds.
+    """
+    image = open_mask_image(path)
+    check_shape(image.size, photo_size, "mask")
+    if image.size != mask_size:
+        # Smaller first: unmixing the colours of a 4000 px file would take seconds.
+        image = image.convert("RGBA" if _has_alpha(image) else "RGB").resize(mask_size, Image.Resampling.BILINEAR)
+    if not is_colour_mask(image):
+        grey = np.asarray(mask_from_grey_image(image)).copy()
+        if not grey.any():
+            raise RegionError(f"{Path(path).name} is all black: nothing in it is painted (white marks the region).")
+        return ImportedMask({}, {}, grey)
+    names: dict[Colour, str] = {}
+    for name in (*region_colours, *PALETTE):
+        names.setdefault(parse_colour(name), name)
+    on_black = np.asarray(_on_black(image), np.int16)
+    present = [colour for colour in names if (np.abs(on_black - np.array(colour)).max(axis=2) <= _PRESENT_LEVELS).any()]
+    if not present:
+        raise RegionError(
+            f"{Path(path).name} holds none of the region colours: paint each region in one of "
+            f"{', '.join(PALETTE)} on black."
+        )
+    masks = masks_from_colour_image(image, [names[c] for c in present])
+    planes = {colour: np.asarray(mask).copy() for colour, mask in zip(present, masks, strict=True)}
+    return ImportedMask(planes, {c: names[c] for c in present})
+
+
+def _on_black(image: Image.Image) -> Image.Image:
+    """Transparent pixels count as black, as the engine reads them."""
+    if not _has_alpha(image):
+        return image.convert("RGB")
+    black = Image.new("RGBA", image.size, (0, 0, 0, 255))
+    return Image.alpha_composite(black, image.convert("RGBA")).convert("RGB")
+
+
+def write_mask_file(path: Path, masks: list[Image.Image], colours: list[str]) -> Path:
+    """The regions as one PNG in their colours on black, written atomically; raises ``ImageSaveError``."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        path = path.with_suffix(".png")  # lossless: a JPEG's blur would mix the colours
+    picture = colour_image_from_masks(masks, colours)
+    try:
+        write_atomically(path, lambda handle: picture.save(handle, format="PNG"))
+    except OSError as exc:
+        raise ImageSaveError(f"Could not export the mask to {path.name}: {write_failure(exc)}") from None
+    return path
