@@ -27,6 +27,9 @@ _WHERE = {
     "load_preset": "presets",
     "save_preset": "presets",
     "Progress": "progress",
+    "RegionError": "regions",
+    "RegionMasks": "regions",
+    "RegionSetting": "regions",
     "StyleTransfer": "transfer",
     "render": "transfer",
 }

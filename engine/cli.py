@@ -402,6 +402,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.regions:
             region_plan, params = _with_regions(args, style_args, params)
             style_args = list(region_plan.style_files)
+        elif params.regions:
+            # A preset's regions say what each region gets; where they are is a mask of one photo.
+            print(
+                "brushwork-render: the preset's regions need a mask (--regions MASK.png); painting without them",
+                file=sys.stderr,
+            )
+            params = params.replace(regions=(), outside_regions="style")
         if not style_args:
             raise BrushworkError("no painting to take a style from: give --style, or a --region COLOUR=PAINTING")
         styles = [load_image(p, MAX_DECODE_SIDE) for p in style_args]

@@ -309,3 +309,36 @@ def test_cli_explains_a_malformed_mask(tmp_path, capsys, mask, message):
     assert code == 1
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out.png").exists()
+
+
+def test_cli_says_a_presets_regions_need_a_mask_and_paints_the_whole_picture(tmp_path, capsys):
+    from engine.presets import save_preset
+
+    photo, painting = tmp_path / "photo.png", tmp_path / "painting.png"
+    make_photo(*SIZE).save(photo)
+    checker().save(painting)
+    preset = save_preset(
+        Preset("Sky", StyleParams(regions=(RegionSetting("red", photo_only=True),), outside_regions="photo")),
+        tmp_path / "sky.json",
+    )
+    out = tmp_path / "out.png"
+    code = cli.main(
+        [
+            str(photo),
+            "-s",
+            str(painting),
+            "--preset",
+            str(preset),
+            "-o",
+            str(out),
+            "--size",
+            "48",
+            "--steps",
+            "20",
+            "-q",
+        ]
+    )
+    assert code == 0
+    assert "need a mask" in capsys.readouterr().err
+    styled = np.abs(np.asarray(Image.open(out), float) - np.asarray(make_photo(*SIZE).resize((48, 36)), float))
+    assert styled[:, :24].mean() > 10 and styled[:, 24:].mean() > 10  # styled everywhere, not held to the photo
