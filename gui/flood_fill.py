@@ -32,10 +32,7 @@ def connected_area(allowed: np.ndarray, x: int, y: int) -> np.ndarray:
     seen[seed] = True
     frontier = np.array([seed])
     while frontier.size:
-        found = [
-            _touching(frontier, rows, starts, ends, start_keys, end_keys, step, height, stride) for step in (-1, 1)
-        ]
-        candidates = np.unique(np.concatenate(found))
+        candidates = np.unique(_touching(frontier, rows, starts, ends, start_keys, end_keys, height, stride))
         frontier = candidates[~seen[candidates]]
         seen[frontier] = True
     picked = np.nonzero(seen)[0]
@@ -45,11 +42,12 @@ def connected_area(allowed: np.ndarray, x: int, y: int) -> np.ndarray:
     return np.cumsum(marks, axis=1, dtype=np.int8)[:, :width] > 0
 
 
-def _touching(frontier, rows, starts, ends, start_keys, end_keys, step, height, stride) -> np.ndarray:
-    """Indices of the runs in the row ``step`` away that share a column with a frontier run."""
-    row = rows[frontier] + step
+def _touching(frontier, rows, starts, ends, start_keys, end_keys, height, stride) -> np.ndarray:
+    """Indices of the runs in the rows above and below that share a column with a frontier run."""
+    row = np.concatenate((rows[frontier] - 1, rows[frontier] + 1))
+    s, e = np.tile(starts[frontier], 2), np.tile(ends[frontier], 2)
     keep = (row >= 0) & (row < height)
-    row, s, e = row[keep], starts[frontier][keep], ends[frontier][keep]
+    row, s, e = row[keep], s[keep], e[keep]
     # In that row, runs from the first that ends after s up to (not including) the first that starts at or after e.
     low = np.searchsorted(end_keys, row * stride + s, side="right")
     high = np.searchsorted(start_keys, row * stride + e, side="left")
@@ -82,8 +80,9 @@ def soft_edge(area: np.ndarray) -> np.ndarray:
     The wand's selection follows the photo's pixels; a hard edge there would
     come back as a hard seam in the picture.
     """
-    padded = np.pad(area.astype(np.float32), 1)
-    height, width = area.shape
-    blurred = sum(padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)) / 9.0
-    blurred = np.maximum(blurred, area * 0.75)  # the inner rim stays mostly in the region
-    return np.rint(blurred * 255.0).astype(np.uint8)
+    # Separable and in integers: a 2048 px selection takes milliseconds, not a tenth of a second.
+    padded = np.pad(area.astype(np.uint16), 1)
+    across = padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]
+    count = across[:-2] + across[1:-1] + across[2:]  # 0-9 selected pixels around each
+    soft = ((count * 255 + 4) // 9).astype(np.uint8)
+    return np.maximum(soft, area.astype(np.uint8) * 191)  # the inner rim stays mostly in the region

@@ -93,7 +93,7 @@ class RegionMaskDocument(QObject):
         self._handed: dict[Colour, tuple[int, Image.Image]] = {}  # the last PIL copy of each plane, by version
         self._blank: Image.Image | None = None
         self._photo: Image.Image | None = None
-        self._photo_pixels: np.ndarray | None = None  # the photo at mask size, for the wand
+        self._photo_pixels: np.ndarray | None = None  # the photo at mask size, channels first, for the wand
         self._stroke: dict | None = None
         self._last_emit = 0.0
         self._emit_timer = QTimer(self)
@@ -269,8 +269,9 @@ class RegionMaskDocument(QObject):
         pixels = self._photo_at_mask_size()
         if pixels is None or not self._inside(x, y):
             return False
-        difference = np.abs(pixels - pixels[y, x]).max(axis=2)
-        similar = difference <= tolerance
+        similar = np.ones(pixels.shape[1:], bool)
+        for plane, level in zip(pixels, pixels[:, y, x], strict=True):  # a channel at a time: contiguous, uint8
+            similar &= (plane >= max(int(level) - tolerance, 0)) & (plane <= min(int(level) + tolerance, 255))
         area = connected_area(similar, x, y) if contiguous else similar
         return self._add(colour, soft_edge(area), "select similar colour")
 
@@ -280,11 +281,11 @@ class RegionMaskDocument(QObject):
     def _photo_at_mask_size(self) -> np.ndarray | None:
         if self._photo is None or self.size is None:
             return None
-        if self._photo_pixels is None or self._photo_pixels.shape[1::-1] != self.size:
+        if self._photo_pixels is None or self._photo_pixels.shape[:0:-1] != self.size:
             photo = self._photo.convert("RGB")
             if photo.size != self.size:
                 photo = photo.resize(self.size, Image.Resampling.BILINEAR)
-            self._photo_pixels = np.asarray(photo, dtype=np.int16)
+            self._photo_pixels = np.ascontiguousarray(np.asarray(photo).transpose(2, 0, 1))  # 3 x H x W
         return self._photo_pixels
 
     def _add(self, colour: Colour, coverage: np.ndarray, text: str) -> bool:
