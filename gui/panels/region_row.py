@@ -110,7 +110,7 @@ class RegionRowWidget(QFrame):
         self.style.addItem("Picture's blend", PICTURE_BLEND)
         for i, name in enumerate(style_names):
             self.style.addItem(f"Style: {name}", i)
-        self.style.addItem("Photo only (no style)", PHOTO_ONLY)
+        self.style.addItem("Photo only", PHOTO_ONLY)
         if blend_choice(region, len(style_names)) == FROM_PRESET:
             # A blend no single choice shows (from a preset, or a painting not loaded): kept until another is picked.
             self.style.addItem("The preset's blend", FROM_PRESET)
