@@ -163,6 +163,7 @@ class RegionEditing(QObject):
             self.error.emit(f"There are {MAX_REGIONS} regions already, as many as a picture can have.")
             return False
         name, rgb = free[0]
+        self.editor.flush()  # an edit held by the throttle is a step of its own, before this one
         self.stack.beginMacro("add region")
         # Paint left in this colour by a removed region must not come back with the new one.
         self.doc.clear(rgb, "clear old paint")
@@ -176,6 +177,8 @@ class RegionEditing(QObject):
         self._edit_now((RegionRemoved(colour),))
 
     def _edit_now(self, changes: tuple) -> None:
+        """Apply ``changes`` at once, as a step of their own: an edit still held by the throttle goes first."""
+        self.editor.flush()
         self.editor.edit(changes)
         self.editor.flush()
 
@@ -227,6 +230,7 @@ class RegionEditing(QObject):
                 "Remove some regions first."
             )
             return
+        self.editor.flush()
         self.stack.beginMacro(f"import {name}")
         if new:
             self._edit_now(tuple(RegionAdded(RegionSetting(colour=colour_name)) for colour_name, _ in new))

@@ -14,10 +14,35 @@ from engine.params import StyleParams
 MERGE_SECONDS = 1.5  # a drag of one slider, reported ten times a second, is one step
 
 
-def changed_fields(before: StyleParams, after: StyleParams) -> frozenset[str]:
-    return frozenset(
-        f.name for f in dataclasses.fields(StyleParams) if getattr(before, f.name) != getattr(after, f.name)
-    )
+def changed_fields(before: StyleParams, after: StyleParams) -> frozenset:
+    """What changed, as the keys that decide whether two steps merge into one."""
+    fields = {
+        f.name
+        for f in dataclasses.fields(StyleParams)
+        if f.name != "regions" and getattr(before, f.name) != getattr(after, f.name)
+    }
+    return frozenset(fields | _region_changes(before, after))
+
+
+def _region_changes(before: StyleParams, after: StyleParams) -> set:
+    """Each region's own field, so that a drag of one region's strength merges and nothing else does.
+
+    All region settings are one parameter; as one key, removing two regions,
+    or renaming one and then moving another's strength, would be one step.
+    A region added or removed gets a key of its own (the list after it):
+    two of them never merge.
+    """
+    if before.regions == after.regions:
+        return set()
+    colours = tuple(region.rgb for region in after.regions)
+    if tuple(region.rgb for region in before.regions) != colours:
+        return {("regions", colours)}
+    return {
+        ("regions", new.rgb, f.name)
+        for old, new in zip(before.regions, after.regions, strict=True)
+        for f in dataclasses.fields(new)
+        if getattr(old, f.name) != getattr(new, f.name)
+    }
 
 
 class _SettingsChange(QUndoCommand):

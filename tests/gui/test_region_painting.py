@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from engine.regions import RegionSetting
-from tests.gui.conftest import SLOW, click, load_both
+from tests.gui.conftest import SLOW, click, load_both, type_into
 from tests.gui.painting import (
     GREEN,
     RED,
@@ -164,6 +164,23 @@ def test_removing_a_region_and_undoing_brings_its_paint_back(qtbot, window, tmp_
     click(qtbot, window.editor.regions.remove_button)
     click(qtbot, window.editor.regions.add_button)
     assert [r.rgb for r in window.params().regions] == [RED] and plane(window, RED).max() == 0
+
+
+def test_each_region_edit_is_its_own_undo_step(qtbot, window):
+    window.set_params(window.params().replace(regions=(RegionSetting("red"), RegionSetting("green"))))
+    panel = window.editor.regions
+    type_into(qtbot, panel.row(RED).strength.spin, "2")
+    type_into(qtbot, panel.row(GREEN).strength.spin, "3")  # within a second: still a step of its own
+    click(qtbot, panel.remove_button)  # green, the selected one
+    click(qtbot, panel.remove_button)  # then red
+    assert window.params().regions == ()
+    undo = (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, *undo)
+    assert [r.rgb for r in window.params().regions] == [RED]
+    press(qtbot, window, *undo)
+    assert [(r.rgb, r.strength) for r in window.params().regions] == [(RED, 2.0), (GREEN, 3.0)]
+    press(qtbot, window, *undo)
+    assert [r.strength for r in window.params().regions] == [2.0, 1.0]
 
 
 def test_tool_keys_esc_and_a_second_click_leave_painting(qtbot, window, tmp_path):
