@@ -9,12 +9,16 @@ Planes are numpy ``uint8`` arrays at the photo's size, the long side capped at
 ``MAX_MASK_SIDE``: a brush dab touches only the pixels under it, and a huge
 photo never makes painting slow (the engine scales a mask to each scale's size
 anyway). Every edit goes on the window's one undo stack as the changed
-rectangle's before and after, never as whole copies.
+rectangle's before and after, never as whole copies, and compressed: a mask
+is mostly runs of 0 and 255, so a stroke across a 2048 px mask keeps about
+0.2 MB instead of 6 MB for as long as it can be undone.
 """
 
 from __future__ import annotations
 
 import time
+import zlib
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -39,10 +43,28 @@ def mask_size_for(photo_size: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+@dataclass(frozen=True)
+class _Patch:
+    """One plane's changed rectangle, before and after, each compressed (zlib's fastest level: ~9 ms at 2048 px)."""
+
+    colour: Colour
+    rect: Rect
+    before: bytes
+    after: bytes
+
+    @classmethod
+    def of(cls, colour: Colour, rect: Rect, before: np.ndarray, after: np.ndarray) -> _Patch:
+        return cls(colour, rect, zlib.compress(before.tobytes(), 1), zlib.compress(after.tobytes(), 1))
+
+    def pixels(self, after: bool) -> np.ndarray:
+        x0, y0, x1, y1 = self.rect
+        return np.frombuffer(zlib.decompress(self.after if after else self.before), np.uint8).reshape(y1 - y0, x1 - x0)
+
+
 class _MaskEdit(QUndoCommand):
     """One stroke, fill, wand click or import: per plane, the changed rectangle before and after."""
 
-    def __init__(self, doc: RegionMaskDocument, text: str, patches: list[tuple[Colour, Rect, np.ndarray, np.ndarray]]):
+    def __init__(self, doc: RegionMaskDocument, text: str, patches: list[_Patch]):
         super().__init__(text)
         self.doc, self.patches = doc, patches
         self.generation = doc.generation
@@ -62,8 +84,8 @@ class _MaskEdit(QUndoCommand):
             # The masks were cleared for another photo since: this step no longer applies.
             self.setObsolete(True)
             return
-        for colour, rect, before, done in self.patches:
-            self.doc.put_patch(colour, rect, done if after else before)
+        for patch in self.patches:
+            self.doc.put_patch(patch.colour, patch.rect, patch.pixels(after))
         self.doc.commit()
 
 
@@ -241,10 +263,10 @@ class RegionMaskDocument(QObject):
         if stroke is None or stroke["rect"] is None:
             return
         colour, (x0, y0, x1, y1) = stroke["colour"], stroke["rect"]
-        before = stroke["before"][y0:y1, x0:x1].copy()
-        after = self._planes[colour][y0:y1, x0:x1].copy()
+        before = stroke["before"][y0:y1, x0:x1]
+        after = self._planes[colour][y0:y1, x0:x1]
         if not np.array_equal(before, after):
-            self.stack.push(_MaskEdit(self, stroke["text"], [(colour, stroke["rect"], before, after)]))
+            self.stack.push(_MaskEdit(self, stroke["text"], [_Patch.of(colour, stroke["rect"], before, after)]))
         self.commit()
 
     @property
@@ -301,7 +323,7 @@ class RegionMaskDocument(QObject):
             return False
         plane[y0:y1, x0:x1] = after
         self._touched(colour, rect)
-        self.stack.push(_MaskEdit(self, text, [(colour, rect, before, after.copy())]))
+        self.stack.push(_MaskEdit(self, text, [_Patch.of(colour, rect, before, after)]))
         self.commit()
         return True
 
@@ -313,8 +335,8 @@ class RegionMaskDocument(QObject):
         rect = (0, 0, width, height)
         patches = []
         for colour, new in planes.items():
-            old = self._planes[colour].copy() if colour in self._planes else np.zeros((height, width), np.uint8)
-            patches.append((colour, rect, old, new.copy()))
+            old = self._planes[colour] if colour in self._planes else np.zeros((height, width), np.uint8)
+            patches.append(_Patch.of(colour, rect, old, new))
             self._planes[colour] = new.copy()
             self._touched(colour, rect)
         self.stack.push(_MaskEdit(self, text, patches))
