@@ -106,9 +106,13 @@ class RegionEditing(QObject):
         )
 
     def _on_pressed(self, position: QPointF) -> None:
-        colour, at = self.panel.current, self._to_mask(position)
-        if colour is None or at is None:
+        at = self._to_mask(position)
+        if at is None or (self.panel.current is None and not self.add_region()):
             return
+        colour = self.panel.current
+        row = self.panel.row(colour)
+        if row is not None and not row.visible.isChecked():
+            row.visible.setChecked(True)  # paint the artist cannot see would be paint by chance
         x, y, scale = at
         if self.tool in BRUSH_TOOLS:
             radius = self.panel.brush_size.value() / 2 * scale
