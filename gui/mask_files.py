@@ -81,27 +81,8 @@ def read_mask_file(
             f"{Path(path).name} holds none of the region colours: paint each region in one of "
             f"{', '.join(PALETTE)} on black."
         )
-    masks = _unmix_each_colour_once(image, [names[c] for c in present])
+    masks = [np.asarray(m) for m in masks_from_colour_image(image, [names[c] for c in present])]
     return ImportedMask(dict(zip(present, masks, strict=True)), {c: names[c] for c in present})
-
-
-def _unmix_each_colour_once(image: Image.Image, colours: list[str]) -> list[np.ndarray]:
-    """``masks_from_colour_image``, worked out once per distinct colour and spread back over the pixels.
-
-    The engine unmixes every pixel against every pair of colours: eight
-    colours on a 2048 px mask took about twenty seconds. A painted mask holds
-    few distinct colours (its edges add some thousands), and a pixel's share
-    depends on its colour alone, so the result is the same.
-    """
-    mode = "RGBA" if _has_alpha(image) else "RGB"
-    pixels = np.asarray(image.convert(mode))
-    packed = np.zeros(pixels.shape[:2], np.uint32)
-    for channel in range(pixels.shape[2]):
-        packed = (packed << 8) | pixels[..., channel]
-    distinct, where = np.unique(packed.ravel(), return_inverse=True)
-    strip = np.stack([(distinct >> (8 * shift)) & 255 for shift in reversed(range(pixels.shape[2]))], axis=-1)
-    masks = masks_from_colour_image(Image.fromarray(strip.astype(np.uint8)[None], mode), colours)
-    return [np.asarray(mask)[0][where].reshape(pixels.shape[:2]) for mask in masks]
 
 
 def _on_black(image: Image.Image) -> Image.Image:

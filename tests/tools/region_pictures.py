@@ -68,11 +68,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} edges: {seconds:.0f} s", flush=True)
         pictures.append(picture)
     blended = Image.blend(photo.convert("RGB"), shown_mask, 0.55)
-    montage(
-        [blended, *pictures],
-        ["photo and mask (red: The Starry Night, blue: stained glass)", "hard edges", "soft edges (feather 6 %)"],
-        height=260,
-    ).save(args.folder / "regions.jpg", quality=88)
+    montage([blended, *pictures], ["photo and mask", "hard edges", "soft edges"], height=300).save(
+        args.folder / "regions.jpg", quality=88
+    )
+    # The saucer's left rim at the painted size, where the two paintings meet, enlarged 2x without smoothing.
+    scale = pictures[0].width / photo.width
+    box = tuple(round(v * scale) for v in (40, 150, 200, 310))
+    crops = [
+        p.crop(box).resize(((box[2] - box[0]) * 2, (box[3] - box[1]) * 2), Image.Resampling.NEAREST) for p in pictures
+    ]
+    montage(crops, ["hard edge, 2x", "soft edge, 2x"], height=crops[0].height).save(
+        args.folder / "regions_edges.jpg", quality=90
+    )
     return 0
 
 
