@@ -4,27 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from engine.devices import available_devices
 from engine.params import MAX_WEIGHT
 
+from .collapsible import CollapsibleSection
 from .param_changes import FieldChange
 from .slider_fields import ExactSpinBox, SliderFieldWidget, wheel_only_when_focused
 
 _CUSTOM = "file"
 
 
-class AdvancedPanel(QWidget):
+class AdvancedPanel(CollapsibleSection):
     """A collapsible section, closed by default. ``edited`` carries a tuple of ``FieldChange``."""
 
     edited = Signal(object)
@@ -32,13 +30,7 @@ class AdvancedPanel(QWidget):
     browse_weights_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.toggle = QToolButton(text="Advanced", checkable=True)
-        self.toggle.setArrowType(self._arrow(False))
-        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.body = QWidget()
-        self.body.setVisible(False)
-        self.toggle.toggled.connect(self.set_expanded)
+        super().__init__("Advanced", parent)
 
         self.optimizer = QComboBox()
         self.optimizer.addItem("L-BFGS (best quality)", "lbfgs")
@@ -94,13 +86,7 @@ class AdvancedPanel(QWidget):
         form.addRow("", self.stop_early)
         form.addRow("", self.clean_edges)
         form.addRow("", self.trim_frame)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        header = QHBoxLayout()
-        header.addWidget(self.toggle)
-        header.addStretch(1)
-        layout.addLayout(header)
-        layout.addWidget(self.body)
+        self._place_header_and_body()
 
         for field, combo in (
             ("optimizer", self.optimizer),
@@ -124,15 +110,6 @@ class AdvancedPanel(QWidget):
 
     def _emit(self, field: str, value) -> None:
         self.edited.emit((FieldChange(field, value),))
-
-    @staticmethod
-    def _arrow(expanded: bool) -> Qt.ArrowType:
-        return Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow
-
-    def set_expanded(self, expanded: bool) -> None:
-        self.toggle.setChecked(expanded)
-        self.toggle.setArrowType(self._arrow(expanded))
-        self.body.setVisible(expanded)
 
     def set_init_image(self, path: Path) -> None:
         self.init_path = str(path)

@@ -8,7 +8,7 @@ the parameters.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from engine.params import StyleParams
 from engine.regions import MAX_REGIONS, RegionSetting
 
+from .collapsible import CollapsibleSection
 from .param_changes import FieldChange
 from .region_row import RegionRowWidget
 from .slider_fields import SliderFieldWidget, wheel_only_when_focused
@@ -39,7 +40,7 @@ TOOL_TIPS = {
 BRUSH_SIZES = (2.0, 400.0)  # diameter on screen, in pixels
 
 
-class RegionsPanel(QWidget):
+class RegionsPanel(CollapsibleSection):
     """The regions' settings and tools.
 
     Signals: ``edited`` (a tuple of parameter changes), ``add_requested``,
@@ -61,13 +62,8 @@ class RegionsPanel(QWidget):
     export_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.toggle = QToolButton(text="Regions: a style for each part", checkable=True)
-        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
+        super().__init__("Regions: a style for each part", parent)
         self.toggle.setToolTip("Paint where each style goes: the sky in one painting, a face left as the photo")
-        self.body = QWidget()
-        self.body.setVisible(False)
         self.regions: tuple[RegionSetting, ...] = ()
         self.style_names: list[str] = []
         self.rows: list[RegionRowWidget] = []
@@ -146,15 +142,8 @@ class RegionsPanel(QWidget):
         body.addLayout(tools_bar)
         body.addLayout(brush_form)
         body.addLayout(files)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        header = QHBoxLayout()
-        header.addWidget(self.toggle)
-        header.addStretch(1)
-        layout.addLayout(header)
-        layout.addWidget(self.body)
+        self._place_header_and_body()
 
-        self.toggle.toggled.connect(self.set_expanded)
         self.add_button.clicked.connect(lambda: self.add_requested.emit())
         self.remove_button.clicked.connect(self._on_remove)
         self.outside.currentIndexChanged.connect(
@@ -168,11 +157,6 @@ class RegionsPanel(QWidget):
         self._update_buttons()
 
     # -- showing ---------------------------------------------------------------------------
-
-    def set_expanded(self, expanded: bool) -> None:
-        self.toggle.setChecked(expanded)
-        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
-        self.body.setVisible(expanded)
 
     def set_values(self, params: StyleParams) -> None:
         """Show the parameters' regions (rebuilding the rows if the list changed) and the outside choice."""
