@@ -14,3 +14,4 @@ python tests/benchmarks/bench_time_to_finished.py --sizes 256 512
 python tests/benchmarks/bench_slider_latency.py
 python tests/benchmarks/bench_levers.py --compile
 python tests/benchmarks/bench_time_to_quality.py --sizes 256 512
+python tests/benchmarks/bench_region_seam.py --size 256
