@@ -1,8 +1,11 @@
-"""Region masks to and from PNG files (Import mask..., Export mask...). Both run on a worker thread.
+"""Region masks to and from PNG files (Import mask..., Export mask..., Match to parts of a painting...).
+
+All of them run on a worker thread.
 
 The file format is the command line's ``--regions MASK.png``: each region in
 its colour on black (``engine.regions``). A greyscale file is one region's
-mask, white inside.
+mask, white inside. A mask on a painting is ``--style-regions``': the same
+colours, with the painting's shape instead of the photo's.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from engine.regions import (
     parse_colour,
 )
 
-from .region_masks import Colour
+from .region_masks import Colour, mask_size_for
 
 # A colour counts as present when some pixel is this close to it on every channel;
 # the engine's unmixing then decides how much of each pixel belongs to it.
@@ -63,26 +66,86 @@ def read_mask_file(
     """
     image = open_mask_image(path)
     check_shape(image.size, photo_size, "mask")
+    return decode_mask(image, Path(path).name, mask_size, region_colours)
+
+
+def decode_mask(image: Image.Image, name: str, mask_size: tuple[int, int], region_colours: list[str]) -> ImportedMask:
+    """What a mask picture (already checked for its shape) holds, at ``mask_size``; ``RegionError`` if nothing."""
     if image.size != mask_size:
         # Smaller first: unmixing the colours of a 4000 px file would take seconds.
         image = image.convert("RGBA" if _has_alpha(image) else "RGB").resize(mask_size, Image.Resampling.BILINEAR)
     if not is_colour_mask(image):
         grey = np.asarray(mask_from_grey_image(image)).copy()
         if not grey.any():
-            raise RegionError(f"{Path(path).name} is all black: nothing in it is painted (white marks the region).")
+            raise RegionError(f"{name} is all black: nothing in it is painted (white marks the region).")
         return ImportedMask({}, {}, grey)
     names: dict[Colour, str] = {}
-    for name in (*region_colours, *PALETTE):
-        names.setdefault(parse_colour(name), name)
+    for colour_name in (*region_colours, *PALETTE):
+        names.setdefault(parse_colour(colour_name), colour_name)
     on_black = np.asarray(_on_black(image), np.int16)
     present = [colour for colour in names if (np.abs(on_black - np.array(colour)).max(axis=2) <= _PRESENT_LEVELS).any()]
     if not present:
         raise RegionError(
-            f"{Path(path).name} holds none of the region colours: paint each region in one of "
-            f"{', '.join(PALETTE)} on black."
+            f"{name} holds none of the region colours: paint each region in one of {', '.join(PALETTE)} on black."
         )
     masks = [np.asarray(m) for m in masks_from_colour_image(image, [names[c] for c in present])]
     return ImportedMask(dict(zip(present, masks, strict=True)), {c: names[c] for c in present})
+
+
+@dataclass(frozen=True, eq=False)
+class PaintingMaskFile:
+    """A mask file for one of the paintings: which one (its index), and its 'L' masks by region colour."""
+
+    painting: int
+    masks: dict[Colour, Image.Image]
+
+
+def painting_for_shape(
+    name: str, size: tuple[int, int], paintings: list[tuple[str, tuple[int, int]]], preferred: int | None
+) -> int:
+    """The index of the painting a mask of ``size`` is for: ``preferred`` if it has that shape, else the first that has.
+
+    ``paintings`` are the loaded ones as (name, size); ``RegionError`` if none has the shape.
+    """
+    fitting = []
+    for index, (_, painting_size) in enumerate(paintings):
+        try:
+            check_shape(size, painting_size)
+        except RegionError:
+            continue
+        fitting.append(index)
+    if not fitting:
+        listed = "; ".join(f"{title} is {w} x {h} px" for title, (w, h) in paintings)
+        raise RegionError(
+            f"{name} is {size[0]} x {size[1]} px, the shape of none of the paintings ({listed}). A mask on a "
+            "painting must have that painting's shape (its size or a scaled copy of it)."
+        )
+    return preferred if preferred in fitting else fitting[0]
+
+
+def read_painting_mask_file(
+    path: Path,
+    paintings: list[tuple[str, tuple[int, int]]],
+    preferred: int | None,
+    region_colours: list[str],
+    grey_colour: Colour | None,
+) -> PaintingMaskFile:
+    """Read a mask painted on one of ``paintings`` (found by its shape); raises ``RegionError`` with the reason.
+
+    The colours are the photo mask's (``--style-regions``); a greyscale file
+    is the mask of the region with ``grey_colour`` (the selected one).
+    """
+    image = open_mask_image(path)
+    name = Path(path).name
+    index = painting_for_shape(name, image.size, paintings, preferred)
+    found = decode_mask(image, name, mask_size_for(paintings[index][1]), region_colours)
+    if found.grey is not None:
+        if grey_colour is None:
+            raise RegionError(f"{name} is greyscale: select the region it is for first, or paint it in region colours.")
+        planes = {grey_colour: found.grey}
+    else:
+        planes = found.planes
+    return PaintingMaskFile(index, {colour: Image.fromarray(plane, "L") for colour, plane in planes.items()})
 
 
 def _on_black(image: Image.Image) -> Image.Image:

@@ -29,6 +29,7 @@ from engine.regions import RegionError, RegionMasks, RegionSetting, check_shape
 
 from .flood_fill import bounding_rect, connected_area, soft_edge
 from .mask_brush import Rect, brush_kernel, dab_centres, spacing_for, stamp, union
+from .painting_masks import PaintingMasks
 
 MAX_MASK_SIDE = 2048
 EMIT_MS = 100  # masks reach the engine at most ten times a second while a stroke goes
@@ -121,6 +122,9 @@ class RegionMaskDocument(QObject):
         self._emit_timer = QTimer(self)
         self._emit_timer.setSingleShot(True)
         self._emit_timer.timeout.connect(self._emit_now)
+        # Masks on the paintings reach the run by the same path as strokes, and are autosaved with them.
+        self.painting_masks = PaintingMasks(stack, self)
+        self.painting_masks.changed.connect(self.commit)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -132,17 +136,21 @@ class RegionMaskDocument(QObject):
         keys = self._planes.keys() if colours is None else [c for c in colours if c in self._planes]
         return any(self._planes[c].any() for c in keys)
 
-    def region_masks(self, regions: tuple[RegionSetting, ...]) -> RegionMasks:
+    def region_masks(self, regions: tuple[RegionSetting, ...], picture_blend: list[float] | None = None) -> RegionMasks:
         """The masks for ``regions``, in their order, as fresh 'L' images the engine may keep.
 
         An image already handed over is handed again while its plane has not
         changed (the engine never modifies one); a region without paint gets
-        an empty mask.
+        an empty mask. With ``picture_blend`` (``StyleParams.blend_weights``
+        for the loaded paintings), ``style`` holds the painting masks in force
+        (``gui.painting_masks``): only for a region whose style is that one
+        painting, so the engine never meets a mask it cannot use.
         """
         if self.size is None or not regions:
             return RegionMasks()
         self.conversions += 1
-        return RegionMasks(photo=tuple(self._image(region.rgb) for region in regions))
+        style = self.painting_masks.style_masks(regions, picture_blend) if picture_blend else ()
+        return RegionMasks(photo=tuple(self._image(region.rgb) for region in regions), style=style)
 
     def images(self, colours: list[Colour]) -> dict[Colour, Image.Image]:
         """The painted masks among ``colours`` as 'L' images (for saving; empty ones are left out)."""
