@@ -1,7 +1,8 @@
 """Keeping the artist's work safe while a run goes, and finding it again after a crash.
 
 The folder holds copies of the two input images, the latest picture, the
-region masks (one PNG per region, see ``mask_store``) and a ``state.json``
+region masks (one PNG per region, and the masks on the paintings, see
+``mask_store``) and a ``state.json``
 (parameters, where the inputs came from, how far the run got).
 Every file is written atomically, so a crash or a kill at any moment leaves
 the previous complete set. ``clean_exit`` is false from the first write of a
@@ -28,7 +29,7 @@ from engine.presets import Preset, parse_preset, preset_to_json
 from engine.progress import Progress
 
 from ..region_masks import Colour
-from .mask_store import read_masks, write_masks
+from .mask_store import read_masks, read_painting_masks, write_masks, write_painting_masks
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class RecoveredSession:
     step: int
     total_steps: int
     masks: dict[Colour, Image.Image] = field(default_factory=dict)  # by region colour
+    on_paintings: dict[Colour, tuple[int, Image.Image]] = field(default_factory=dict)  # (painting index, mask)
 
 
 class Autosave:
@@ -61,7 +63,7 @@ class Autosave:
         self._last_write = 0.0
         self._state: dict = {}
         self._written: tuple | None = None  # the input images the folder holds copies of
-        self._masks_written: dict[Colour, Image.Image] = {}  # the masks it holds, as handed over
+        self._masks_written: dict[str, Image.Image] = {}  # the masks it holds by file name, as handed over
 
     @property
     def state_path(self) -> Path:
@@ -77,6 +79,7 @@ class Autosave:
         style_paths: tuple[Path | None, ...],
         params: StyleParams,
         masks: dict[Colour, Image.Image] | None = None,
+        on_paintings: dict[Colour, tuple[int, Image.Image]] | None = None,
     ) -> None:
         """Copy the inputs: the originals may move, or may have been pasted.
 
@@ -95,6 +98,7 @@ class Autosave:
             self._written = inputs
         (self.folder / "picture.png").unlink(missing_ok=True)
         write_masks(self.folder, masks or {}, self._masks_written)
+        write_painting_masks(self.folder, on_paintings or {}, self._masks_written)
         self._state = {
             "clean_exit": False,
             "content_path": str(content_path) if content_path else None,
@@ -135,10 +139,13 @@ class Autosave:
         )
         self._write_state()
 
-    def save_masks(self, masks: dict[Colour, Image.Image]) -> None:
+    def save_masks(
+        self, masks: dict[Colour, Image.Image], on_paintings: dict[Colour, tuple[int, Image.Image]] | None = None
+    ) -> None:
         """The region masks after an edit; only once a run has begun (before it, there is nothing to recover)."""
         if self._state:
             write_masks(self.folder, masks, self._masks_written)
+            write_painting_masks(self.folder, on_paintings or {}, self._masks_written)
 
     def mark_clean_exit(self) -> None:
         if self.state_path.exists():
@@ -176,6 +183,7 @@ class Autosave:
             picture_path = self.folder / "picture.png"
             picture = load_image(picture_path) if picture_path.exists() else None
             masks = read_masks(self.folder)
+            on_paintings = read_painting_masks(self.folder)
         except (KeyError, TypeError, BrushworkError) as exc:  # PresetError and ImageLoadError included
             log.warning("could not recover the autosaved session: %s", exc)
             return None
@@ -193,4 +201,5 @@ class Autosave:
             step=int(state.get("step", 0)),
             total_steps=int(state.get("total_steps", params.steps)),
             masks=masks,
+            on_paintings=on_paintings,
         )

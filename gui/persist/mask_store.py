@@ -2,7 +2,9 @@
 
 A file is named for its region's colour (``region-ff0000.png``), since the
 colour is what a mask is found by; files of regions that no longer have paint
-are removed, so that a folder always holds one set.
+are removed, so that a folder always holds one set. Masks on the paintings
+(``gui.painting_masks``) lie beside them, named for the painting's index too
+(``painting-0-ff0000.png``).
 """
 
 from __future__ import annotations
@@ -22,36 +24,51 @@ from ..region_masks import Colour
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^region-([0-9a-f]{6})\.png$")
+_PAINTING_NAME = re.compile(r"^painting-(\d{1,2})-([0-9a-f]{6})\.png$")
 
 
 def mask_file_name(colour: Colour) -> str:
     return "region-{:02x}{:02x}{:02x}.png".format(*colour)
 
 
-def write_masks(
-    folder: Path, masks: dict[Colour, Image.Image], written: dict[Colour, Image.Image] | None = None
-) -> None:
+def painting_mask_file_name(painting: int, colour: Colour) -> str:
+    """A mask on a painting (``gui.painting_masks``): ``painting-1-ff0000.png`` for the second painting's red."""
+    return "painting-{}-{:02x}{:02x}{:02x}.png".format(painting, *colour)
+
+
+def write_masks(folder: Path, masks: dict[Colour, Image.Image], written: dict[str, Image.Image] | None = None) -> None:
     """Write ``masks`` into ``folder`` atomically and remove other regions' files.
 
-    With ``written`` (what this folder was last given, updated here), a mask
-    handed over again unchanged (the very same image) is not encoded again.
+    With ``written`` (what this folder was last given, by file name, updated
+    here), a mask handed over again unchanged (the very same image) is not
+    encoded again.
     """
+    _write_set(folder, {mask_file_name(colour): image for colour, image in masks.items()}, "region-*.png", written)
+
+
+def write_painting_masks(
+    folder: Path, masks: dict[Colour, tuple[int, Image.Image]], written: dict[str, Image.Image] | None = None
+) -> None:
+    """The masks on the paintings, by region colour as (painting index, mask), beside the regions' own."""
+    files = {painting_mask_file_name(index, colour): image for colour, (index, image) in masks.items()}
+    _write_set(folder, files, "painting-*.png", written)
+
+
+def _write_set(folder: Path, files: dict[str, Image.Image], pattern: str, written: dict[str, Image.Image] | None):
+    """Write ``files`` (name -> mask) atomically; remove the other files matching ``pattern``: one set per folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    for colour, image in masks.items():
-        path = folder / mask_file_name(colour)
-        if written is not None and written.get(colour) is image and path.exists():
+    for name, image in files.items():
+        path = folder / name
+        if written is not None and written.get(name) is image and path.exists():
             continue
         write_atomically(path, lambda handle, image=image: image.save(handle, format="PNG"))
         if written is not None:
-            written[colour] = image
-    keep = {mask_file_name(colour) for colour in masks}
-    for path in folder.glob("region-*.png"):
-        if path.name not in keep:
+            written[name] = image
+    for path in folder.glob(pattern):
+        if path.name not in files:
             path.unlink(missing_ok=True)
             if written is not None:
-                match = _NAME.match(path.name)
-                if match:
-                    written.pop(_colour(match.group(1)), None)
+                written.pop(path.name, None)
 
 
 def read_masks(folder: Path) -> dict[Colour, Image.Image]:
@@ -65,6 +82,20 @@ def read_masks(folder: Path) -> dict[Colour, Image.Image]:
             masks[_colour(match.group(1))] = open_mask_image(path).convert("L")
         except BrushworkError as exc:
             log.warning("could not read the region mask %s: %s", path.name, exc)
+    return masks
+
+
+def read_painting_masks(folder: Path) -> dict[Colour, tuple[int, Image.Image]]:
+    """The masks on the paintings a folder holds, by region colour as (painting index, mask)."""
+    masks = {}
+    for path in sorted(folder.glob("painting-*.png")):
+        match = _PAINTING_NAME.match(path.name)
+        if not match:
+            continue
+        try:
+            masks[_colour(match.group(2))] = (int(match.group(1)), open_mask_image(path).convert("L"))
+        except BrushworkError as exc:
+            log.warning("could not read the painting mask %s: %s", path.name, exc)
     return masks
 
 

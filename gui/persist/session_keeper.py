@@ -15,9 +15,10 @@ from engine.images import load_image, save_image
 from engine.params import StyleParams
 
 from ..image_inputs import prepare
+from ..painting_masks import PaintingMask
 from ..roles import CONTENT, STYLE
 from .autosave import Autosave
-from .mask_store import read_masks, write_masks
+from .mask_store import read_masks, read_painting_masks, write_masks, write_painting_masks
 from .session_store import SessionStore
 
 log = logging.getLogger(__name__)
@@ -86,15 +87,22 @@ class SessionKeeper:
             if path is not None and path.exists():
                 loads.append(studio.inputs.load_into(role, path))
         extra = [path for path in session.extra_style_paths() if path.exists()]
-        if extra:
-            studio.spawn(self._restore_extra_styles([task for task in loads if task is not None], extra))
+        on_paintings = read_painting_masks(self.masks_folder)
+        if extra or on_paintings:
+            studio.spawn(self._restore_paintings([task for task in loads if task is not None], extra, on_paintings))
         self._restore_last_picture()
 
-    async def _restore_extra_styles(self, loads: list[asyncio.Task], paths: list[Path]) -> None:
-        """The paintings added for blending, in order, once the Style well's is in."""
+    async def _restore_paintings(self, loads: list[asyncio.Task], paths: list[Path], on_paintings: dict) -> None:
+        """The paintings added for blending, in order, once the Style well's is in; then the masks on them.
+
+        The masks on the paintings wait for every painting: each is kept only
+        if its painting is there again, with its shape (``gui.painting_masks``).
+        """
         await asyncio.gather(*loads, return_exceptions=True)
         for path in paths:
             await self.studio.inputs.add_style_image(path)
+        if on_paintings:
+            self.studio.mask_doc.painting_masks.restore(_painting_masks(on_paintings))
 
     def _offer_recovery(self) -> bool:
         """After a crash: offer the autosaved images, settings and picture. True if restored."""
@@ -117,6 +125,8 @@ class SessionKeeper:
         inputs.set_image(inputs.content_well, prepare(found.content, found.content.size), found.content_path)
         inputs.extra_styles = list(zip(found.style_paths[1:], found.styles[1:], strict=False))
         inputs.set_image(inputs.style_well, prepare(found.styles[0], found.styles[0].size), found.style_paths[0])
+        if found.on_paintings:  # once the paintings are in: each mask is kept only beside its painting
+            studio.mask_doc.painting_masks.restore(_painting_masks(found.on_paintings))
         if found.picture is not None:
             studio.show_picture(np.asarray(found.picture).copy(), saved=False)
             studio.offer(
@@ -156,8 +166,15 @@ class SessionKeeper:
         session.set_last_picture_saved(studio.picture_saved)
 
     def _keep_masks(self, params: StyleParams) -> None:
-        """The masks of the regions there are (none left behind for regions removed)."""
+        """The masks of the regions there are (none left behind for regions removed), and those on the paintings."""
+        colours = [region.rgb for region in params.regions]
         try:
-            write_masks(self.masks_folder, self.studio.mask_doc.images([region.rgb for region in params.regions]))
+            write_masks(self.masks_folder, self.studio.mask_doc.images(colours))
+            write_painting_masks(self.masks_folder, self.studio.mask_doc.painting_masks.files(colours))
         except OSError as exc:  # the rest of the session is still worth keeping
             log.warning("could not keep the region masks: %s", exc)
+
+
+def _painting_masks(files: dict) -> dict:
+    """What ``mask_store.read_painting_masks`` gives, as ``PaintingMasks.restore`` takes it."""
+    return {colour: PaintingMask(index, image) for colour, (index, image) in files.items()}
