@@ -4,7 +4,9 @@ It joins the regions panel (what the artist chose), the preview canvas (where
 the pointer is), the mask document (the paint) and the parameters editor (the
 regions' settings). Adding or removing a region is a settings change, so it
 goes through the editor and is one step on the window's undo stack like any
-other; a stroke, fill or wand click is a step on the same stack.
+other; a stroke, fill or wand click is a step on the same stack. So is a mask
+on a painting matched or cleared ("Match to parts of a painting...",
+``gui.painting_masks``).
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine.errors import BrushworkError
+from engine.params import StyleParams
 from engine.regions import MAX_REGIONS, PALETTE, RegionSetting
 
 from .mask_brush import Rect
-from .mask_files import ImportedMask, read_mask_file, write_mask_file
+from .mask_files import ImportedMask, read_mask_file, read_painting_mask_file, write_mask_file
+from .painting_masks import single_painting
 from .panels.param_changes import RegionAdded, RegionRemoved
 from .panels.params_editor import ParamsEditor
 from .panels.preview_pane import PreviewCanvas
+from .panels.region_row import colour_name
 from .region_masks import Colour, RegionMaskDocument
 from .region_overlay import RegionOverlay
 
@@ -51,11 +56,13 @@ class RegionEditing(QObject):
         dialogs,
         folders,
         spawn: Callable[[Coroutine], asyncio.Task],
+        paintings: Callable[[], list[tuple[str, tuple[int, int]]]] = list,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.editor, self.panel, self.canvas, self.doc, self.stack = editor, editor.regions, canvas, doc, stack
         self.dialogs, self.folders, self._spawn = dialogs, folders, spawn
+        self.paintings = paintings  # the loaded paintings as (name, size), in their order
         self.tool: str | None = None
         self.overlay = RegionOverlay()
         self._photo_size: tuple[int, int] | None = None
@@ -67,6 +74,8 @@ class RegionEditing(QObject):
         panel.overlay_changed.connect(self._rebuild_overlay)
         panel.import_requested.connect(self.import_mask)
         panel.export_requested.connect(self.export_mask)
+        panel.match_requested.connect(self.match_painting)
+        panel.clear_matches_requested.connect(self.clear_matches)
         canvas.tool_pressed.connect(self._on_pressed)
         canvas.tool_moved.connect(self._on_moved)
         canvas.tool_released.connect(self._on_released)
@@ -263,3 +272,60 @@ class RegionEditing(QObject):
             self.error.emit(str(exc))
             return
         self.status.emit(f"Exported the regions to {written.name}")
+
+    # -- masks on the paintings (gui.painting_masks) ----------------------------------------------
+
+    def picture_blend(self, params: StyleParams) -> list[float]:
+        """The picture's blend over the paintings loaded now (what a region without its own style uses)."""
+        count = len(self.paintings())
+        return params.blend_weights(count) if count else []
+
+    def match_painting(self) -> asyncio.Task | None:
+        """Match to parts of a painting...: a mask in region colours on one of the paintings (found by its shape)."""
+        paintings = self.paintings()
+        if not paintings:
+            self.error.emit("Open a painting first: a mask on a painting needs the painting.")
+            return None
+        path = self.dialogs.open_mask(self.folders.last_folder())
+        if path is None:
+            return None
+        params = self.editor.current
+        selected = next((r for r in params.regions if r.rgb == self.panel.current), None)
+        # Several paintings of the mask's shape: the selected region's own painting first.
+        preferred = single_painting(selected, self.picture_blend(params)) if selected is not None else None
+        colours = [region.colour for region in params.regions]
+        return self._spawn(self._match(Path(path), paintings, preferred, colours, self.panel.current))
+
+    async def _match(self, path: Path, paintings, preferred: int | None, colours: list[str], grey_colour) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            found = await loop.run_in_executor(
+                None, read_painting_mask_file, path, paintings, preferred, colours, grey_colour
+            )
+        except BrushworkError as exc:
+            self.error.emit(str(exc))
+            return
+        if self.paintings() != paintings:
+            self.error.emit(f"The paintings changed while {path.name} was read: match it again.")
+            return
+        self.editor.flush()  # an edit held by the throttle is a step of its own, before this one
+        self.doc.painting_masks.set_painting(found.painting, found.masks, f"match {path.name}")
+        name = paintings[found.painting][0]
+        listed = ", ".join(colour_name(RegionSetting(colour="#{:02x}{:02x}{:02x}".format(*c))) for c in found.masks)
+        self.status.emit(f"Matched {listed} to parts of {name}: for each region whose style is {name} alone")
+
+    def clear_matches(self) -> None:
+        """Clear painting masks: every region takes its style from the whole of its painting again (one undo step)."""
+        self.editor.flush()
+        if self.doc.painting_masks.clear():
+            self.status.emit("The painting masks are cleared: each region's style comes from its whole painting")
+
+    def show_painting_notes(self, params: StyleParams) -> None:
+        """Note, on each region row whose painting mask is in force, which painting its style is part of."""
+        paintings, blend = self.paintings(), self.picture_blend(params)
+        notes = {}
+        for region in params.regions:
+            found = self.doc.painting_masks.in_force(region, blend)
+            if found is not None:
+                notes[region.rgb] = paintings[found.painting][0]
+        self.panel.show_painting_notes(notes, bool(self.doc.painting_masks.all()))

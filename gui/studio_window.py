@@ -11,7 +11,9 @@ only) -> window -> preview, status and history.
 Regions: their settings are parameters and take the same path. Their masks
 (``RegionMaskDocument``) go to the run beside the parameters, through
 ``RunController.update(masks=...)``, at most ten times a second while a
-stroke goes and once when it ends.
+stroke goes and once when it ends. Masks on the paintings (``RegionMasks.style``)
+go with them, only for regions whose style is that one painting: when a region's
+style or the paintings change, the masks go in the same update as the change.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from engine.errors import BrushworkError
 from engine.images import fit_dims
 from engine.params import StyleParams
 from engine.progress import Progress, format_duration, plan_work
-from engine.regions import RegionSetting
+from engine.regions import RegionMasks, RegionSetting
 from engine.schedule import plan_stages, resume_step
 
 from .dialogs import Dialogs
@@ -138,15 +140,26 @@ class StudioWindow(QMainWindow):
         self.mask_doc = RegionMaskDocument(self.history_of_settings.stack, self)
         stack = self.history_of_settings.stack
         self.region_editing = RegionEditing(
-            self.editor, self.preview.canvas, self.mask_doc, stack, self.dialogs, self.session, self.spawn, self
+            self.editor,
+            self.preview.canvas,
+            self.mask_doc,
+            stack,
+            self.dialogs,
+            self.session,
+            self.spawn,
+            self._paintings,
+            self,
         )
         self._mask_colours: list[tuple[int, int, int]] = []  # the regions the run last got masks for, in order
+        self._style_mask_ids: list[int] = []  # the painting masks it last got (by identity: the engine's test too)
+        self._run_params = self.editor.current  # the parameters the run last got
         self._mask_autosave = QTimer(self)
         self._mask_autosave.setSingleShot(True)
         self._mask_autosave.setInterval(MASK_AUTOSAVE_MS)
         build_menus(self)
         self._connect()
         self._update_run_buttons()
+        self._show_painting_masks()
         self.keeper = SessionKeeper(self)
         if restore:
             self.keeper.restore()
@@ -249,6 +262,7 @@ class StudioWindow(QMainWindow):
         self.region_editing.error.connect(self.show_error)
         self.region_editing.status.connect(lambda text: self.status.message(text, 10000))
         self.region_editing.tool_changed.connect(self._on_tool_changed)
+        self.mask_doc.painting_masks.changed.connect(self._show_painting_masks)
 
     # -- async helpers -------------------------------------------------------------
 
@@ -302,21 +316,46 @@ class StudioWindow(QMainWindow):
         self._send_params(params)
 
     def _send_params(self, params: StyleParams) -> None:
-        """To the run; with the masks too when the regions came, went or moved, so that both reach one step."""
+        """To the run; with the masks too when the regions came, went or moved, so that both reach one step.
+
+        Likewise when a region's painting mask comes into force or leaves it
+        (its style became, or stopped being, that one painting): the engine
+        must never meet a painting mask with a region that blends paintings.
+        """
+        self._run_params = params
         colours = [region.rgb for region in params.regions]
-        if colours != self._mask_colours:
-            self._mask_colours = colours
-            self.controller.update(params, masks=self.mask_doc.region_masks(params.regions))
+        style = self.mask_doc.painting_masks.style_masks(params.regions, self.region_editing.picture_blend(params))
+        if colours != self._mask_colours or [id(m) for m in style] != self._style_mask_ids:
+            self.controller.update(params, masks=self._masks_for(params))
         else:
             self.controller.update(params)
+        self._show_painting_masks()
 
     def _send_masks(self) -> None:
         if self.controller.running:
-            self.controller.update(masks=self.mask_doc.region_masks(self.editor.current.regions))
+            self.controller.update(masks=self._masks_for(self._run_params))
+
+    def _show_painting_masks(self) -> None:
+        """The regions' notes on the painting masks in force, and whether there are any to clear."""
+        self.region_editing.show_painting_notes(self._run_params)
+        self.clear_matches_action.setEnabled(bool(self.mask_doc.painting_masks.all()))
+
+    def _paintings(self) -> list[tuple[str, tuple[int, int]]]:
+        """The loaded paintings as (name, size), in their order."""
+        names, images = self.inputs.style_names(), self.inputs.all_styles()
+        return [(name, image.size) for name, image in zip(names, images, strict=False)]  # no image: no name either
+
+    def _masks_for(self, params: StyleParams) -> RegionMasks:
+        """The masks for the run with ``params`` and the paintings loaded now (noted as the ones it has)."""
+        masks = self.mask_doc.region_masks(params.regions, self.region_editing.picture_blend(params))
+        self._mask_colours = [region.rgb for region in params.regions]
+        self._style_mask_ids = [id(m) for m in masks.style]
+        return masks
 
     def _autosave_masks(self) -> None:
         colours = [region.rgb for region in self.editor.current.regions]
-        self._autosave_later(self.autosave.save_masks, self.mask_doc.images(colours))
+        on_paintings = self.mask_doc.painting_masks.files(colours)
+        self._autosave_later(self.autosave.save_masks, self.mask_doc.images(colours), on_paintings)
 
     def _on_tool_changed(self, tool: str | None) -> None:
         """Esc drops the tool while one is active, and stops the run when none is (one key, never bound twice)."""
@@ -353,15 +392,21 @@ class StudioWindow(QMainWindow):
     def _on_content_changed(self, shown: Shown) -> None:
         self.preview.set_compare_image(shown.full)
         self.region_editing.photo_changed(shown.image)  # masks of another shape are cleared
-        masks = self.mask_doc.region_masks(self.editor.current.regions) if self.editor.current.regions else None
+        masks = self._masks_for(self._run_params) if self._run_params.regions else None
         self.controller.update(content=shown.image, masks=masks)
 
     def _on_styles_changed(self, styles: tuple[Image.Image, ...]) -> None:
         current = self.editor.current
         self.editor.style.set_styles(self.inputs.style_names(), self.inputs.thumbnails(), list(current.style_blend))
         self.editor.regions.set_styles(self.inputs.style_names())
+        # Painting masks whose painting went or changed shape go; with another count of paintings a
+        # region may now blend: the masks go with the paintings, so that both reach the same step.
+        if self.mask_doc.painting_masks.set_paintings([image.size for image in styles]):
+            self.status.message("A painting changed shape: the masks matched to it are cleared", 10000)
         if styles:
-            self.controller.update(style=styles)
+            masks = self._masks_for(self._run_params) if self._run_params.regions else None
+            self.controller.update(style=styles, masks=masks)
+        self._show_painting_masks()
 
     def _remove_style(self, index: int) -> None:
         if not 1 <= index <= len(self.inputs.extra_styles):
@@ -374,6 +419,7 @@ class StudioWindow(QMainWindow):
         regions = tuple(_without_style(region, index) for region in current.regions)
         if (tuple(blend), regions) != (current.style_blend, current.regions):
             self.set_params(current.replace(style_blend=tuple(blend), regions=regions))
+        self.mask_doc.painting_masks.painting_removed(index)  # before the paintings' new sizes are checked
         self.inputs.remove_style(index)
 
     def _on_image_loaded(self, role: str) -> None:
@@ -418,8 +464,8 @@ class StudioWindow(QMainWindow):
         params = self.params()
         content, styles = self.content_well.image, self.inputs.all_styles()
         self.loss_chart.clear()
-        masks = self.mask_doc.region_masks(params.regions)
-        self._mask_colours = [region.rgb for region in params.regions]
+        self._run_params = params
+        masks = self._masks_for(params)
         self.controller.start(RunRequest(content, styles, params, start_picture, start_step, masks))
         self._autosave_later(
             self.autosave.begin_run,
@@ -429,6 +475,7 @@ class StudioWindow(QMainWindow):
             self.inputs.style_paths(),
             params,
             self.mask_doc.images(self._mask_colours),
+            self.mask_doc.painting_masks.files(self._mask_colours),
         )
         self.status.message("Painting...")
         self.status.left.setText(self._cost_estimate(params))

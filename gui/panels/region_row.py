@@ -85,6 +85,12 @@ class RegionRowWidget(QFrame):
         second.addWidget(QLabel("Strength"))
         second.addWidget(self.strength, 4)
         grid.addLayout(second, 1, 1, 1, 2)
+        # "style from part of starry.png": shown while a mask on that painting is in force for this region.
+        self.painting_note = QLabel()
+        self.painting_note.setObjectName("painting_note")
+        self.painting_note.setWordWrap(True)
+        self.painting_note.setVisible(False)
+        grid.addWidget(self.painting_note, 2, 1, 1, 2)
         grid.setColumnStretch(1, 1)
         self.set_region(region, style_names)
         self.set_selected(False)
@@ -118,6 +124,19 @@ class RegionRowWidget(QFrame):
         self.style.blockSignals(False)
         self.strength.set_value(region.strength)
         self.strength.setEnabled(not region.photo_only)
+
+    def set_painting_note(self, painting: str | None) -> None:
+        """Say that this region's style comes from part of ``painting`` (None: from the whole of its style)."""
+        self.painting_note.setVisible(painting is not None)
+        if painting is None:
+            self.painting_note.clear()
+            self.painting_note.setToolTip("")
+            return
+        self.painting_note.setText(f"style from part of {painting}")
+        self.painting_note.setToolTip(
+            f"A mask on {painting} says which part of it this region's style comes from (sky to sky). "
+            "It applies while the region's style is that painting alone; Regions > Clear painting masks removes it."
+        )
 
     def set_selected(self, selected: bool) -> None:
         border = "2px solid palette(highlight)" if selected else "1px solid palette(mid)"

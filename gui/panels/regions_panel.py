@@ -47,8 +47,9 @@ class RegionsPanel(CollapsibleSection):
     ``remove_requested`` (the selected region's colour), ``tool_chosen``
     (a tool's name, or None for none: clicking the active tool again),
     ``current_changed`` (the region the tools paint in), ``brush_changed``,
-    ``overlay_changed`` (visibility or opacity), ``import_requested`` and
-    ``export_requested``.
+    ``overlay_changed`` (visibility or opacity), ``import_requested``,
+    ``export_requested``, ``match_requested`` (a mask on a painting) and
+    ``clear_matches_requested``.
     """
 
     edited = Signal(object)
@@ -60,6 +61,8 @@ class RegionsPanel(CollapsibleSection):
     overlay_changed = Signal()
     import_requested = Signal()
     export_requested = Signal()
+    match_requested = Signal()
+    clear_matches_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Regions: a style for each part", parent)
@@ -68,8 +71,10 @@ class RegionsPanel(CollapsibleSection):
         self.style_names: list[str] = []
         self.rows: list[RegionRowWidget] = []
         self.hidden: set[tuple[int, int, int]] = set()  # colours the overlay leaves out
+        self.painting_notes: dict[tuple[int, int, int], str] = {}  # region colour -> the painting its style is part of
         self.current: tuple[int, int, int] | None = None
         self.tool: str | None = None
+        self._has_matches = False  # painting masks are kept (in force or set aside)
 
         self.empty_label = QLabel("No regions yet: add one, or pick a tool and paint.")
         self.empty_label.setWordWrap(True)
@@ -116,6 +121,15 @@ class RegionsPanel(CollapsibleSection):
         )
         self.export_button = QPushButton("Export mask...")
         self.export_button.setToolTip("The regions as one PNG in their colours on black (for --regions)")
+        self.match_button = QPushButton("Match to parts of a painting...")
+        self.match_button.setToolTip(
+            "A PNG in the same region colours on black, painted on one of the paintings (its shape): each region "
+            "takes its style from its own part of that painting, the sky from the sky (as --style-regions)"
+        )
+        self.clear_matches_button = QPushButton("Clear matches")
+        self.clear_matches_button.setToolTip(
+            "Clear painting masks: each region takes its style from the whole of its painting again"
+        )
 
         list_buttons = QHBoxLayout()
         list_buttons.addWidget(self.add_button)
@@ -133,6 +147,10 @@ class RegionsPanel(CollapsibleSection):
         files.addWidget(self.import_button)
         files.addWidget(self.export_button)
         files.addStretch(1)
+        matches = QHBoxLayout()
+        matches.addWidget(self.match_button)
+        matches.addWidget(self.clear_matches_button)
+        matches.addStretch(1)
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.empty_label)
@@ -142,6 +160,7 @@ class RegionsPanel(CollapsibleSection):
         body.addLayout(tools_bar)
         body.addLayout(brush_form)
         body.addLayout(files)
+        body.addLayout(matches)
         self._place_header_and_body()
 
         self.add_button.clicked.connect(lambda: self.add_requested.emit())
@@ -154,6 +173,8 @@ class RegionsPanel(CollapsibleSection):
         self.opacity.value_changed.connect(lambda _v: self.overlay_changed.emit())
         self.import_button.clicked.connect(lambda: self.import_requested.emit())
         self.export_button.clicked.connect(lambda: self.export_requested.emit())
+        self.match_button.clicked.connect(lambda: self.match_requested.emit())
+        self.clear_matches_button.clicked.connect(lambda: self.clear_matches_requested.emit())
         self._update_buttons()
 
     # -- showing ---------------------------------------------------------------------------
@@ -193,6 +214,7 @@ class RegionsPanel(CollapsibleSection):
         for region in regions:
             row = RegionRowWidget(region, self.style_names)
             row.visible.setChecked(region.rgb not in self.hidden)
+            row.set_painting_note(self.painting_notes.get(region.rgb))
             row.chosen.connect(lambda r=row: self.select(r.colour))
             row.edited.connect(self.edited)
             row.visibility_changed.connect(lambda on, r=row: self._on_visibility(r.colour, on))
@@ -216,6 +238,16 @@ class RegionsPanel(CollapsibleSection):
         self.remove_button.setEnabled(self.current is not None)
         self.outside.setEnabled(bool(self.regions))
         self.export_button.setEnabled(bool(self.regions))
+        self.clear_matches_button.setEnabled(self._has_matches)
+
+    def show_painting_notes(self, notes: dict[tuple[int, int, int], str], any_masks: bool) -> None:
+        """Per region colour, the painting whose part its style comes from; ``any_masks``: some are kept at all."""
+        if (notes, any_masks) == (self.painting_notes, self._has_matches):
+            return
+        self.painting_notes, self._has_matches = dict(notes), any_masks
+        for row in self.rows:
+            row.set_painting_note(notes.get(row.colour))
+        self._update_buttons()
 
     def show_tool(self, tool: str | None) -> None:
         """Check the active tool's button (without emitting)."""
