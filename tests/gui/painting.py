@@ -47,6 +47,14 @@ def press(qtbot, window, key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     qtbot.keyClick(QApplication.focusWidget() or window, key, modifiers)
 
 
+def choose(qtbot, combo, steps: int) -> None:
+    """Pick an item of a closed combo box with the arrow keys, as from the keyboard (steps < 0: upwards)."""
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    for _ in range(abs(steps)):
+        qtbot.keyClick(combo, Qt.Key.Key_Down if steps > 0 else Qt.Key.Key_Up)
+
+
 def load_photo(qtbot, window, path: Path) -> None:
     """Drop ``path`` on the Content well and wait until the masks have its shape."""
     drop(window.content_well, file_mime(path))

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from engine.regions import RegionSetting, masks_from_colour_image
 from gui.persist.mask_store import mask_file_name
 from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window, type_into
-from tests.gui.painting import GREEN, RED, load_photo, plane, press, spotted_photo, stroke
+from tests.gui.painting import GREEN, RED, choose, load_photo, plane, press, spotted_photo, stroke
 
 
 def _paint_two_regions(qtbot, window) -> tuple[np.ndarray, np.ndarray]:
@@ -22,14 +22,6 @@ def _paint_two_regions(qtbot, window) -> tuple[np.ndarray, np.ndarray]:
     return plane(window, RED), plane(window, GREEN)
 
 
-def _choose(qtbot, combo, steps: int) -> None:
-    """Pick an item of a closed combo box with the arrow keys, as from the keyboard."""
-    combo.setFocus()
-    qtbot.waitUntil(combo.hasFocus)
-    for _ in range(steps):
-        qtbot.keyClick(combo, Qt.Key.Key_Down)
-
-
 def test_region_settings_reach_the_parameters_and_a_preset_keeps_them(qtbot, window, image_paths):
     load_both(qtbot, window, image_paths)
     panel = window.editor.regions
@@ -39,11 +31,11 @@ def test_region_settings_reach_the_parameters_and_a_preset_keeps_them(qtbot, win
     qtbot.mouseClick(row.name, Qt.MouseButton.LeftButton)
     qtbot.keyClicks(row.name, "sky")
     qtbot.keyClick(row.name, Qt.Key.Key_Return)
-    _choose(qtbot, row.style, 1)  # the picture's blend -> the painting
+    choose(qtbot, row.style, 1)  # the picture's blend -> the painting
     type_into(qtbot, row.strength.spin, "2.5")
     click(qtbot, panel.add_button)
-    _choose(qtbot, panel.row(GREEN).style, 2)  # -> the painting -> photo only (which keeps that choice aside)
-    _choose(qtbot, panel.outside, 1)  # outside the regions: the photo
+    choose(qtbot, panel.row(GREEN).style, 2)  # -> the painting -> photo only (which keeps that choice aside)
+    choose(qtbot, panel.outside, 1)  # outside the regions: the photo
     window.editor.flush()
     expected = (RegionSetting("red", "sky", (1.0,), False, 2.5), RegionSetting("green", "", (1.0,), True, 1.0))
     assert window.params().regions == expected and window.params().outside_regions == "photo"
