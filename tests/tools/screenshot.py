@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["QT_SCALE_FACTOR"] = str(args.scale)
     width, height = (int(v) for v in args.screen.lower().split("x"))
     if os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
-        os.environ["QT_QPA_PLATFORM"] = f'offscreen:configfile={_screen_config(width, height)}'
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_screen_config(width, height)}"
 
     from engine.resources import sample_images
     from gui.roles import CONTENT, STYLE
