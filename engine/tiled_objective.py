@@ -1,0 +1,253 @@
+"""The objective of ``engine.objective``, computed tile by tile in memory bounded by the tile: exactly, not blended.
+
+Why this is exact (the anchors' tiling scripts blend independently painted
+tiles, and their seams come from there):
+
+- A Gram is a sum over positions, G_l = sum_p f_p f_p^T / N_l, so it can be
+  summed tile by tile, each position counted in exactly one tile (its
+  *interior*).
+- A tile is run through the network with a *halo* of extra pixels around its
+  interior. The tile's own zero padding corrupts its feature maps only within
+  ``reach(layer)`` pixels of its edge; with a halo at least that wide, every
+  interior feature is the full picture's feature, bit for bit up to float
+  rounding. Tiles start on multiples of 16 pixels so that the four poolings
+  group the same positions as in the full picture.
+- With the global Grams known (pass 1, no gradient), dL/dG_l is a fixed
+  C x C matrix D_l, and dL/df_p = (D_l + D_l^T) f_p / N_l depends on the
+  position's own feature only. So a second pass per tile, minimising the
+  linear surrogate sum_l <D_l, F_int F_int^T / N_l> plus the (local) content
+  term, gives each tile's share of the exact gradient; the shares add up
+  over the pixels the halos overlap.
+
+Memory is that of one tile's forward and backward pass, plus the picture,
+its gradient and the content target's features at the content layer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .layers import CONV_LAYERS, layer_index
+from .losses import gram_matrix, inverse_energy, tv_energy
+from .network import FeatureExtractor
+
+ALIGN = 16  # four 2x2 poolings: a tile must start where the full picture's pooling windows start
+
+
+def stride(layer: str) -> int:
+    """Input pixels per feature position at ``layer``."""
+    return 2 ** (int(layer[4]) - 1)
+
+
+def reach(layer: str) -> int:
+    """How many pixels in from a tile's edge its zero padding can change ``layer``'s features.
+
+    Each 3x3 convolution moves the damage one position further in, at its
+    block's stride; a pooling after a damaged position damages the pooled one.
+    The sum is rounded up to whole positions of the layer, plus one for the
+    pooling's grouping.
+    """
+    total = 0
+    for name in CONV_LAYERS[: layer_index(layer) + 1]:
+        total += stride(name)
+    s = stride(layer)
+    return (math.ceil(total / s) + 1) * s
+
+
+def halo_for(layers) -> int:
+    """A halo wide enough for every layer in ``layers``, in whole multiples of ``ALIGN``."""
+    widest = max(reach(name) for name in layers)
+    return math.ceil(widest / ALIGN) * ALIGN
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A tile's interior [y0, y1) x [x0, x1) and the box it is computed on, halo included (clipped to the picture)."""
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+    by0: int
+    by1: int
+    bx0: int
+    bx1: int
+
+    def interior(self, layer: str, full_height: int, full_width: int) -> tuple[slice, slice]:
+        """The interior's rows and columns in the tile's own feature map at ``layer``."""
+        s = stride(layer)
+        # The picture's last tile ends at the map's floored edge, as the full picture's does.
+        end_y = self.y1 // s if self.y1 < full_height else full_height // s
+        end_x = self.x1 // s if self.x1 < full_width else full_width // s
+        oy, ox = self.by0 // s, self.bx0 // s
+        return slice(self.y0 // s - oy, end_y - oy), slice(self.x0 // s - ox, end_x - ox)
+
+
+def plan_tiles(height: int, width: int, tile: int, halo: int, offset: tuple[int, int] = (0, 0)) -> list[Tile]:
+    """Tiles of ``tile`` pixels (a multiple of ``ALIGN``) covering the picture, the grid shifted by ``offset``.
+
+    Shifting the grid between steps changes where the tiles meet; the
+    objective is the same for every grid.
+    """
+    if tile % ALIGN or halo % ALIGN:
+        raise ValueError(f"tile and halo must be multiples of {ALIGN} pixels")
+
+    def cuts(size: int, shift: int) -> list[int]:
+        shift = (shift // ALIGN * ALIGN) % tile
+        edges = [0, *range(shift or tile, size, tile), size]
+        return sorted(set(edges))
+
+    tiles = []
+    ys, xs = cuts(height, offset[0]), cuts(width, offset[1])
+    for y0, y1 in itertools.pairwise(ys):
+        for x0, x1 in itertools.pairwise(xs):
+            tiles.append(
+                Tile(
+                    y0, y1, x0, x1, max(0, y0 - halo), min(height, y1 + halo), max(0, x0 - halo), min(width, x1 + halo)
+                )
+            )
+    return tiles
+
+
+def _box(picture: torch.Tensor, t: Tile) -> torch.Tensor:
+    return picture[..., t.by0 : t.by1, t.bx0 : t.bx1]
+
+
+class TiledObjective:
+    """``Objective``'s total and its gradient for a picture too large to run through the network at once.
+
+    Parameters
+    ----------
+    extractor
+        The network (float32 or lower; the Grams are float32).
+    content
+        The content picture in the network's view, (1, C, H, W), the picture's size.
+    style_targets
+        ``{layer: (target Gram (1, C, C), 1 / its energy)}``, as ``Objective`` keeps them.
+    layer_weights, content_layer, alpha, beta, tv_weight
+        As ``Objective`` holds them after ``set_weights``.
+    tile
+        Interior side in pixels; the halo is worked out from the deepest layer.
+    """
+
+    def __init__(
+        self,
+        extractor: FeatureExtractor,
+        content: torch.Tensor,
+        style_targets: dict,
+        layer_weights: dict[str, float],
+        content_layer: str | None,
+        alpha: float,
+        beta: float,
+        tv_weight: float,
+        tile: int,
+    ) -> None:
+        self.extractor = extractor
+        self.targets = style_targets
+        self.layer_weights = dict(layer_weights) if beta > 0 else {}
+        self.content_layer = content_layer if alpha > 0 else None
+        self.alpha, self.beta, self.tv_weight = alpha, beta, tv_weight
+        self.taps = set(self.layer_weights) | ({self.content_layer} if self.content_layer else set())
+        self.tile = tile
+        self.halo = halo_for(self.taps) if self.taps else 0
+        self.size = tuple(content.shape[-2:])
+        self._tv_inv = 1.0 / tv_energy(content).clamp_min(1e-6)
+        self._content_target: torch.Tensor | None = None
+        if self.content_layer:
+            self._content_target = self._stitch(content, self.content_layer)
+            self._content_inv = inverse_energy(self._content_target)
+
+    def tiles(self, offset: tuple[int, int] = (0, 0)) -> list[Tile]:
+        return plan_tiles(*self.size, self.tile, self.halo, offset)
+
+    @torch.no_grad()
+    def _stitch(self, image: torch.Tensor, layer: str) -> torch.Tensor:
+        """``layer``'s full feature map of ``image``, assembled from tiles' interiors."""
+        height, width = self.size
+        s = stride(layer)
+        out = None
+        for t in self.tiles():
+            f = self.extractor(_box(image, t), {layer})[layer].float()
+            rows, cols = t.interior(layer, height, width)
+            if out is None:
+                out = f.new_zeros((1, f.shape[1], height // s, width // s))
+            out[
+                ..., t.y0 // s : t.y0 // s + (rows.stop - rows.start), t.x0 // s : t.x0 // s + (cols.stop - cols.start)
+            ] = f[..., rows, cols]
+        return out
+
+    def _content_slice(self, t: Tile) -> torch.Tensor:
+        s = stride(self.content_layer)
+        rows, cols = t.interior(self.content_layer, *self.size)
+        y, x = t.y0 // s, t.x0 // s
+        return self._content_target[..., y : y + rows.stop - rows.start, x : x + cols.stop - cols.start]
+
+    def loss_and_grad(
+        self, picture: torch.Tensor, offset: tuple[int, int] = (0, 0)
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(total, [content, style, tv, total], d total / d picture), each pass one tile at a time."""
+        height, width = self.size
+        tiles = self.tiles(offset)
+        picture = picture.detach()
+        # Pass 1: the global Grams and the content error, no gradient.
+        sums = {name: None for name in self.layer_weights}
+        content = picture.new_zeros((), dtype=torch.float32)
+        with torch.no_grad():
+            for t in tiles:
+                feats = self.extractor(_box(picture, t), self.taps) if self.taps else {}
+                for name in self.layer_weights:
+                    rows, cols = t.interior(name, height, width)
+                    part = feats[name][..., rows, cols].float()
+                    n = part.shape[-2] * part.shape[-1]
+                    gram = gram_matrix(part) * n  # the sum, not the mean, over this tile's positions
+                    sums[name] = gram if sums[name] is None else sums[name] + gram
+                if self.content_layer:
+                    rows, cols = t.interior(self.content_layer, height, width)
+                    diff = feats[self.content_layer][..., rows, cols].float() - self._content_slice(t)
+                    content = content + diff.pow(2).sum()
+        style = picture.new_zeros((), dtype=torch.float32)
+        upstream = {}
+        for name, weight in self.layer_weights.items():
+            s = stride(name)
+            count = (height // s) * (width // s)
+            gram = sums[name] / count
+            target, inv = self.targets[name]
+            error = gram - target
+            style = style + weight * error.pow(2).sum() * inv
+            # d(beta * w * ||G - A||^2 * inv) / dG, and G = sum f f^T / count.
+            upstream[name] = (self.beta * weight * 2 * inv / count) * error
+        content = content * self._content_inv if self.content_layer else content
+        # Pass 2: each tile's share of the gradient, through the linear surrogate.
+        grad = torch.zeros_like(picture)
+        for t in tiles:
+            box = _box(picture, t).clone().requires_grad_(True)
+            with torch.enable_grad():
+                feats = self.extractor(box, self.taps)
+                surrogate = box.new_zeros((), dtype=torch.float32)
+                for name, d in upstream.items():
+                    rows, cols = t.interior(name, height, width)
+                    part = feats[name][..., rows, cols].float()
+                    flat = part.reshape(1, part.shape[1], -1)
+                    # <D, F F^T> = sum(D * F F^T); its gradient in F is (D + D^T) F, the exact one.
+                    surrogate = surrogate + (d * torch.bmm(flat, flat.transpose(1, 2))).sum()
+                if self.content_layer:
+                    rows, cols = t.interior(self.content_layer, height, width)
+                    diff = feats[self.content_layer][..., rows, cols].float() - self._content_slice(t)
+                    surrogate = surrogate + self.alpha * self._content_inv * diff.pow(2).sum()
+                surrogate.backward()
+            grad[..., t.by0 : t.by1, t.bx0 : t.bx1] += box.grad
+        # The smoothness term is pixel-level: computed on the whole picture, as it is cheap.
+        with torch.enable_grad():
+            whole = picture.clone().requires_grad_(True)
+            tv = tv_energy(whole) * self._tv_inv
+            (self.tv_weight * tv).backward()
+        grad += whole.grad
+        total = self.alpha * content + self.beta * style + self.tv_weight * tv.detach()
+        return total, torch.stack([content, style, tv.detach(), total]), grad
+
+
+__all__ = ["ALIGN", "Tile", "TiledObjective", "halo_for", "plan_tiles", "reach", "stride"]
