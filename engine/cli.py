@@ -88,6 +88,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--color-strength", type=float, help="how much of the photo's colour to keep, 0-1 (default 1)")
     p.add_argument("--style-scale", type=float, help="stroke scale: style size relative to the output, 0.25-2")
     p.add_argument("--precision", choices=PRECISIONS, help="convolution precision (default auto)")
+    p.add_argument(
+        "--tile",
+        type=int,
+        metavar="N",
+        help="paint scales larger than N px tile by tile (same picture, bounded memory); "
+        "default: only scales that would not fit in memory",
+    )
     switches = (
         ("--stop-early", "end a scale once the picture stops changing visibly"),
         ("--clean-edges", "paint on a slightly larger canvas so the borders carry no frame"),
@@ -165,6 +172,7 @@ def build_params(args: argparse.Namespace) -> StyleParams:
         "stop_early",
         "clean_edges",
         "trim_frame",
+        "tile",
     ):
         value = getattr(args, name)
         if value is not None:

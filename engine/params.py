@@ -20,6 +20,7 @@ MIN_SIZE, MAX_SIZE = 32, 4096
 MAX_STEPS = 100_000
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 0.25, 2.0
 MAX_STYLES = 8
+MIN_TILE = 64
 # Share of each side of a style image that trim_frame leaves out. Starry Night's
 # scan has a 12-20 px frame and canvas edge on 752 x 600 px: 2-3 %.
 FRAME_SHARE = 0.03
@@ -76,6 +77,10 @@ class StyleParams:
     outside_regions
         What the picture gets where no region is painted: "style" (the
         picture's own blend, as without regions) or "photo".
+    tile
+        Paint scales larger than this many pixels tile by tile
+        (``engine.tiled_objective``: the same objective, in memory bounded by
+        the tile); 0 tiles only the scales that would not fit in memory.
     style_scale
         Size of the style image relative to the picture when its Grams are
         taken (0.25-2): small gives fine brushwork, large bold strokes.
@@ -113,6 +118,7 @@ class StyleParams:
     trim_frame: bool = True
     regions: tuple[RegionSetting, ...] = ()
     outside_regions: str = "style"
+    tile: int = 0
 
     def __post_init__(self) -> None:
         # Accept any mapping or sequence of pairs, store an immutable tuple.
@@ -300,6 +306,10 @@ def _validate(p: StyleParams) -> None:
     if len(set(colours)) != len(colours):
         raise ParamsError("two regions have the same colour; give each region its own colour")
     _check_choice("outside_regions", p.outside_regions, OUTSIDE_CHOICES)
+    if isinstance(p.tile, bool) or not isinstance(p.tile, int):
+        raise ParamsError(f"tile must be a whole number, not {_describe(p.tile)}")
+    if p.tile and (p.tile % 16 or not MIN_TILE <= p.tile <= MAX_SIZE):
+        raise ParamsError(f"tile must be 0 (as needed) or a multiple of 16 from {MIN_TILE} to {MAX_SIZE}, not {p.tile}")
     has_style = p.beta > 0 and any(w > 0 for _, w in p.style_layers)
     if p.alpha == 0 and not has_style:
         raise ParamsError("nothing to optimise: alpha is 0 and no style layer has a weight above 0")

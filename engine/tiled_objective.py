@@ -32,8 +32,9 @@ from dataclasses import dataclass
 import torch
 
 from .layers import CONV_LAYERS, layer_index
-from .losses import gram_matrix, inverse_energy, tv_energy
+from .losses import LossTerms, inverse_energy, tv_energy
 from .network import FeatureExtractor
+from .params import StyleParams
 
 ALIGN = 16  # four 2x2 poolings: a tile must start where the full picture's pooling windows start
 
@@ -113,53 +114,105 @@ def plan_tiles(height: int, width: int, tile: int, halo: int, offset: tuple[int,
     return tiles
 
 
+def _gram_sum(part: torch.Tensor) -> torch.Tensor:
+    """sum_p f_p f_p^T over a tile's interior, (1, C, C), float32; zeros for an empty interior.
+
+    A tile narrower than a deep layer's stride has no positions there.
+    """
+    flat = part.reshape(1, part.shape[1], -1).float()
+    return torch.bmm(flat, flat.transpose(1, 2))
+
+
 def _box(picture: torch.Tensor, t: Tile) -> torch.Tensor:
     return picture[..., t.by0 : t.by1, t.bx0 : t.bx1]
 
 
 class TiledObjective:
-    """``Objective``'s total and its gradient for a picture too large to run through the network at once.
+    """``Objective`` for a picture too large to run through the network at once: the same total, the same gradient.
 
-    Parameters
-    ----------
-    extractor
-        The network (float32 or lower; the Grams are float32).
-    content
-        The content picture in the network's view, (1, C, H, W), the picture's size.
-    style_targets
-        ``{layer: (target Gram (1, C, C), 1 / its energy)}``, as ``Objective`` keeps them.
-    layer_weights, content_layer, alpha, beta, tv_weight
-        As ``Objective`` holds them after ``set_weights``.
-    tile
-        Interior side in pixels; the halo is worked out from the deepest layer.
+    Built like ``Objective`` (content in the network's view, the paintings,
+    the parameters) plus the tile's interior side in pixels; the halo is
+    worked out from the deepest layer. The style targets are summed over
+    tiles of each painting too, so nothing here ever holds a whole large
+    image's activations. Regions are not supported (``set_guides`` refuses
+    masks): their guided Grams would need guides cut per tile as well.
     """
 
     def __init__(
         self,
         extractor: FeatureExtractor,
         content: torch.Tensor,
-        style_targets: dict,
-        layer_weights: dict[str, float],
-        content_layer: str | None,
-        alpha: float,
-        beta: float,
-        tv_weight: float,
+        styles: torch.Tensor | list[torch.Tensor],
+        params: StyleParams,
         tile: int,
     ) -> None:
         self.extractor = extractor
-        self.targets = style_targets
-        self.layer_weights = dict(layer_weights) if beta > 0 else {}
-        self.content_layer = content_layer if alpha > 0 else None
-        self.alpha, self.beta, self.tv_weight = alpha, beta, tv_weight
-        self.taps = set(self.layer_weights) | ({self.content_layer} if self.content_layer else set())
+        self.content_layer = params.content_layer
         self.tile = tile
-        self.halo = halo_for(self.taps) if self.taps else 0
         self.size = tuple(content.shape[-2:])
         self._tv_inv = 1.0 / tv_energy(content).clamp_min(1e-6)
-        self._content_target: torch.Tensor | None = None
-        if self.content_layer:
-            self._content_target = self._stitch(content, self.content_layer)
-            self._content_inv = inverse_energy(self._content_target)
+        listed = [name for name, _ in params.style_layers] + [self.content_layer]
+        self.halo = halo_for(listed)
+        self._content_target = self._stitch(content, self.content_layer)
+        self._content_inv = inverse_energy(self._content_target)
+        self.set_styles(styles, params)
+        self.set_weights(params)
+
+    def set_styles(self, styles: torch.Tensor | list[torch.Tensor], params: StyleParams, style_masks=None) -> None:
+        """New paintings or style layers: their Grams, summed tile by tile."""
+        if style_masks:
+            raise ValueError("masks on the paintings are not supported at print size yet")
+        if isinstance(styles, torch.Tensor):
+            styles = [styles]
+        self.style_layers = tuple(name for name, _ in params.style_layers)
+        self._grams = [self._tiled_grams(style, self.style_layers) for style in styles]
+        self._blend = None
+        self._mix(params)
+
+    def set_guides(self, masks: torch.Tensor | None, params: StyleParams) -> None:
+        if masks is not None:
+            raise ValueError("regions are not supported at print size yet")
+
+    def _mix(self, params: StyleParams) -> None:
+        blend = tuple(params.blend_weights(len(self._grams)))
+        if blend == self._blend:
+            return
+        self._blend = blend
+        self.targets = {}
+        for name in self.style_layers:
+            target = sum(w * grams[name] for w, grams in zip(blend, self._grams, strict=True))
+            self.targets[name] = (target, inverse_energy(target))
+
+    def set_weights(self, params: StyleParams) -> None:
+        """New alpha, beta, layer, blend and tv weights (same layers, same images)."""
+        self._mix(params)
+        self.alpha, self.beta, self.tv_weight = params.alpha, params.beta, params.tv_weight
+        self.layer_weights = {name: w for name, w in params.style_layers if w > 0} if params.beta > 0 else {}
+        self.taps = set(self.layer_weights) | ({self.content_layer} if self.alpha > 0 else set())
+
+    def terms(self, values: list[float]) -> LossTerms:
+        content, style, tv, total = values
+        return LossTerms(
+            content=content if self.alpha > 0 else math.nan,
+            style=style if self.layer_weights else math.nan,
+            tv=tv,
+            total=total,
+        )
+
+    @torch.no_grad()
+    def _tiled_grams(self, image: torch.Tensor, layers) -> dict[str, torch.Tensor]:
+        """The Grams of ``image`` at ``layers``, (1, C, C), summed over tiles' interiors."""
+        if not layers:
+            return {}
+        height, width = image.shape[-2:]
+        sums: dict[str, torch.Tensor] = {}
+        for t in plan_tiles(height, width, self.tile, self.halo):
+            feats = self.extractor(_box(image, t), set(layers))
+            for name in layers:
+                rows, cols = t.interior(name, height, width)
+                gram = _gram_sum(feats[name][..., rows, cols])
+                sums[name] = gram if name not in sums else sums[name] + gram
+        return {name: total / ((height // stride(name)) * (width // stride(name))) for name, total in sums.items()}
 
     def tiles(self, offset: tuple[int, int] = (0, 0)) -> list[Tile]:
         return plan_tiles(*self.size, self.tile, self.halo, offset)
@@ -194,18 +247,16 @@ class TiledObjective:
         tiles = self.tiles(offset)
         picture = picture.detach()
         # Pass 1: the global Grams and the content error, no gradient.
-        sums = {name: None for name in self.layer_weights}
+        sums: dict[str, torch.Tensor | None] = {name: None for name in self.layer_weights}
         content = picture.new_zeros((), dtype=torch.float32)
         with torch.no_grad():
             for t in tiles:
                 feats = self.extractor(_box(picture, t), self.taps) if self.taps else {}
                 for name in self.layer_weights:
                     rows, cols = t.interior(name, height, width)
-                    part = feats[name][..., rows, cols].float()
-                    n = part.shape[-2] * part.shape[-1]
-                    gram = gram_matrix(part) * n  # the sum, not the mean, over this tile's positions
+                    gram = _gram_sum(feats[name][..., rows, cols])  # the sum, not the mean, over this tile
                     sums[name] = gram if sums[name] is None else sums[name] + gram
-                if self.content_layer:
+                if self.alpha > 0:
                     rows, cols = t.interior(self.content_layer, height, width)
                     diff = feats[self.content_layer][..., rows, cols].float() - self._content_slice(t)
                     content = content + diff.pow(2).sum()
@@ -220,7 +271,7 @@ class TiledObjective:
             style = style + weight * error.pow(2).sum() * inv
             # d(beta * w * ||G - A||^2 * inv) / dG, and G = sum f f^T / count.
             upstream[name] = (self.beta * weight * 2 * inv / count) * error
-        content = content * self._content_inv if self.content_layer else content
+        content = content * self._content_inv
         # Pass 2: each tile's share of the gradient, through the linear surrogate.
         grad = torch.zeros_like(picture)
         for t in tiles:
@@ -234,7 +285,7 @@ class TiledObjective:
                     flat = part.reshape(1, part.shape[1], -1)
                     # <D, F F^T> = sum(D * F F^T); its gradient in F is (D + D^T) F, the exact one.
                     surrogate = surrogate + (d * torch.bmm(flat, flat.transpose(1, 2))).sum()
-                if self.content_layer:
+                if self.alpha > 0:
                     rows, cols = t.interior(self.content_layer, height, width)
                     diff = feats[self.content_layer][..., rows, cols].float() - self._content_slice(t)
                     surrogate = surrogate + self.alpha * self._content_inv * diff.pow(2).sum()

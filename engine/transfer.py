@@ -24,7 +24,7 @@ from .errors import NumericalError, OutOfMemoryError
 from .layers import deepest
 from .lbfgs import LBFGS
 from .live_preview import Pace, PreviewState, preview_side, resample
-from .memory import is_out_of_memory, release, suggest_size
+from .memory import BYTES_PER_PIXEL, HEADROOM, available_bytes, is_out_of_memory, release, suggest_size
 from .network import FeatureExtractor
 from .objective import Objective
 from .params import FRAME_SHARE, StyleParams
@@ -34,12 +34,16 @@ from .region_style import normalise_guides
 from .regions import RegionError, RegionMasks
 from .scaling import LossScaler
 from .schedule import Stage, plan_stages, stage_at
+from .tiled_objective import TiledObjective
 from .weights import DownloadProgress, load_weights
 
 log = logging.getLogger(__name__)
 
 PREVIEW_INTERVAL = 0.1  # seconds: at most about ten previews a second
 LBFGS_HISTORY = 20  # 20, 50 and 100 pairs reach the same totals; 20 costs a fifth of the memory
+# At print size each pair is two pictures' worth (270 MB at 4096 px): fewer pairs keep memory bounded.
+TILED_LBFGS_HISTORY = 5
+AUTO_TILE = 512  # the tile's interior when a scale is tiled because it would not fit
 ADAM_LR = 0.02  # in [0, 1] pixel units
 
 
@@ -213,6 +217,7 @@ class StyleTransfer:
         self._pace = Pace()  # seconds per step at the plan's current scale
         self._preview: PreviewState | None = None
         self._main_scale: dict | None = None  # the plan's scale, kept aside during a preview
+        self._evaluations = 0  # moves the tile grid of a tiled scale
 
     # -- control, from any thread -------------------------------------------------
 
@@ -496,14 +501,21 @@ class StyleTransfer:
             view = ColourView(params.keep_colors, content, params.color_strength)
             targets = self._style_tensors(inputs.styles, boxes, style_dims, params, _crop(content, margin))
             masks = self._region_masks(inputs, dims, margin)
-            objective = Objective(
-                self._extractor,
-                view.to_network(view.to_canvas(content)),
-                targets,
-                params,
-                masks=masks,
-                style_masks=self._style_masks(inputs, plan),
-            )
+            tile = self._tile_for(params, content.shape[-2:])
+            if tile:
+                log.info("painting %d px tile by tile (%d px tiles)", plan.side, tile)
+                objective = TiledObjective(
+                    self._extractor, view.to_network(view.to_canvas(content)), targets, params, tile
+                )
+            else:
+                objective = Objective(
+                    self._extractor,
+                    view.to_network(view.to_canvas(content)),
+                    targets,
+                    params,
+                    masks=masks,
+                    style_masks=self._style_masks(inputs, plan),
+                )
             start_rgb = self._start_rgb(params, content, dims, margin)
             # Swap everything at once: a failure above (out of memory) leaves the
             # previous scale's picture, margin and view consistent.
@@ -626,6 +638,22 @@ class StyleTransfer:
         planes += [torch.zeros(canvas, device=self.device)] * (count - len(planes))
         return torch.stack(planes)
 
+    def _tile_for(self, params: StyleParams, canvas: tuple[int, int]) -> int | None:
+        """The tile side for a scale of this canvas size, or None to paint it whole.
+
+        ``params.tile`` forces tiles on scales larger than it; otherwise a
+        scale is tiled only when a whole step would not fit in the memory free
+        now. Regions are painted whole: their guided Grams are not tiled yet.
+        """
+        if params.regions:
+            return None
+        height, width = canvas
+        if params.tile:
+            return params.tile if max(height, width) > params.tile else None
+        free = available_bytes(self.device) if self.device is not None else None
+        need = height * width * BYTES_PER_PIXEL.get(self.dtype, BYTES_PER_PIXEL[torch.float32])
+        return AUTO_TILE if free is not None and need > HEADROOM * free else None
+
     def _set_hold(self, params: StyleParams, masks: torch.Tensor | None) -> None:
         """Where the picture is held to the photo: its "photo only" regions, and outside the regions if so chosen.
 
@@ -739,8 +767,24 @@ class StyleTransfer:
         if kind == "adam":
             self._optimizer = Adam(self._picture, lr=ADAM_LR)
         else:
-            self._optimizer = LBFGS(self._picture, history=LBFGS_HISTORY)
+            tiled = isinstance(self._objective, TiledObjective)
+            self._optimizer = LBFGS(self._picture, history=TILED_LBFGS_HISTORY if tiled else LBFGS_HISTORY)
         self._optimizer_kind = kind
+
+    def _evaluate(self, objective: Objective | TiledObjective, view: ColourView) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss (whose backward reaches the picture) and the reported terms."""
+        seen = view.to_network(self._canvas())
+        if not isinstance(objective, TiledObjective):
+            return objective(seen)
+        # Tile by tile, with the grid moved every evaluation so that no seam can
+        # settle in one place (the objective is the same for every grid). Its
+        # gradient reaches the picture through the colour view and the hold by
+        # a linear term with the value of the total.
+        self._evaluations += 1
+        offset = (self._evaluations * 48 % objective.tile, self._evaluations * 80 % objective.tile)
+        total, terms, grad = objective.loss_and_grad(seen.detach(), offset)
+        linear = (seen * grad).sum()
+        return linear - linear.detach() + total, terms
 
     def _step(self) -> list[float]:
         objective = self._objective
@@ -751,7 +795,7 @@ class StyleTransfer:
             # The optimiser has not moved the picture yet: keep a copy of what
             # is evaluated (no read-back here; run() checks the loss after the step).
             self._evaluated.copy_(self._picture.detach())
-            total, terms = self._scaler.backward(lambda: objective(view.to_network(self._canvas())), self._picture)
+            total, terms = self._scaler.backward(lambda: self._evaluate(objective, view), self._picture)
             report.append(terms)
             return total
 

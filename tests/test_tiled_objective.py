@@ -21,17 +21,7 @@ def _both(oxford, size, tile, params, offset=(0, 0)):
     whole = picture.clone().requires_grad_(True)
     total, terms = objective(whole)
     total.backward()
-    tiled = TiledObjective(
-        net,
-        photo,
-        objective._style,
-        objective.layer_weights,
-        objective.content_layer,
-        objective.alpha,
-        objective.beta,
-        objective.tv_weight,
-        tile,
-    )
+    tiled = TiledObjective(net, photo, painting, params, tile)
     _, t_terms, t_grad = tiled.loss_and_grad(picture, offset)
     return picture, (terms, whole.grad), (t_terms, t_grad), tiled
 
@@ -78,3 +68,25 @@ def test_tiles_cover_each_pixel_once_and_start_on_the_pooling_grid():
         assert t.y0 % 16 == 0 and t.x0 % 16 == 0 and t.by0 % 16 == 0 and t.bx0 % 16 == 0
     assert bool((covered == 1).all())
     assert reach("conv1_1") < reach("conv3_1") < reach("conv5_1") <= 96
+
+
+def test_a_tiled_scale_takes_the_same_step_as_a_whole_one():
+    """The engine paints a scale above ``tile`` tile by tile, and its step is the whole picture's."""
+    from engine.schedule import plan_stages
+    from engine.transfer import StyleTransfer
+
+    photo, painting = make_photo(192, 144), make_painting(64, 64)
+    params = StyleParams(
+        size=192, steps=40, style_layers={"conv1_1": 1.0, "conv2_1": 0.8, "conv3_1": 0.6}, content_layer="conv3_2"
+    )
+    top = plan_stages(params.size, params.steps)[-1].first_step
+    pictures = []
+    for tile in (0, 64):
+        engine = StyleTransfer(photo, painting, params.replace(tile=tile), start_step=top)
+        run = engine.run()
+        for _ in range(2):
+            next(run)
+        engine.cancel()
+        pictures.append(engine._visible().detach())
+        assert isinstance(engine._objective, TiledObjective) == bool(tile)
+    assert float((pictures[0] - pictures[1]).abs().max()) < 1e-3
