@@ -7,6 +7,8 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QPushButton, QW
 
 from engine.presets import Preset
 
+from .slider_fields import wheel_only_when_focused
+
 
 class PresetBarWidget(QGroupBox):
     """A preset list (built-in first, then the artist's) and the buttons that manage it.
@@ -26,6 +28,7 @@ class PresetBarWidget(QGroupBox):
         super().__init__("Presets", parent)
         self.combo = QComboBox()
         self.combo.setMinimumContentsLength(18)
+        wheel_only_when_focused(self.combo)  # a wheel turned over it must not switch the preset
         self.save_as_button = QPushButton("Save as...")
         self.save_button = QPushButton("Save")
         self.save_button.setToolTip("Overwrite the selected preset of yours with the current settings")

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from engine.params import MAX_LAYER_WEIGHT, MAX_STYLE_SCALE, MIN_STYLE_SCALE
 
 from .param_changes import BlendWeightChange, FieldChange
-from .slider_fields import SliderFieldWidget
+from .slider_fields import SliderFieldWidget, wheel_only_when_focused
 
 
 class StylePanel(QGroupBox):
@@ -46,6 +46,7 @@ class StylePanel(QGroupBox):
         self.colors.addItem("no, use the painting's colours", "off")
         self.colors.addItem("yes, style on luminance only", "luminance")
         self.colors.addItem("yes, match the painting's colours", "match")
+        wheel_only_when_focused(self.colors)  # the wheel scrolls the panel, not this choice
         self.strength = SliderFieldWidget(0.0, 1.0, step=0.05)
         self.strength.setToolTip("How much of the photo's colour to keep")
         form = QFormLayout()

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, QRect, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QColor, QPalette, QWheelEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox
 
 from engine import schedule
 from engine.app_dirs import app_data_dir
@@ -89,6 +89,19 @@ def test_the_wheel_over_the_panel_scrolls_it_and_changes_no_setting(qtbot, windo
     window.editor.flush()
     assert window.params() == before and field.value() == 0.6
     assert bar.value() > scrolled
+    # Every choice in the column, the presets and the regions included (the trial found the colours choice taking it).
+    window.editor.regions.set_expanded(True)
+    qtbot.mouseClick(window.editor.regions.add_button, Qt.MouseButton.LeftButton)
+    before, preset = window.params(), window.presets_bar.combo.currentIndex()
+    column = window.controls_scroll.widget()
+    controls = [w for kind in (QComboBox, QAbstractSpinBox, QAbstractSlider) for w in column.findChildren(kind)]
+    assert window.editor.style.colors in controls and window.presets_bar.combo in controls
+    for widget in controls:
+        if widget.isVisible() and widget.isEnabled():
+            _wheel(widget)
+            _wheel(widget, notches=3)
+    window.editor.flush()
+    assert window.params() == before and window.presets_bar.combo.currentIndex() == preset
     # Clicked into, a box takes the wheel: that is a deliberate act.
     qtbot.mouseClick(field.spin.lineEdit(), Qt.MouseButton.LeftButton)
     _wheel(field.spin, notches=1)
