@@ -389,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--demo uses the bundled samples; do not give CONTENT or STYLE")
         content_path, style_path = sample_images()
         content_args, style_args = [str(content_path)], [str(style_path)]
+    elif args.region and not args.regions:
+        parser.error("--region maps the colours of a mask: give the mask with --regions MASK.png")
+    elif args.regions and not args.style and len(args.images) == 2:
+        content_args, style_args = args.images[:1], args.images[1:]  # CONTENT STYLE, as the first usage line
     elif args.style or args.regions:
         if not args.images:
             parser.error("give at least one CONTENT image before or after --style")
@@ -397,8 +401,6 @@ def main(argv: list[str] | None = None) -> int:
         content_args, style_args = args.images[:1], args.images[1:]
     else:
         parser.error("give CONTENT and STYLE images, CONTENT... --style STYLE..., or --demo")
-    if args.region and not args.regions:
-        parser.error("--region maps the colours of a mask: give the mask with --regions MASK.png")
     from .images import MAX_DECODE_SIDE, load_image
     from .progress import format_duration
 
@@ -410,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.regions:
             region_plan, params = _with_regions(args, style_args, params)
             style_args = list(region_plan.style_files)
+            for colour in region_plan.unmapped:
+                print(
+                    f"brushwork-render: the mask also holds {colour}, which no --region names: it counts as unpainted",
+                    file=sys.stderr,
+                )
         elif params.regions:
             # A preset's regions say what each region gets; where they are is a mask of one photo.
             print(

@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from .errors import BrushworkError
 from .regions import (
+    PALETTE,
     RegionError,
     RegionMasks,
     RegionSetting,
@@ -49,7 +51,10 @@ def parse_region(text: str) -> RegionSpec:
         try:
             strength = float(amount)
         except ValueError:
-            target = rest  # an @ that is part of the file name
+            if not Path(rest).exists():  # else an @ that is part of the file name
+                raise BrushworkError(
+                    f"--region {text!r}: the strength after @ must be a number (0-4), not {amount!r}"
+                ) from None
         else:
             rest = target
     try:
@@ -76,6 +81,7 @@ class RegionPlan:
     regions: tuple[RegionSetting, ...]
     mask_image: Image.Image
     style_masks: tuple[Image.Image | None, ...]
+    unmapped: tuple[str, ...] = ()  # palette colours in the mask that no region names
 
     def masks_for(self, photo_size: tuple[int, int]) -> RegionMasks:
         """The masks fitted to one photo (a ``RegionError`` if the mask has another shape)."""
@@ -117,7 +123,15 @@ def plan_regions(
     # Every colour must be found in the mask now, not after the first photo is painted.
     masks_from_colour_image(mask, [r.colour for r in regions])
     style_masks = _style_masks(parsed, regions, style_mask_args or [])
-    return RegionPlan(tuple(files), tuple(regions), mask, style_masks)
+    named = {r.rgb for r in regions}
+    unmapped = tuple(name for name, rgb in PALETTE.items() if rgb not in named and _holds(mask, rgb))
+    return RegionPlan(tuple(files), tuple(regions), mask, style_masks, unmapped)
+
+
+def _holds(mask: Image.Image, rgb: tuple[int, int, int], levels: int = 40) -> bool:
+    """True if some pixel of ``mask`` is within ``levels`` of ``rgb`` on every channel."""
+    pixels = np.asarray(mask.convert("RGB"), np.int16)
+    return bool((np.abs(pixels - np.array(rgb)).max(axis=-1) <= levels).any())
 
 
 def _style_masks(

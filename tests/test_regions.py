@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -342,3 +344,54 @@ def test_cli_says_a_presets_regions_need_a_mask_and_paints_the_whole_picture(tmp
     assert "need a mask" in capsys.readouterr().err
     styled = np.abs(np.asarray(Image.open(out), float) - np.asarray(make_photo(*SIZE).resize((48, 36)), float))
     assert styled[:, :24].mean() > 10 and styled[:, 24:].mean() > 10  # styled everywhere, not held to the photo
+
+
+def test_cli_reads_content_style_with_regions_and_warns_of_colours_no_region_names(tmp_path, capsys):
+    photo, painting = tmp_path / "photo.png", tmp_path / "painting.png"
+    make_photo(*SIZE).save(photo)
+    checker().save(painting)
+    mask = Image.new("RGB", SIZE)
+    mask.paste("red", (0, 0, 20, 48))
+    mask.paste("blue", (40, 0, 64, 48))
+    mask.save(tmp_path / "mask.png")
+    out = tmp_path / "out.png"
+    code = cli.main(
+        [
+            str(photo),
+            str(painting),
+            "--regions",
+            str(tmp_path / "mask.png"),
+            "--region",
+            "red=photo",
+            "-o",
+            str(out),
+            "--size",
+            "48",
+            "--steps",
+            "4",
+            "-q",
+        ]
+    )
+    assert code == 0 and out.exists()  # CONTENT STYLE, as the first usage line, with regions
+    assert "holds blue, which no --region names" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--region", "red=photo"], "--region maps the colours of a mask"),
+        (["--regions", "MASK", "--region", "red=painting.png@abc"], "strength after @ must be a number"),
+    ],
+)
+def test_cli_region_mistakes_get_their_own_message(tmp_path, capsys, args, message):
+    photo = tmp_path / "photo.png"
+    make_photo(*SIZE).save(photo)
+    make_painting().save(tmp_path / "painting.png")
+    args = [
+        a.replace("MASK", str(_mask_file(tmp_path))).replace("painting.png", str(tmp_path / "painting.png"))
+        for a in args
+    ]
+    with pytest.raises(SystemExit) if message.startswith("--region maps") else contextlib.nullcontext():
+        code = cli.main([str(photo), *args, "-o", str(tmp_path / "out.png"), "-q"])
+        assert code == 1
+    assert message in capsys.readouterr().err
