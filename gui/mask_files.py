@@ -77,7 +77,10 @@ def decode_mask(image: Image.Image, name: str, mask_size: tuple[int, int], regio
     if not is_colour_mask(image):
         grey = np.asarray(mask_from_grey_image(image)).copy()
         if not grey.any():
-            raise RegionError(f"{name} is all black: nothing in it is painted (white marks the region).")
+            raise RegionError(
+                f"{name} is all black: nothing in it is painted. A mask shows each region in its colour on black "
+                "(or, for the selected region, in white)."
+            )
         return ImportedMask({}, {}, grey)
     names: dict[Colour, str] = {}
     for colour_name in (*region_colours, *PALETTE):
