@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from .progress import Progress
     from .transfer import StyleTransfer
 
-SAVE_SUFFIXES = (".png", ".jpg", ".jpeg")  # engine.images.SAVE_FORMATS, without importing PyTorch for it
+# engine.export.EXPORT_FORMATS, without importing PyTorch for it
+SAVE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 def _version() -> str:
@@ -88,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--color-strength", type=float, help="how much of the photo's colour to keep, 0-1 (default 1)")
     p.add_argument("--style-scale", type=float, help="stroke scale: style size relative to the output, 0.25-2")
     p.add_argument("--precision", choices=PRECISIONS, help="convolution precision (default auto)")
+    p.add_argument(
+        "--depth",
+        type=int,
+        choices=(8, 16),
+        default=8,
+        help="bits per channel of a PNG or TIFF output (16 keeps the optimiser's own precision for print)",
+    )
     p.add_argument(
         "--tile",
         type=int,
@@ -338,7 +346,7 @@ def _render_one(
     content_path: Path, styles, params: StyleParams, out: Path, args, label: str = "", region_plan=None
 ) -> None:
     """Paint one picture (continuing at a smaller size on out-of-memory if allowed)."""
-    from .images import MAX_DECODE_SIDE, load_image, save_image
+    from .images import MAX_DECODE_SIDE, load_image
     from .transfer import StyleTransfer
 
     content = load_image(content_path, MAX_DECODE_SIDE)
@@ -377,7 +385,21 @@ def _render_one(
             )
             print(f"\nbrushwork-render: interrupted; saved the picture so far ({how}) to {out}", file=sys.stderr)
         raise
-    save_image(engine.result(), out)
+    _write(engine, progress, params, out, args.depth)
+
+
+def _write(engine: StyleTransfer, last: Progress, params: StyleParams, out: Path, depth: int) -> None:
+    """The finished picture, with the settings that made it inside a PNG or TIFF (``--preset PICTURE.png``)."""
+    import numpy as np
+
+    from .export import ExportOptions, export_picture
+    from .presets import Preset, preset_to_json
+
+    settings = preset_to_json(Preset(out.stem, params, "the settings this picture was painted with"))
+    picture = np.asarray(engine.result())
+    # The run's own 16-bit picture when it is at the output size; else the 8-bit one, widened.
+    picture16 = last.picture16 if last.picture16 is not None and last.picture16.shape == picture.shape else None
+    export_picture(picture, out, ExportOptions(max(picture.shape[:2]), bits=depth), picture16, settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -431,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
             check_style_masks(region_plan, styles)
         contents = _expand(content_args)
         outputs = _outputs(contents, args.output)
+        if args.depth == 16 and any(out.suffix.lower() != ".png" for out in outputs):
+            raise BrushworkError("--depth 16 needs a .png output (JPEG has 8 bits; 16-bit TIFF is not written yet)")
     except BrushworkError as exc:
         print(f"brushwork-render: error: {exc}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from PIL import Image
 from .atomic import write_atomically
 from .errors import ImageSaveError
 from .images import write_failure
+from .picture_metadata import itxt_chunk, png_info, tiff_info
 
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
 
@@ -33,8 +34,8 @@ class ExportOptions:
     bits: int = 8
 
 
-def png16_bytes(pixels: np.ndarray) -> bytes:
-    """A 16-bit-per-channel RGB PNG of a uint16 H x W x 3 array."""
+def png16_bytes(pixels: np.ndarray, preset_json: str | None = None) -> bytes:
+    """A 16-bit-per-channel RGB PNG of a uint16 H x W x 3 array, with the settings' text chunk if given."""
     height, width, _ = pixels.shape
     rows = pixels.astype(">u2").reshape(height, width * 3).view(np.uint8)
     raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1).tobytes()  # filter type 0 per row
@@ -43,7 +44,14 @@ def png16_bytes(pixels: np.ndarray) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)  # 16 bits, truecolour
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+    text = itxt_chunk(preset_json) if preset_json is not None else b""
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + text
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _resize16(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -56,9 +64,16 @@ def _resize16(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def export_picture(
-    picture: np.ndarray, path: Path, options: ExportOptions, picture16: np.ndarray | None = None
+    picture: np.ndarray,
+    path: Path,
+    options: ExportOptions,
+    picture16: np.ndarray | None = None,
+    preset_json: str | None = None,
 ) -> Path:
-    """Write ``picture`` (uint8 H x W x 3) to ``path``; ``picture16`` is the same picture at 16 bits, if known."""
+    """Write ``picture`` (uint8 H x W x 3) to ``path``; ``picture16`` is the same picture at 16 bits, if known.
+
+    A PNG or TIFF keeps ``preset_json``, the settings that made it (``engine.picture_metadata``).
+    """
     path = Path(path)
     fmt = EXPORT_FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -71,15 +86,18 @@ def export_picture(
     if options.bits == 16 and fmt == "PNG":
         source = picture16 if picture16 is not None else picture.astype(np.uint16) * 257
         pixels = source if size == (width, height) else _resize16(source, *size)
-        write = png16_bytes(pixels)
+        data = png16_bytes(pixels, preset_json)
+
+        def write(handle) -> None:
+            handle.write(data)
     else:
         image = Image.fromarray(picture, "RGB")
         if size != image.size:
             image = image.resize(size, Image.Resampling.LANCZOS)
         options_for = {
             "JPEG": {"quality": options.quality, "subsampling": 0},
-            "PNG": {},
-            "TIFF": {"compression": "tiff_deflate"},
+            "PNG": {"pnginfo": png_info(preset_json)} if preset_json is not None else {},
+            "TIFF": {"compression": "tiff_deflate", "tiffinfo": tiff_info(preset_json)},
         }[fmt]
 
         def write(handle) -> None:

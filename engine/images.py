@@ -16,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .atomic import write_atomically
 from .errors import ImageLoadError, ImageSaveError
+from .picture_metadata import png_info
 
 # Pillow warns above ~89 MP and refuses above ~179 MP (its decompression-bomb
 # guard, which reads only the header). We keep its limit, silence the warning
@@ -227,8 +228,8 @@ def write_failure(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def save_image(image: Image.Image, path: str | Path) -> Path:
-    """Save as PNG or JPEG (by extension), atomically.
+def save_image(image: Image.Image, path: str | Path, preset_json: str | None = None) -> Path:
+    """Save as PNG or JPEG (by extension), atomically; a PNG keeps ``preset_json`` (``engine.picture_metadata``).
 
     Raises
     ------
@@ -243,6 +244,8 @@ def save_image(image: Image.Image, path: str | Path) -> Path:
     if not path.parent.is_dir():
         raise ImageSaveError(f"Cannot save {path.name}: the folder {path.parent} does not exist")
     options = {"quality": JPEG_QUALITY, "subsampling": 0} if fmt == "JPEG" else {"optimize": False}
+    if fmt == "PNG" and preset_json is not None:
+        options["pnginfo"] = png_info(preset_json)
     rgb = image.convert("RGB")
     try:
         write_atomically(path, lambda handle: rgb.save(handle, format=fmt, **options))

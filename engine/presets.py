@@ -24,6 +24,7 @@ from .app_dirs import user_presets_dir
 from .atomic import write_atomically
 from .errors import ParamsError, PresetError
 from .params import StyleParams
+from .picture_metadata import PICTURE_SUFFIXES, read_preset_json
 
 SCHEMA_VERSION = 4
 MAX_PRESET_BYTES = 1_000_000  # a preset is a few hundred bytes; refuse anything absurd
@@ -186,6 +187,9 @@ def find_preset(name_or_path: str, user_dir: Path | None = None) -> Preset:
         if wanted in (preset.name.lower(), preset.path.stem.lower()):
             return preset
     path = Path(name_or_path)
+    if path.suffix.lower() in PICTURE_SUFFIXES:
+        # A picture Brushwork saved carries the settings that made it.
+        return parse_preset(read_preset_json(path), path.name)
     if path.suffix.lower() == ".json" or path.exists():
         return load_preset(path)
     names = [repr(p.name) for p in builtin_presets()]

@@ -44,10 +44,12 @@ class PictureFiles(QObject):
         target_size: Callable[[], tuple[int, int] | None],
         input_stems: Callable[[], list[str]],
         parent: QObject | None = None,
+        settings_json: Callable[[], str | None] = lambda: None,
     ) -> None:
         super().__init__(parent)
         self.dialogs, self.session, self._spawn = dialogs, session, spawn
         self._target_size, self._input_stems = target_size, input_stems
+        self._settings_json = settings_json
 
     def suggested_name(self, suffix: str = ".png") -> Path:
         folder = Path(self.session.save_folder() or Path.home())
@@ -65,16 +67,16 @@ class PictureFiles(QObject):
                 return None
             size = target if choice == "enlarge" else shown
         path = self.dialogs.save_image(self.suggested_name())
-        return self._spawn(self._save(frame, path, size)) if path is not None else None
+        return self._spawn(self._save(frame, path, size, self._settings_json())) if path is not None else None
 
-    async def _save(self, frame: np.ndarray, path: Path, size: tuple[int, int]) -> bool:
+    async def _save(self, frame: np.ndarray, path: Path, size: tuple[int, int], settings: str | None) -> bool:
         picture = Image.fromarray(frame)
         enlarged = size != picture.size
         loop = asyncio.get_running_loop()
         try:
             if enlarged:
                 picture = await loop.run_in_executor(None, resize, picture, size[1], size[0])
-            await loop.run_in_executor(None, save_image, picture, path)
+            await loop.run_in_executor(None, save_image, picture, path, settings)
         except BrushworkError as exc:
             self.error.emit(str(exc))
             return False
@@ -90,7 +92,7 @@ class PictureFiles(QObject):
         try:
             if path is None:
                 raise BrushworkError("No file chosen")
-            save_image(Image.fromarray(frame), path)
+            save_image(Image.fromarray(frame), path, self._settings_json())
         except BrushworkError as exc:
             self.error.emit(f"Not closed: the picture was not saved ({exc}).")
             return False
@@ -111,12 +113,14 @@ class PictureFiles(QObject):
             return None
         if path.suffix.lower() not in EXPORT_FORMATS:
             path = path.with_suffix(suffix)
-        return self._spawn(self._export(frame, final16, path, options))
+        return self._spawn(self._export(frame, final16, path, options, self._settings_json()))
 
-    async def _export(self, frame: np.ndarray, final16: np.ndarray | None, path: Path, options) -> bool:
+    async def _export(
+        self, frame: np.ndarray, final16: np.ndarray | None, path: Path, options, settings: str | None
+    ) -> bool:
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(None, export_picture, frame, path, options, final16)
+            await loop.run_in_executor(None, export_picture, frame, path, options, final16, settings)
         except BrushworkError as exc:
             self.error.emit(str(exc))
             return False

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from engine.errors import BrushworkError
 from engine.images import fit_dims
 from engine.params import StyleParams
+from engine.presets import Preset, preset_to_json
 from engine.progress import Progress, format_duration, plan_work
 from engine.regions import RegionMasks, RegionSetting
 from engine.schedule import plan_stages, resume_step
@@ -135,7 +136,15 @@ class StudioWindow(QMainWindow):
         self.inputs = ImageInputs(self.content_well, self.style_well, self.dialogs, self.session, self.spawn, self)
         self.presets = PresetActions(self.editor, self.presets_bar, self.library, self.dialogs, self.session, self)
         self.history_of_settings = SettingsHistory(self.editor.current, self._apply_from_history, self)
-        self.files = PictureFiles(self.dialogs, self.session, self.spawn, self._target_size, self._input_stems, self)
+        self.files = PictureFiles(
+            self.dialogs,
+            self.session,
+            self.spawn,
+            self._target_size,
+            self._input_stems,
+            self,
+            settings_json=self._picture_settings,
+        )
         # Strokes go on the settings' undo stack: one Ctrl+Z for whatever the artist did last.
         self.mask_doc = RegionMaskDocument(self.history_of_settings.stack, self)
         stack = self.history_of_settings.stack
@@ -644,6 +653,11 @@ class StudioWindow(QMainWindow):
             return None
         final = self._final16[1] if self._final16 is not None and self._final16[0] is self.picture else None
         return self.files.export(self.picture, final)
+
+    def _picture_settings(self) -> str:
+        """The settings that made the picture on screen (the run's, else the current ones), for its file."""
+        params = self.last_progress.params if self.last_progress is not None else self.params()
+        return preset_to_json(Preset("Picture", params, "the settings this picture was painted with"))
 
     def _target_size(self) -> tuple[int, int] | None:
         """(width, height) the current settings paint at, or None without a photo."""

@@ -387,6 +387,15 @@ def test_export_at_a_size_and_16_bits(qtbot, window, image_paths, tmp_path):
     # Real 16-bit data: not an 8-bit picture stretched (that would be multiples of 257 only).
     assert (pixels % 257 != 0).mean() > 0.5
     assert abs(pixels.astype(float) / 257 - window.picture).max() <= 1.0
+    # The file carries the settings that made it: --preset print.png remakes the picture.
+    from engine.presets import find_preset
+
+    assert find_preset(str(tmp_path / "print.png")).params == window.last_progress.params
+    window.dialogs.export_answer = (ExportOptions(48), ".tif")
+    window.dialogs.save_image_path = tmp_path / "print.tif"
+    qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil((tmp_path / "print.tif").exists, timeout=SLOW)
+    assert find_preset(str(tmp_path / "print.tif")).params == window.last_progress.params
     window.dialogs.export_answer = (ExportOptions(96, quality=80), ".jpg")
     window.dialogs.save_image_path = tmp_path / "big.jpg"
     qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
