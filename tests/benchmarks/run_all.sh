@@ -15,3 +15,4 @@ python tests/benchmarks/bench_slider_latency.py
 python tests/benchmarks/bench_levers.py --compile
 python tests/benchmarks/bench_time_to_quality.py --sizes 256 512
 python tests/benchmarks/bench_region_seam.py --size 256
+python tests/benchmarks/bench_print_size.py --sizes 512 1024 2048 --tile 512
