@@ -13,6 +13,15 @@ from .params import StyleParams
 from .region_style import GuidedTerm, RegionStyle, guided_targets, normalise_guides, target_pair
 
 
+def blend_targets(grams: list[dict[str, torch.Tensor]], blend, layers) -> dict[str, tuple]:
+    """Per layer, the blend of the paintings' Grams and 1 / its energy (Gatys et al. 2016, section 3.4)."""
+    out = {}
+    for name in layers:
+        target = sum(w * g[name] for w, g in zip(blend, grams, strict=True))
+        out[name] = (target, inverse_energy(target))
+    return out
+
+
 class Objective:
     """alpha * content + beta * style + tv_weight * tv for one content image and its styles at one size.
 
@@ -93,10 +102,7 @@ class Objective:
         if key == self._mix_key:
             return
         if self._mix_key is None or blend != self._mix_key[0]:
-            self._style = {}
-            for name in self.style_layers:
-                target = sum(w * grams[name] for w, grams in zip(blend, self._grams, strict=True))
-                self._style[name] = (target, inverse_energy(target))
+            self._style = blend_targets(self._grams, blend, self.style_layers)
         self._mix_key = key
         self._regions = self._region_style(params, list(blend)) if params.regions and self._masks is not None else None
 

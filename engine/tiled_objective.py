@@ -32,8 +32,9 @@ from dataclasses import dataclass
 import torch
 
 from .layers import CONV_LAYERS, layer_index
-from .losses import LossTerms, inverse_energy, tv_energy
+from .losses import inverse_energy, tv_energy
 from .network import FeatureExtractor
+from .objective import Objective, blend_targets
 from .params import StyleParams
 
 ALIGN = 16  # four 2x2 poolings: a tile must start where the full picture's pooling windows start
@@ -178,10 +179,7 @@ class TiledObjective:
         if blend == self._blend:
             return
         self._blend = blend
-        self.targets = {}
-        for name in self.style_layers:
-            target = sum(w * grams[name] for w, grams in zip(blend, self._grams, strict=True))
-            self.targets[name] = (target, inverse_energy(target))
+        self.targets = blend_targets(self._grams, blend, self.style_layers)
 
     def set_weights(self, params: StyleParams) -> None:
         """New alpha, beta, layer, blend and tv weights (same layers, same images)."""
@@ -190,14 +188,7 @@ class TiledObjective:
         self.layer_weights = {name: w for name, w in params.style_layers if w > 0} if params.beta > 0 else {}
         self.taps = set(self.layer_weights) | ({self.content_layer} if self.alpha > 0 else set())
 
-    def terms(self, values: list[float]) -> LossTerms:
-        content, style, tv, total = values
-        return LossTerms(
-            content=content if self.alpha > 0 else math.nan,
-            style=style if self.layer_weights else math.nan,
-            tv=tv,
-            total=total,
-        )
+    terms = Objective.terms  # reported the same way: a term switched off reads as NaN
 
     @torch.no_grad()
     def _tiled_grams(self, image: torch.Tensor, layers) -> dict[str, torch.Tensor]:
