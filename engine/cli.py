@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         choices=(8, 16),
         default=8,
-        help="bits per channel of a PNG or TIFF output (16 keeps the optimiser's own precision for print)",
+        help="bits per channel of a PNG or TIFF output (16 keeps the optimiser's own precision, for print)",
     )
     p.add_argument(
         "--tile",
@@ -453,8 +453,8 @@ def main(argv: list[str] | None = None) -> int:
             check_style_masks(region_plan, styles)
         contents = _expand(content_args)
         outputs = _outputs(contents, args.output)
-        if args.depth == 16 and any(out.suffix.lower() != ".png" for out in outputs):
-            raise BrushworkError("--depth 16 needs a .png output (JPEG has 8 bits; 16-bit TIFF is not written yet)")
+        if args.depth == 16 and any(out.suffix.lower() in (".jpg", ".jpeg") for out in outputs):
+            raise BrushworkError("--depth 16 needs a .png or .tif output: JPEG has 8 bits per channel")
     except BrushworkError as exc:
         print(f"brushwork-render: error: {exc}", file=sys.stderr)
         return 1

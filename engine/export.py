@@ -27,7 +27,7 @@ EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF"
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """How to write the picture: long side in pixels, JPEG quality (1-100), bits per channel (8 or 16, PNG only)."""
+    """How to write the picture: long side in pixels, JPEG quality (1-100), bits per channel (8 or 16: PNG, TIFF)."""
 
     long_side: int
     quality: int = 95
@@ -52,6 +52,45 @@ def png16_bytes(pixels: np.ndarray, preset_json: str | None = None) -> bytes:
         + chunk(b"IDAT", zlib.compress(raw, 6))
         + chunk(b"IEND", b"")
     )
+
+
+def tiff16_bytes(pixels: np.ndarray, description: str | None = None) -> bytes:
+    """A 16-bit-per-channel RGB TIFF of a uint16 H x W x 3 array: one Deflate strip, little-endian.
+
+    Pillow writes no 48-bit RGB TIFF either. Baseline TIFF with the Adobe
+    Deflate compression (8) that print software reads; ``description`` goes
+    into ImageDescription, where ``engine.picture_metadata`` looks for the settings.
+    """
+    height, width, _ = pixels.shape
+    strip = zlib.compress(pixels.astype("<u2").tobytes(), 6)
+    text = (description.encode("utf-8") + b"\0") if description is not None else b""
+    # Layout: header (8), BitsPerSample values (6), description, strip, then the directory.
+    bits_at = 8
+    text_at = bits_at + 6
+    strip_at = text_at + len(text)
+    ifd_at = strip_at + len(strip)
+    ifd_at += ifd_at % 2  # a directory starts on a word boundary
+    entries = [
+        (256, 4, 1, width),  # ImageWidth, LONG
+        (257, 4, 1, height),  # ImageLength
+        (258, 3, 3, bits_at),  # BitsPerSample: 16, 16, 16 (at an offset: three SHORTs do not fit in four bytes)
+        (259, 3, 1, 8),  # Compression: Adobe Deflate
+        (262, 3, 1, 2),  # PhotometricInterpretation: RGB
+        *([(270, 2, len(text), text_at)] if text else []),  # ImageDescription, ASCII
+        (273, 4, 1, strip_at),  # StripOffsets
+        (277, 3, 1, 3),  # SamplesPerPixel
+        (278, 4, 1, height),  # RowsPerStrip: one strip
+        (279, 4, 1, len(strip)),  # StripByteCounts
+        (284, 3, 1, 1),  # PlanarConfiguration: chunky
+    ]
+    directory = struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        packed = struct.pack("<H", value) + b"\0\0" if kind == 3 and count == 1 else struct.pack("<I", value)
+        directory += struct.pack("<HHI", tag, kind, count) + packed
+    directory += struct.pack("<I", 0)  # no next directory
+    head = b"II*\0" + struct.pack("<I", ifd_at)
+    out = head + struct.pack("<HHH", 16, 16, 16) + text + strip
+    return out + b"\0" * (ifd_at - len(out)) + directory
 
 
 def _resize16(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -83,10 +122,10 @@ def export_picture(
     height, width = picture.shape[:2]
     scale = options.long_side / max(width, height)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    if options.bits == 16 and fmt == "PNG":
+    if options.bits == 16 and fmt in ("PNG", "TIFF"):
         source = picture16 if picture16 is not None else picture.astype(np.uint16) * 257
         pixels = source if size == (width, height) else _resize16(source, *size)
-        data = png16_bytes(pixels, preset_json)
+        data = png16_bytes(pixels, preset_json) if fmt == "PNG" else tiff16_bytes(pixels, preset_json)
 
         def write(handle) -> None:
             handle.write(data)

@@ -50,3 +50,34 @@ def test_cli_remakes_a_picture_from_its_own_file(tmp_path):
     assert find_preset(str(again)).params == find_preset(str(first)).params
     with Image.open(again) as image:
         assert image.size == (48, 36)
+
+
+def test_a_16_bit_tiff_holds_every_bit_and_opens_elsewhere(tmp_path):
+    import struct
+    import zlib
+
+    rng = np.random.default_rng(0)
+    deep = rng.integers(0, 65536, (30, 40, 3), dtype=np.uint16)
+    path = export_picture(
+        (deep >> 8).astype(np.uint8), tmp_path / "deep.tif", ExportOptions(40, bits=16), deep, SETTINGS
+    )
+    with Image.open(path) as image:  # an ordinary TIFF to other readers
+        assert image.size == (40, 30) and image.tag_v2[258] == (16, 16, 16)
+        offset, length = image.tag_v2[273][0], image.tag_v2[279][0]
+    raw = path.read_bytes()
+    assert struct.unpack("<2s", raw[:2])[0] == b"II"
+    pixels = np.frombuffer(zlib.decompress(raw[offset : offset + length]), "<u2").reshape(30, 40, 3)
+    np.testing.assert_array_equal(pixels, deep)
+    assert find_preset(str(path)).params == PARAMS
+
+
+def test_cli_writes_16_bits_to_png_and_tiff_but_not_jpeg(tmp_path, capsys):
+    photo, painting = tmp_path / "photo.png", tmp_path / "painting.png"
+    make_photo().save(photo)
+    make_painting().save(painting)
+    common = [str(photo), str(painting), "--size", "48", "--steps", "4", "--depth", "16", "-q"]
+    assert cli.main([*common, "-o", str(tmp_path / "deep.tif")]) == 0
+    with Image.open(tmp_path / "deep.tif") as image:
+        assert image.tag_v2[258] == (16, 16, 16)
+    assert cli.main([*common, "-o", str(tmp_path / "deep.jpg")]) == 1
+    assert "needs a .png or .tif output" in capsys.readouterr().err

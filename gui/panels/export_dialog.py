@@ -65,9 +65,9 @@ class ExportDialog(QDialog):
     def _on_format(self, *_args) -> None:
         suffix = self.format.currentData()
         self.quality.setEnabled(suffix == ".jpg")
-        self.sixteen.setEnabled(suffix == ".png")
+        self.sixteen.setEnabled(suffix in (".png", ".tif"))
 
     def chosen(self) -> tuple[ExportOptions, str]:
         suffix = self.format.currentData()
-        bits = 16 if suffix == ".png" and self.sixteen.isChecked() else 8
+        bits = 16 if suffix in (".png", ".tif") and self.sixteen.isChecked() else 8
         return ExportOptions(self.size.value(), self.quality.value(), bits), suffix

@@ -455,3 +455,6 @@ def test_the_export_dialog_by_hand(qtbot):
     qtbot.keyClick(dialog.quality, Qt.Key.Key_End)  # the slider to 100
     options, suffix = dialog.chosen()
     assert (suffix, options.quality, options.bits, options.long_side) == (".jpg", 100, 8, 2048)
+    dialog.format.setFocus()
+    qtbot.keyClick(dialog.format, Qt.Key.Key_Down)  # JPEG -> TIFF, which has 16 bits too
+    assert dialog.sixteen.isEnabled() and dialog.chosen()[0].bits == 16 and dialog.chosen()[1] == ".tif"
