@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from .errors import BrushworkError
@@ -22,6 +21,7 @@ from .regions import (
     RegionMasks,
     RegionSetting,
     check_shape,
+    colours_present,
     fit_mask,
     masks_from_colour_image,
     open_mask_image,
@@ -124,14 +124,9 @@ def plan_regions(
     masks_from_colour_image(mask, [r.colour for r in regions])
     style_masks = _style_masks(parsed, regions, style_mask_args or [])
     named = {r.rgb for r in regions}
-    unmapped = tuple(name for name, rgb in PALETTE.items() if rgb not in named and _holds(mask, rgb))
+    present = colours_present(mask, [rgb for rgb in PALETTE.values() if rgb not in named])
+    unmapped = tuple(name for name, rgb in PALETTE.items() if rgb in present)
     return RegionPlan(tuple(files), tuple(regions), mask, style_masks, unmapped)
-
-
-def _holds(mask: Image.Image, rgb: tuple[int, int, int], levels: int = 40) -> bool:
-    """True if some pixel of ``mask`` is within ``levels`` of ``rgb`` on every channel."""
-    pixels = np.asarray(mask.convert("RGB"), np.int16)
-    return bool((np.abs(pixels - np.array(rgb)).max(axis=-1) <= levels).any())
 
 
 def _style_masks(

@@ -312,6 +312,15 @@ def mask_from_grey_image(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.rint(grey).astype(np.uint8), "L")
 
 
+def colours_present(image: Image.Image, rgbs, levels: int = 40) -> list[tuple[int, int, int]]:
+    """Those of ``rgbs`` that some pixel comes within ``levels`` of on every channel (transparency is black).
+
+    What a mask was painted in, before unmixing says how much of each pixel is whose.
+    """
+    pixels = np.asarray(image.convert("RGB"), np.float32) * _coverage(image)[..., None]
+    return [rgb for rgb in rgbs if bool((np.abs(pixels - np.array(rgb)).max(axis=-1) <= levels).any())]
+
+
 def is_colour_mask(image: Image.Image) -> bool:
     """True if the picture holds colour (a region-colour mask), False for a greyscale one."""
     rgb = np.asarray(image.convert("RGB"), np.int16)

@@ -24,6 +24,7 @@ from engine.regions import (
     RegionError,
     check_shape,
     colour_image_from_masks,
+    colours_present,
     is_colour_mask,
     mask_from_grey_image,
     masks_from_colour_image,
@@ -32,10 +33,6 @@ from engine.regions import (
 )
 
 from .region_masks import Colour, mask_size_for
-
-# A colour counts as present when some pixel is this close to it on every channel;
-# the engine's unmixing then decides how much of each pixel belongs to it.
-_PRESENT_LEVELS = 40
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,8 +82,7 @@ def decode_mask(image: Image.Image, name: str, mask_size: tuple[int, int], regio
     names: dict[Colour, str] = {}
     for colour_name in (*region_colours, *PALETTE):
         names.setdefault(parse_colour(colour_name), colour_name)
-    on_black = np.asarray(_on_black(image), np.int16)
-    present = [colour for colour in names if (np.abs(on_black - np.array(colour)).max(axis=2) <= _PRESENT_LEVELS).any()]
+    present = colours_present(image, list(names))
     if not present:
         raise RegionError(
             f"{name} holds none of the region colours: paint each region in one of {', '.join(PALETTE)} on black."
@@ -149,14 +145,6 @@ def read_painting_mask_file(
     else:
         planes = found.planes
     return PaintingMaskFile(index, {colour: Image.fromarray(plane, "L") for colour, plane in planes.items()})
-
-
-def _on_black(image: Image.Image) -> Image.Image:
-    """Transparent pixels count as black, as the engine reads them."""
-    if not _has_alpha(image):
-        return image.convert("RGB")
-    black = Image.new("RGBA", image.size, (0, 0, 0, 255))
-    return Image.alpha_composite(black, image.convert("RGBA")).convert("RGB")
 
 
 def write_mask_file(path: Path, masks: list[Image.Image], colours: list[str]) -> Path:
