@@ -7,6 +7,14 @@ the optimisation. It also allocates new history tensors and syncs with the
 device on every step. This one uses scale-free tests, keeps its history in
 reused buffers and never reads a value back to the host.
 
+At print size the history dominates memory (a 4096 px picture is 134 MB in
+float32, and each curvature pair holds two of them), so it can be kept in a
+narrower ``store`` dtype. The products that decide whether a pair is kept, and
+its rho, are taken in float32 before it is narrowed; bfloat16 then only
+perturbs the two-loop's coefficients in their third digit, which L-BFGS, an
+approximation of the inverse Hessian anyway, does not notice (see
+tests/test_lbfgs.py).
+
 Like neural-style and pastiche it takes the full quasi-Newton step (t = 1) with
 no line search: one function evaluation per step, which is what an interactive
 preview wants.
@@ -30,19 +38,29 @@ class LBFGS:
         Number of curvature pairs kept.
     first_step
         Largest change of any element on the first step, before curvature is known.
+    store
+        The dtype the curvature pairs are kept in; the picture's by default.
     """
 
-    def __init__(self, picture: torch.Tensor, history: int = 50, first_step: float = 0.02) -> None:
+    def __init__(
+        self,
+        picture: torch.Tensor,
+        history: int = 50,
+        first_step: float = 0.02,
+        store: torch.dtype | None = None,
+    ) -> None:
         self.picture = picture
         self.history = history
         self.first_step = first_step
+        self.store = store or picture.dtype
         self._s: list[torch.Tensor] = []  # steps, oldest first
         self._y: list[torch.Tensor] = []  # gradient changes, oldest first
         self._rho: list[torch.Tensor] = []
         self._gamma: torch.Tensor | None = None  # initial inverse-Hessian scale
         self._pending_s: torch.Tensor | None = None  # last step taken, awaiting its y
         self._prev_grad: torch.Tensor | None = None
-        self._spare: torch.Tensor | None = None  # a free buffer for the next direction
+        self._spare: torch.Tensor | None = None  # a free history buffer (a direction buffer when not narrowed)
+        self._work: torch.Tensor | None = None  # narrowed history only: the full-precision direction
 
     def reset(self) -> None:
         """Forget the curvature pairs (the objective changed) but keep the step scale.
@@ -61,6 +79,11 @@ class LBFGS:
         """Number of curvature pairs currently held."""
         return len(self._s)
 
+    @property
+    def narrowed(self) -> bool:
+        """Whether the history is kept in a narrower dtype than the picture's."""
+        return self.store != self.picture.dtype
+
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor]) -> torch.Tensor:
         """Evaluate ``closure`` (which must call backward) and take one step."""
@@ -73,11 +96,21 @@ class LBFGS:
             self._gamma = self.first_step / grad.abs().max().clamp_min(1e-30)
         if self._pending_s is not None:
             self._add_pair(grad)
-        direction = self._spare if self._spare is not None else torch.empty_like(grad)
-        self._spare = None
+        if self.narrowed:
+            if self._work is None:
+                self._work = torch.empty_like(grad)
+            direction = self._work
+        else:
+            direction = self._spare if self._spare is not None else torch.empty_like(grad)
+            self._spare = None
         self._two_loop(grad, direction)
         self.picture.view(-1).add_(direction)
-        self._pending_s = direction
+        if self.narrowed:
+            kept = self._spare if self._spare is not None else torch.empty(grad.numel(), dtype=self.store)
+            self._spare = None
+            self._pending_s = kept.copy_(direction)
+        else:
+            self._pending_s = direction
         if self._prev_grad is None:
             self._prev_grad = grad.clone()
         else:
@@ -86,21 +119,31 @@ class LBFGS:
 
     def _add_pair(self, grad: torch.Tensor) -> None:
         s, self._pending_s = self._pending_s, None
+        y = None
         if len(self._y) == self.history:
             # Recycle the oldest pair's buffers: no allocation once warmed up.
             self._spare = self._s.pop(0)
             self._rho.pop(0)
             y = self._y.pop(0)
-            torch.sub(grad, self._prev_grad, out=y)
+        # y in full precision: in the narrowed case the direction buffer is free
+        # until the two-loop, so it holds y while the pair is judged.
+        full = self._work if self.narrowed else y
+        if full is None:
+            full = grad - self._prev_grad
         else:
-            y = grad - self._prev_grad
-        ys = torch.dot(y, s)
-        yy = torch.dot(y, y)
+            torch.sub(grad, self._prev_grad, out=full)
+        ys = _dot(full, s)
+        yy = torch.dot(full, full)
+        ss = _dot(s, s)
+        if self.narrowed:
+            y = (y if y is not None else torch.empty(grad.numel(), dtype=self.store)).copy_(full)
+        else:
+            y = full
         # Keep a pair only if its curvature is clearly positive, measured
         # relative to the vectors' lengths so that the test does not depend on
         # the loss scale. A rejected pair gets rho = 0, which makes it a no-op in
         # the two-loop recursion without a host sync to drop it.
-        valid = ys > 1e-8 * torch.sqrt(yy * torch.dot(s, s))
+        valid = ys > 1e-8 * torch.sqrt(yy * ss)
         self._rho.append(torch.where(valid, 1.0 / ys.clamp_min(1e-30), torch.zeros_like(ys)))
         self._gamma = torch.where(valid, ys / yy.clamp_min(1e-30), self._gamma)
         self._s.append(s)
@@ -111,10 +154,35 @@ class LBFGS:
         torch.neg(grad, out=d)
         alphas = []
         for s, y, rho in zip(reversed(self._s), reversed(self._y), reversed(self._rho), strict=True):
-            a = rho * torch.dot(s, d)
-            d.addcmul_(y, a, value=-1.0)
+            a = rho * _dot(s, d)
+            _add_scaled(d, y, -a)
             alphas.append(a)
         d.mul_(self._gamma)
         for s, y, rho, a in zip(self._s, self._y, self._rho, reversed(alphas), strict=True):
-            b = rho * torch.dot(y, d)
-            d.addcmul_(s, a - b)
+            b = rho * _dot(y, d)
+            _add_scaled(d, s, a - b)
+
+
+# Mixed-precision products go in slices of this many elements, so that widening
+# a narrowed vector never needs a full-size temporary (134 MB at 4096 px).
+_CHUNK = 1 << 20
+
+
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a . b in the wider dtype of the two, accumulated in float32 or better."""
+    if a.dtype == b.dtype:
+        return torch.dot(a, b)
+    wide = torch.promote_types(a.dtype, b.dtype)
+    total = torch.zeros((), dtype=torch.promote_types(wide, torch.float32), device=a.device)
+    for i in range(0, a.numel(), _CHUNK):
+        total += torch.dot(a[i : i + _CHUNK].to(wide), b[i : i + _CHUNK].to(wide))
+    return total
+
+
+def _add_scaled(d: torch.Tensor, v: torch.Tensor, scale: torch.Tensor) -> None:
+    """d += scale * v in place, with v possibly narrower than d."""
+    if v.dtype == d.dtype:
+        d.addcmul_(v, scale)
+        return
+    for i in range(0, d.numel(), _CHUNK):
+        d[i : i + _CHUNK].addcmul_(v[i : i + _CHUNK].to(d.dtype), scale.to(d.dtype))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 
 from .layers import CONV_LAYERS, layer_index
-from .losses import inverse_energy, tv_energy
+from .losses import inverse_energy
 from .network import FeatureExtractor
 from .objective import Objective, blend_targets
 from .params import StyleParams
@@ -124,6 +124,37 @@ def _gram_sum(part: torch.Tensor) -> torch.Tensor:
     return torch.bmm(flat, flat.transpose(1, 2))
 
 
+TV_BAND = 256  # rows per band of the smoothness term: a few MB of differences at any width
+
+
+def banded_tv_energy(
+    picture: torch.Tensor, grad: torch.Tensor | None = None, weight: float | torch.Tensor = 1.0
+) -> torch.Tensor:
+    """``losses.tv_energy(picture)``, one band of rows at a time; with ``grad``, adds weight x its gradient there.
+
+    Each band takes one row more than it owns, for the vertical differences
+    across its lower edge, so every neighbouring pair is counted exactly once.
+    """
+    batch, channels, height, width = picture.shape
+    per_x = 1.0 / max(1, batch * channels * height * (width - 1))
+    per_y = 1.0 / max(1, batch * channels * (height - 1) * width)
+    energy = torch.zeros((), dtype=torch.float32, device=picture.device)
+    for top in range(0, height, TV_BAND):
+        own = min(TV_BAND, height - top)
+        slab = picture[..., top : min(top + own + 1, height), :].detach().float()
+        if grad is not None:
+            slab.requires_grad_(True)
+        with torch.set_grad_enabled(grad is not None):
+            dx = slab[..., :own, 1:] - slab[..., :own, :-1]
+            dy = slab[..., 1:, :] - slab[..., :-1, :]
+            band = dx.pow(2).sum() * per_x + dy.pow(2).sum() * per_y
+            if grad is not None:
+                (band * weight).backward()
+                grad[..., top : top + slab.shape[-2], :] += slab.grad
+        energy += band.detach()
+    return energy
+
+
 def _box(picture: torch.Tensor, t: Tile) -> torch.Tensor:
     return picture[..., t.by0 : t.by1, t.bx0 : t.bx1]
 
@@ -151,7 +182,7 @@ class TiledObjective:
         self.content_layer = params.content_layer
         self.tile = tile
         self.size = tuple(content.shape[-2:])
-        self._tv_inv = 1.0 / tv_energy(content).clamp_min(1e-6)
+        self._tv_inv = 1.0 / banded_tv_energy(content).clamp_min(1e-6)
         listed = [name for name, _ in params.style_layers] + [self.content_layer]
         self.halo = halo_for(listed)
         target = self._stitch(content, self.content_layer)
@@ -286,14 +317,11 @@ class TiledObjective:
                     surrogate = surrogate + self.alpha * self._content_inv * diff.pow(2).sum()
                 surrogate.backward()
             grad[..., t.by0 : t.by1, t.bx0 : t.bx1] += box.grad
-        # The smoothness term is pixel-level: computed on the whole picture, as it is cheap.
-        with torch.enable_grad():
-            whole = picture.clone().requires_grad_(True)
-            tv = tv_energy(whole) * self._tv_inv
-            (self.tv_weight * tv).backward()
-        grad += whole.grad
-        total = self.alpha * content + self.beta * style + self.tv_weight * tv.detach()
-        return total, torch.stack([content, style, tv.detach(), total]), grad
+        # The smoothness term is pixel-level: banded, so that its differences
+        # never take several copies of a print-size picture.
+        tv = banded_tv_energy(picture, grad, self.tv_weight * self._tv_inv) * self._tv_inv
+        total = self.alpha * content + self.beta * style + self.tv_weight * tv
+        return total, torch.stack([content, style, tv, total]), grad
 
 
 __all__ = ["ALIGN", "Tile", "TiledObjective", "halo_for", "plan_tiles", "reach", "stride"]

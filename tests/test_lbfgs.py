@@ -68,3 +68,32 @@ def test_history_is_capped_and_reset_keeps_the_step_scale():
     # restarted at first_step (whose largest change would be exactly 0.1).
     torch.testing.assert_close(step, -gamma * grads[-1], rtol=1e-9, atol=0)
     assert abs(step.abs().max().item() - opt.first_step) > 0.5 * opt.first_step
+
+
+def test_history_kept_in_bfloat16_converges_like_full_precision(monkeypatch):
+    # Print size keeps the curvature pairs in bfloat16 to halve their memory.
+    # Slices of 7 elements make the mixed-precision products run in pieces, as
+    # they do on a 4096 px picture.
+    monkeypatch.setattr("engine.lbfgs._CHUNK", 7)
+
+    def run(store):
+        x, closure = _quadratic(1.0)
+        x32 = x.detach().float().requires_grad_(True)
+
+        def closure32():
+            x.grad = None
+            with torch.enable_grad():
+                x.data.copy_(x32.detach().double())
+                loss = closure()
+            x32.grad = x.grad.float()
+            return loss
+
+        opt = LBFGS(x32, history=20, first_step=0.1, store=store)
+        for _ in range(200):
+            opt.step(closure32)
+        return opt, (x32.detach() - 1).abs().max().item()
+
+    narrowed, error = run(torch.bfloat16)
+    assert narrowed.narrowed and {t.dtype for t in narrowed._s + narrowed._y} == {torch.bfloat16}
+    _, full_error = run(None)
+    assert error < 1e-4 and full_error < 1e-4

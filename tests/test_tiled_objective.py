@@ -6,10 +6,11 @@ import pytest
 import torch
 
 from engine.images import to_tensor
+from engine.losses import tv_energy
 from engine.network import FeatureExtractor
 from engine.objective import Objective
 from engine.params import StyleParams
-from engine.tiled_objective import TiledObjective, halo_for, plan_tiles, reach
+from engine.tiled_objective import TiledObjective, banded_tv_energy, halo_for, plan_tiles, reach
 from tests.conftest import make_painting, make_photo
 
 
@@ -58,6 +59,21 @@ def test_a_halo_narrower_than_the_reach_is_not_exact(oxford):
     tiled.halo = 0
     _, _, t_grad = tiled.loss_and_grad(picture)
     assert _relative(t_grad, grad) > 1e-2
+
+
+@pytest.mark.parametrize("band", [1, 5, 23, 256])
+def test_the_smoothness_term_in_bands_is_the_whole_one(monkeypatch, band):
+    # 23 rows: bands of 5 leave a last band of 3; a band of 23 or more is the whole picture.
+    monkeypatch.setattr("engine.tiled_objective.TV_BAND", band)
+    picture = torch.rand(1, 3, 23, 17, generator=torch.Generator().manual_seed(2))
+    whole = picture.clone().requires_grad_(True)
+    energy = tv_energy(whole)
+    (2.5 * energy).backward()
+    grad = torch.full_like(picture, 1.0)  # the banded term adds to what is there
+    banded = banded_tv_energy(picture, grad, 2.5)
+    torch.testing.assert_close(banded, energy.detach(), rtol=1e-6, atol=0)
+    torch.testing.assert_close(grad - 1.0, whole.grad, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(banded_tv_energy(picture), energy.detach(), rtol=1e-6, atol=0)
 
 
 def test_tiles_cover_each_pixel_once_and_start_on_the_pooling_grid():
