@@ -106,3 +106,22 @@ def test_a_tiled_scale_takes_the_same_step_as_a_whole_one():
         pictures.append(engine._visible().detach())
         assert isinstance(engine._objective, TiledObjective) == bool(tile)
     assert float((pictures[0] - pictures[1]).abs().max()) < 1e-3
+
+
+def test_the_seam_ratio_sees_a_step_along_tile_lines_and_nothing_on_noise():
+    from collections import Counter
+
+    import numpy as np
+    from PIL import Image
+
+    from tests.benchmarks.bench_tile_parity import seam_ratio
+
+    noise = np.random.default_rng(0).uniform(120, 136, (96, 96))  # fine grain, as a finished picture has
+    lines = Counter({32: 2, 64: 1}), Counter({48: 1})
+    plain = seam_ratio(Image.fromarray(noise.astype(np.uint8)), *lines)
+    seamed = noise.copy()
+    seamed[:, 32:] += 8  # a faint step, 8 levels of 255, at one boundary column
+    seamed[48:, :] -= 8
+    stepped = seam_ratio(Image.fromarray(seamed.clip(0, 255).astype(np.uint8)), *lines)
+    assert 0.8 < plain < 1.2
+    assert stepped > 1.5 * plain
