@@ -15,6 +15,7 @@ from .params import MIN_SIZE
 # pass dominate. Used only to suggest a size after a failure, with headroom.
 BYTES_PER_PIXEL = {torch.float32: 4200, torch.bfloat16: 3000, torch.float16: 3000}
 HEADROOM = 0.8
+AUTO_TILE = 512  # the tile's interior when a scale is tiled because it would not fit
 # torch >= 2.5 names it torch.OutOfMemoryError; older releases only have the CUDA one.
 _TORCH_OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
@@ -48,6 +49,26 @@ def available_bytes(device: torch.device) -> int | None:
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def tile_side(
+    canvas: tuple[int, int], forced: int, free_bytes: int | None, dtype: torch.dtype, *, regions: bool = False
+) -> int | None:
+    """The tile side for a scale whose canvas is ``canvas`` (height, width), or None to paint it whole.
+
+    The engine's rule, in one place so that an estimate made before a run
+    (``engine.print_estimate``) tiles exactly where the run will. ``forced``
+    (``StyleParams.tile``) tiles scales larger than it; 0 tiles a scale only
+    when a whole step would not fit in ``free_bytes`` (unknown: never).
+    Regions are painted whole: their guided Grams are not tiled yet.
+    """
+    if regions:
+        return None
+    height, width = canvas
+    if forced:
+        return forced if max(height, width) > forced else None
+    need = height * width * BYTES_PER_PIXEL.get(dtype, BYTES_PER_PIXEL[torch.float32])
+    return AUTO_TILE if free_bytes is not None and need > HEADROOM * free_bytes else None
 
 
 def suggest_size(failed_size: int, aspect: float, device: torch.device, dtype: torch.dtype) -> int:

@@ -24,7 +24,7 @@ from .errors import NumericalError, OutOfMemoryError
 from .layers import deepest
 from .lbfgs import LBFGS
 from .live_preview import Pace, PreviewState, preview_side, resample
-from .memory import BYTES_PER_PIXEL, HEADROOM, available_bytes, is_out_of_memory, release, suggest_size
+from .memory import available_bytes, is_out_of_memory, release, suggest_size, tile_side
 from .network import FeatureExtractor
 from .objective import Objective
 from .params import FRAME_SHARE, StyleParams
@@ -46,7 +46,6 @@ TILED_LBFGS_HISTORY = 5
 # ... and in bfloat16 (the picture itself stays float32): 670 MB less at 4096 px,
 # with the same convergence (tests/test_lbfgs.py).
 TILED_LBFGS_STORE = torch.bfloat16
-AUTO_TILE = 512  # the tile's interior when a scale is tiled because it would not fit
 ADAM_LR = 0.02  # in [0, 1] pixel units
 
 
@@ -648,14 +647,8 @@ class StyleTransfer:
         scale is tiled only when a whole step would not fit in the memory free
         now. Regions are painted whole: their guided Grams are not tiled yet.
         """
-        if params.regions:
-            return None
-        height, width = canvas
-        if params.tile:
-            return params.tile if max(height, width) > params.tile else None
-        free = available_bytes(self.device) if self.device is not None else None
-        need = height * width * BYTES_PER_PIXEL.get(self.dtype, BYTES_PER_PIXEL[torch.float32])
-        return AUTO_TILE if free is not None and need > HEADROOM * free else None
+        free = available_bytes(self.device) if self.device is not None and not params.tile else None
+        return tile_side(canvas, params.tile, free, self.dtype, regions=bool(params.regions))
 
     def _set_hold(self, params: StyleParams, masks: torch.Tensor | None) -> None:
         """Where the picture is held to the photo: its "photo only" regions, and outside the regions if so chosen.
