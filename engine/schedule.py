@@ -88,3 +88,13 @@ def resume_step(stages: tuple[Stage, ...], step: int, picture_side: int) -> int:
         return stages[-1].first_step
     fitting = next((s for s in stages if s.side >= picture_side), stages[-1])
     return max(step, fitting.first_step)
+
+
+def first_step_above(stages: tuple[Stage, ...], picture_side: int) -> int:
+    """Where to start a larger picture from a finished one of long side ``picture_side``: the first step of
+    the first scale larger than it (the last scale's, if none is).
+
+    Unlike ``resume_step``, a scale the size of the picture is skipped too:
+    repainting it would only spend time on what the artist already has.
+    """
+    return next((s.first_step for s in stages if s.side > picture_side), stages[-1].first_step)

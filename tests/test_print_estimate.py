@@ -1,0 +1,163 @@
+"""Print size before it starts: units, where a continued render starts, and the memory and time estimates."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.images import fit_dims
+from engine.losses import LossTerms
+from engine.memory import AUTO_TILE, tile_side
+from engine.params import StyleParams
+from engine.print_estimate import (
+    GIB,
+    TARGET_STEPS,
+    TILED_TIME_FACTOR,
+    RenderClock,
+    estimate_render,
+    peak_bytes,
+)
+from engine.print_units import convert_length, dpi_for, length_for, pixels_for
+from engine.progress import Progress
+from engine.schedule import first_step_above, plan_stages, resume_step
+from engine.transfer import LBFGS_HISTORY, TILED_LBFGS_HISTORY, canvas_margin
+
+RESULTS = Path(__file__).parent / "benchmarks" / "results" / "print_size.json"
+CHELSEA = (451, 300)  # the benchmark's photo
+
+
+def test_print_lengths_and_pixels_convert_both_ways():
+    assert pixels_for(30, "cm", 300) == 3543
+    assert pixels_for(10, "in", 300) == 3000
+    assert length_for(3543, "cm", 300) == pytest.approx(30.0, abs=0.01)
+    assert length_for(3000, "in", 300) == pytest.approx(10.0)
+    assert convert_length(2.54, "cm", "in") == pytest.approx(1.0)
+    assert convert_length(12, "in", "cm") == pytest.approx(30.48)
+    assert dpi_for(4096, 30, "cm") == pytest.approx(346.8, abs=0.1)  # the most 30 cm can take
+    for length in (1.0, 21.0, 29.7, 100.0):
+        assert length_for(pixels_for(length, "cm", 240), "cm", 240) == pytest.approx(length, abs=2.54 / 240)
+
+
+@pytest.mark.parametrize(("call", "args"), [(pixels_for, (30, "mm", 300)), (pixels_for, (30, "cm", 0)),
+                                            (length_for, (100, "in", -5)), (dpi_for, (100, 0, "cm"))])  # fmt: skip
+def test_bad_units_or_resolutions_are_refused(call, args):
+    with pytest.raises(ValueError):
+        call(*args)
+
+
+def test_a_continued_render_starts_at_the_first_scale_larger_than_the_picture():
+    stages = plan_stages(4096, 300)
+    assert [s.side for s in stages] == [128, 256, 512, 1024, 2048, 4096]
+    assert first_step_above(stages, 512) == stages[3].first_step  # 1024: the 512 px scale is what it has
+    assert resume_step(stages, 0, 512) == stages[2].first_step  # resume_step would repaint the 512 px scale
+    assert first_step_above(stages, 300) == stages[2].first_step
+    assert first_step_above(stages, 5000) == stages[-1].first_step  # nothing larger: the last scale again
+
+
+def test_the_tiling_rule():
+    assert tile_side((2000, 3000), 512, None, torch.float32) == 512  # forced
+    assert tile_side((400, 500), 512, None, torch.float32) is None  # smaller than the forced tile
+    assert tile_side((2000, 3000), 0, None, torch.float32) is None  # memory unknown: whole
+    assert tile_side((2000, 3000), 0, 4 * GIB, torch.float32) == AUTO_TILE  # 25 GB would not fit in 4 GiB
+    assert tile_side((2000, 3000), 0, 64 * GIB, torch.float32) is None
+
+
+def _benchmark_records() -> list[dict]:
+    return [r for r in json.loads(RESULTS.read_text())["records"] if r["mode"] in ("whole", "tiled")]
+
+
+@pytest.mark.parametrize("record", _benchmark_records(), ids=lambda r: f"{r['mode']}-{r['size']}")
+def test_the_memory_model_matches_the_benchmark(record):
+    """The benchmark held two float32 L-BFGS pairs; the model gives a long run's full history."""
+    size, tile = record["size"], record["tile"] or None
+    height, width = fit_dims(*CHELSEA, size)
+    margin = canvas_margin(size)
+    canvas = (height + 2 * margin, width + 2 * margin)
+    model = peak_bytes(canvas, tile, torch.float32)
+    pairs, pair = (TILED_LBFGS_HISTORY, 12) if tile else (LBFGS_HISTORY, 24)
+    as_measured = model - (pairs * pair - 2 * 24) * canvas[0] * canvas[1]
+    # Fitted to the whole 1024 and 2048 px and the tiled 2048 and 4096 px runs; a small picture tiled
+    # (1024 px in 512 px tiles, where the tiles' halos overlap most) it overestimates, which is the safe side.
+    overestimated = tile is not None and size <= 1024
+    assert as_measured / GIB == pytest.approx(record["peak_rss_gib"], rel=0.3 if overestimated else 0.05)
+    assert as_measured / GIB >= 0.97 * record["peak_rss_gib"]
+
+
+def test_whole_memory_grows_with_the_pixels_and_tiled_stays_nearly_flat():
+    def top(size: int, tile: int = 0):
+        estimate = estimate_render(CHELSEA, StyleParams(size=size, tile=tile), free_bytes=None)
+        return estimate.top
+
+    whole = [top(size).peak_bytes for size in (1024, 2048)]
+    assert 2.5 < whole[1] / whole[0] < 4.0  # four times the pixels, on top of the process
+    tiled = [top(size, 512).peak_bytes for size in (2048, 4096)]
+    assert tiled[1] - tiled[0] < 1.5 * GIB and tiled[1] < 5 * GIB  # four times the pixels, about 1 GiB more
+    assert top(4096, 512).tiled and not top(2048).tiled
+
+
+def test_the_estimate_tiles_where_the_memory_free_says_and_names_the_peak():
+    params = StyleParams(size=4096)
+    ample = estimate_render(CHELSEA, params, free_bytes=256 * GIB)
+    assert not any(s.tiled for s in ample.scales) and ample.fits
+    scarce = estimate_render(CHELSEA, params, free_bytes=16 * GIB)
+    assert scarce.top.tiled and scarce.top.tile == AUTO_TILE
+    # The 2048 px scale still fits whole there, and needs more than the tiled 4096 px one.
+    assert not scarce.scales[-2].tiled and scarce.peak is scarce.scales[-2]
+    tiny = estimate_render(CHELSEA, params, free_bytes=2 * GIB)
+    assert tiny.fits is False  # even tile by tile it needs more than 2 GiB
+    assert estimate_render(CHELSEA, params, free_bytes=None).fits is None
+
+
+def test_time_scales_with_the_pixels_and_continuing_costs_less():
+    pace = 30e-6
+    params = StyleParams(size=2048, steps=300, stop_early=False)
+    full = estimate_render(CHELSEA, params, free_bytes=None, pace=pace)
+    top = full.top
+    assert top.seconds == pytest.approx(pace * top.width * top.height * (top.steps + TARGET_STEPS))
+    assert full.seconds == pytest.approx(sum(s.seconds for s in full.scales))
+    stages = plan_stages(2048, 300)
+    continued = estimate_render(CHELSEA, params, start_step=first_step_above(stages, 512), free_bytes=None, pace=pace)
+    assert continued.scales[0].side == 1024 and continued.seconds < full.seconds
+    tiled = estimate_render(CHELSEA, params.replace(tile=512), free_bytes=None, pace=pace)
+    assert tiled.top.seconds == pytest.approx(top.seconds * TILED_TIME_FACTOR)
+    assert estimate_render(CHELSEA, params, free_bytes=None).seconds is None  # no pace, no time
+
+
+def _progress(step: int, scale: int, elapsed: float, params: StyleParams, stages) -> Progress:
+    height, width = fit_dims(*CHELSEA, stages[scale].side)
+    terms = LossTerms(1.0, 1.0, 0.0, 2.0)
+    return Progress(step, stages[-1].end, scale, len(stages), height, width, terms, elapsed, params, "CPU")
+
+
+def test_the_clock_times_the_render_itself_and_counts_down():
+    params = StyleParams(size=512, steps=30, stop_early=False)
+    stages = plan_stages(512, 30)
+    estimate = estimate_render(CHELSEA, params, free_bytes=None, pace=1e-3)  # far too slow a guess
+    clock = RenderClock(estimate)
+    assert clock.seconds_left() == pytest.approx(estimate.seconds)
+    true_pace, elapsed, lefts = 1e-6, 0.0, []
+    for step in range(1, 31):
+        scale = next(s.index for s in stages if step <= s.end)
+        h, w = fit_dims(*CHELSEA, stages[scale].side)
+        first = step == stages[scale].first_step + 1
+        elapsed += true_pace * h * w * (1 + (TARGET_STEPS if first else 0)) + (5.0 if step == 1 else 0)
+        clock.add(_progress(step, scale, elapsed, params, stages))
+        lefts.append(clock.seconds_left())
+    assert clock.pace == pytest.approx(true_pace)  # the first report (loading the network) is not timed
+    assert all(a >= b for a, b in itertools.pairwise(lefts[1:]))  # from the first timed step on
+    assert lefts[-1] == 0.0
+
+
+def test_the_print_modules_never_import_qt():
+    code = (
+        "import sys, engine.print_estimate, engine.print_units; "
+        "print(any(m.startswith(('PySide6', 'qasync')) for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
