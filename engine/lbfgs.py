@@ -133,17 +133,28 @@ class LBFGS:
         else:
             torch.sub(grad, self._prev_grad, out=full)
         ys = _dot(full, s)
-        yy = torch.dot(full, full)
         ss = _dot(s, s)
+        # Powell's damping (Nocedal & Wright, procedure 18.2, with B = 1/gamma):
+        # where the curvature along s is below DAMPING times the current
+        # scale's, or negative, y is blended towards s / gamma until it is that.
+        # Without it a pair of tiny positive curvature makes the next step
+        # enormous along s: with regions, one step went from a loss of 16 to
+        # 4e8. Keeping every pair this way also uses the first ones, whose
+        # curvature on a photo start is negative and which were dropped before.
+        curved = ss / self._gamma
+        floor = DAMPING * curved
+        theta = torch.where(ys >= floor, torch.ones_like(ys), (curved - floor) / (curved - ys).clamp_min(1e-30))
+        full.mul_(theta)
+        _add_scaled(full, s, (1 - theta) / self._gamma)
+        ys = theta * ys + (1 - theta) * curved
+        yy = torch.dot(full, full)
         if self.narrowed:
             y = (y if y is not None else torch.empty(grad.numel(), dtype=self.store)).copy_(full)
         else:
             y = full
-        # Keep a pair only if its curvature is clearly positive, measured
-        # relative to the vectors' lengths so that the test does not depend on
-        # the loss scale. A rejected pair gets rho = 0, which makes it a no-op in
-        # the two-loop recursion without a host sync to drop it.
-        valid = ys > 1e-8 * torch.sqrt(yy * ss)
+        # A zero step (or a non-finite one) has no curvature to keep: rho = 0
+        # makes the pair a no-op in the two-loop recursion, without a host sync to drop it.
+        valid = (ys > 0) & torch.isfinite(ys) & (yy > 0)
         self._rho.append(torch.where(valid, 1.0 / ys.clamp_min(1e-30), torch.zeros_like(ys)))
         self._gamma = torch.where(valid, ys / yy.clamp_min(1e-30), self._gamma)
         self._s.append(s)
@@ -166,6 +177,12 @@ class LBFGS:
 # Mixed-precision products go in slices of this many elements, so that widening
 # a narrowed vector never needs a full-size temporary (134 MB at 4096 px).
 _CHUNK = 1 << 20
+# The floor of a pair's curvature along its step, as a fraction of the current
+# scale's (1 / gamma). Nocedal & Wright use 0.2; on an ill-conditioned quadratic
+# that slows convergence 5000-fold, as it hides the flat directions that
+# L-BFGS is for. 0.05 converges there as undamped, and at 256 px (default
+# settings, two pairs) the scorer totals matched the undamped ones to 0.3 %.
+DAMPING = 0.05
 
 
 def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

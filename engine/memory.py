@@ -51,19 +51,14 @@ def available_bytes(device: torch.device) -> int | None:
     return None
 
 
-def tile_side(
-    canvas: tuple[int, int], forced: int, free_bytes: int | None, dtype: torch.dtype, *, regions: bool = False
-) -> int | None:
+def tile_side(canvas: tuple[int, int], forced: int, free_bytes: int | None, dtype: torch.dtype) -> int | None:
     """The tile side for a scale whose canvas is ``canvas`` (height, width), or None to paint it whole.
 
     The engine's rule, in one place so that an estimate made before a run
     (``engine.print_estimate``) tiles exactly where the run will. ``forced``
     (``StyleParams.tile``) tiles scales larger than it; 0 tiles a scale only
     when a whole step would not fit in ``free_bytes`` (unknown: never).
-    Regions are painted whole: their guided Grams are not tiled yet.
     """
-    if regions:
-        return None
     height, width = canvas
     if forced:
         return forced if max(height, width) > forced else None

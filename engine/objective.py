@@ -22,7 +22,58 @@ def blend_targets(grams: list[dict[str, torch.Tensor]], blend, layers) -> dict[s
     return out
 
 
-class Objective:
+class StyleTargets:
+    """What ``Objective`` and ``TiledObjective`` share: mixing the paintings' Grams into targets, per region.
+
+    Needs ``_grams`` (per painting, layer -> Gram), ``_masked_grams`` (region
+    -> layer -> Gram of its part of its painting), ``style_layers`` and
+    ``_masks``; keeps ``_style`` (layer -> (target, 1 / its energy)) and
+    ``_regions`` up to date.
+    """
+
+    _masks: torch.Tensor | None = None
+    _regions: RegionStyle | None = None
+    _mix_key: tuple | None = None
+
+    def set_guides(self, masks: torch.Tensor | None, params: StyleParams) -> None:
+        """The regions' masks at this scale's canvas size, (R, H, W) in 0-1, one per region; None without regions."""
+        self._masks = masks
+        self._mix_key = None
+        self._mix(params)
+
+    def _mix(self, params: StyleParams) -> None:
+        blend = tuple(params.blend_weights(len(self._grams)))
+        key = (blend, params.regions, params.outside_regions, self._masks is not None)
+        if key == self._mix_key:
+            return
+        if self._mix_key is None or blend != self._mix_key[0]:
+            self._style = blend_targets(self._grams, blend, self.style_layers)
+        self._mix_key = key
+        self._regions = self._region_style(params, list(blend)) if params.regions and self._masks is not None else None
+
+    def _region_style(self, params: StyleParams, blend: list[float]) -> RegionStyle:
+        """Each region's guided term: its own blend of the paintings' Grams, or its part of one painting."""
+        count = len(params.regions)
+        guides = normalise_guides(self._masks, outside=True)
+        terms = []
+        for i, region in enumerate(params.regions):
+            if region.photo_only:
+                continue
+            if i in self._masked_grams:
+                grams = self._masked_grams[i]
+            else:
+                weights = region.blend_weights(len(self._grams), blend)
+                grams = {
+                    name: sum(w * g[name] for w, g in zip(weights, self._grams, strict=True))
+                    for name in self.style_layers
+                }
+            terms.append(GuidedTerm(i, region.strength, {name: target_pair(g) for name, g in grams.items()}))
+        if params.outside_regions == "style":
+            terms.append(GuidedTerm(count, 1.0, self._style))
+        return RegionStyle(terms, guides)
+
+
+class Objective(StyleTargets):
     """alpha * content + beta * style + tv_weight * tv for one content image and its styles at one size.
 
     The content features, the style Grams and their norms are computed here once
@@ -89,43 +140,6 @@ class Objective:
                 self._masked_grams[region] = guided_targets(feats, mask)
         self._mix_key: tuple | None = None
         self._mix(params)
-
-    def set_guides(self, masks: torch.Tensor | None, params: StyleParams) -> None:
-        """The regions' masks at this scale's canvas size, (R, H, W) in 0-1, one per region; None without regions."""
-        self._masks = masks
-        self._mix_key = None
-        self._mix(params)
-
-    def _mix(self, params: StyleParams) -> None:
-        blend = tuple(params.blend_weights(len(self._grams)))
-        key = (blend, params.regions, params.outside_regions, self._masks is not None)
-        if key == self._mix_key:
-            return
-        if self._mix_key is None or blend != self._mix_key[0]:
-            self._style = blend_targets(self._grams, blend, self.style_layers)
-        self._mix_key = key
-        self._regions = self._region_style(params, list(blend)) if params.regions and self._masks is not None else None
-
-    def _region_style(self, params: StyleParams, blend: list[float]) -> RegionStyle:
-        """Each region's guided term: its own blend of the paintings' Grams, or its part of one painting."""
-        count = len(params.regions)
-        guides = normalise_guides(self._masks, outside=True)
-        terms = []
-        for i, region in enumerate(params.regions):
-            if region.photo_only:
-                continue
-            if i in self._masked_grams:
-                grams = self._masked_grams[i]
-            else:
-                weights = region.blend_weights(len(self._grams), blend)
-                grams = {
-                    name: sum(w * g[name] for w, g in zip(weights, self._grams, strict=True))
-                    for name in self.style_layers
-                }
-            terms.append(GuidedTerm(i, region.strength, {name: target_pair(g) for name, g in grams.items()}))
-        if params.outside_regions == "style":
-            terms.append(GuidedTerm(count, 1.0, self._style))
-        return RegionStyle(terms, guides)
 
     def set_weights(self, params: StyleParams) -> None:
         """Adopt new alpha, beta, layer, blend and tv weights (same layers, same images).

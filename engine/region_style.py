@@ -46,7 +46,7 @@ from .losses import _Gram, inverse_energy
 # The exponent of the guide in a pixel's weight: 1 is ours, 2 the paper's.
 # Kept as a module value so that the seam benchmark can measure the paper's.
 GUIDE_POWER = 1.0
-_MIN_MASS = 1e-6  # a region with less coverage than this at a layer adds nothing there
+MIN_MASS = 1e-6  # a region with less coverage than this at a layer adds nothing there
 
 
 def normalise_guides(masks: torch.Tensor, outside: bool) -> torch.Tensor:
@@ -74,7 +74,7 @@ def guided_grams(features: torch.Tensor, weights: torch.Tensor) -> tuple[torch.T
     flat = features.reshape(1, c, -1).float()
     mass = weights.sum(1)
     weighted = flat * weights.sqrt().unsqueeze(1)
-    grams = _Gram.apply(weighted) / mass.clamp_min(_MIN_MASS).view(-1, 1, 1)
+    grams = _Gram.apply(weighted) / mass.clamp_min(MIN_MASS).view(-1, 1, 1)
     return grams, mass
 
 
@@ -99,20 +99,24 @@ class RegionStyle:
         self._guides = guides
         self._at: dict[tuple[int, int], tuple[torch.Tensor, list[float]]] = {}
 
-    def _weights(self, size: tuple[int, int]) -> tuple[torch.Tensor, list[float]]:
-        """The guides at a layer's size, and each one's mass there (read once, not every step)."""
+    def weights_at(self, size: tuple[int, int]) -> tuple[torch.Tensor, list[float]]:
+        """The guides at a layer's (h, w) as (K, h*w), and each one's mass there (read once, not every step)."""
         if size not in self._at:
             weights = guide_at(self._guides, size)
             self._at[size] = weights, weights.sum(1).tolist()
         return self._at[size]
+
+    def live(self, masses: list[float]) -> list[GuidedTerm]:
+        """The terms that count at a layer whose guide masses are ``masses``."""
+        return [t for t in self.terms if masses[t.guide] > MIN_MASS and t.strength > 0]
 
     def loss(self, feats: dict[str, torch.Tensor], layer_weights: dict[str, float]) -> torch.Tensor:
         """sum_l w_l sum_r s_r a_rl relative_error(G_rl, A_rl), over the layers that have a weight."""
         style = None
         for name, weight in layer_weights.items():
             f = feats[name]
-            weights, masses = self._weights(tuple(f.shape[-2:]))
-            live = [t for t in self.terms if masses[t.guide] > _MIN_MASS and t.strength > 0]
+            weights, masses = self.weights_at(tuple(f.shape[-2:]))
+            live = self.live(masses)
             if not live:
                 continue
             grams, mass = guided_grams(f, weights[[t.guide for t in live]])

@@ -34,8 +34,9 @@ import torch
 from .layers import CONV_LAYERS, layer_index
 from .losses import inverse_energy
 from .network import FeatureExtractor
-from .objective import Objective, blend_targets
+from .objective import Objective, StyleTargets
 from .params import StyleParams
+from .region_style import MIN_MASS, guide_at
 
 ALIGN = 16  # four 2x2 poolings: a tile must start where the full picture's pooling windows start
 
@@ -79,14 +80,20 @@ class Tile:
     bx0: int
     bx1: int
 
-    def interior(self, layer: str, full_height: int, full_width: int) -> tuple[slice, slice]:
-        """The interior's rows and columns in the tile's own feature map at ``layer``."""
+    def positions(self, layer: str, full_height: int, full_width: int) -> tuple[slice, slice]:
+        """The interior's rows and columns in the full picture's feature map at ``layer``."""
         s = stride(layer)
         # The picture's last tile ends at the map's floored edge, as the full picture's does.
         end_y = self.y1 // s if self.y1 < full_height else full_height // s
         end_x = self.x1 // s if self.x1 < full_width else full_width // s
+        return slice(self.y0 // s, end_y), slice(self.x0 // s, end_x)
+
+    def interior(self, layer: str, full_height: int, full_width: int) -> tuple[slice, slice]:
+        """The interior's rows and columns in the tile's own feature map at ``layer``."""
+        s = stride(layer)
+        rows, cols = self.positions(layer, full_height, full_width)
         oy, ox = self.by0 // s, self.bx0 // s
-        return slice(self.y0 // s - oy, end_y - oy), slice(self.x0 // s - ox, end_x - ox)
+        return slice(rows.start - oy, rows.stop - oy), slice(cols.start - ox, cols.stop - ox)
 
 
 def plan_tiles(height: int, width: int, tile: int, halo: int, offset: tuple[int, int] = (0, 0)) -> list[Tile]:
@@ -115,12 +122,15 @@ def plan_tiles(height: int, width: int, tile: int, halo: int, offset: tuple[int,
     return tiles
 
 
-def _gram_sum(part: torch.Tensor) -> torch.Tensor:
-    """sum_p f_p f_p^T over a tile's interior, (1, C, C), float32; zeros for an empty interior.
+def _gram_sum(part: torch.Tensor, guides: torch.Tensor | None = None) -> torch.Tensor:
+    """sum_p f_p f_p^T over a tile's interior, float32: (1, C, C), or with (K, h, w) guides (K, C, C), sum_p g f f^T.
 
-    A tile narrower than a deep layer's stride has no positions there.
+    A tile narrower than a deep layer's stride has no positions there, and gives zeros.
     """
     flat = part.reshape(1, part.shape[1], -1).float()
+    if guides is not None:
+        # Weighted by g, as engine.region_style weighs a region's Gram: sqrt(g) on both factors.
+        flat = flat * guides.reshape(guides.shape[0], 1, -1).sqrt()
     return torch.bmm(flat, flat.transpose(1, 2))
 
 
@@ -159,15 +169,17 @@ def _box(picture: torch.Tensor, t: Tile) -> torch.Tensor:
     return picture[..., t.by0 : t.by1, t.bx0 : t.bx1]
 
 
-class TiledObjective:
+class TiledObjective(StyleTargets):
     """``Objective`` for a picture too large to run through the network at once: the same total, the same gradient.
 
     Built like ``Objective`` (content in the network's view, the paintings,
-    the parameters) plus the tile's interior side in pixels; the halo is
-    worked out from the deepest layer. The style targets are summed over
-    tiles of each painting too, so nothing here ever holds a whole large
-    image's activations. Regions are not supported (``set_guides`` refuses
-    masks): their guided Grams would need guides cut per tile as well.
+    the parameters, the regions' masks) plus the tile's interior side in
+    pixels; the halo is worked out from the deepest layer. The style targets
+    are summed over tiles of each painting too, so nothing here ever holds a
+    whole large image's activations. With regions, each region's guided Gram
+    (``engine.region_style``) is a weighted sum over positions like the plain
+    one, so it is summed over tiles the same way, with the guides cut to each
+    tile's interior at each layer.
     """
 
     def __init__(
@@ -177,6 +189,9 @@ class TiledObjective:
         styles: torch.Tensor | list[torch.Tensor],
         params: StyleParams,
         tile: int,
+        *,
+        masks: torch.Tensor | None = None,
+        style_masks: dict[int, tuple[int, torch.Tensor]] | None = None,
     ) -> None:
         self.extractor = extractor
         self.content_layer = params.content_layer
@@ -191,30 +206,27 @@ class TiledObjective:
         # Differences are taken in float32; half's 11-bit mantissa costs 5e-4 of a feature, far
         # below what a step changes.
         self._content_target = target.half()
-        self.set_styles(styles, params)
+        self.set_styles(styles, params, style_masks)
+        self.set_guides(masks, params)
         self.set_weights(params)
 
-    def set_styles(self, styles: torch.Tensor | list[torch.Tensor], params: StyleParams, style_masks=None) -> None:
-        """New paintings or style layers: their Grams, summed tile by tile."""
-        if style_masks:
-            raise ValueError("masks on the paintings are not supported at print size yet")
+    def set_styles(
+        self,
+        styles: torch.Tensor | list[torch.Tensor],
+        params: StyleParams,
+        style_masks: dict[int, tuple[int, torch.Tensor]] | None = None,
+    ) -> None:
+        """New paintings or style layers: their Grams, and those of the regions' parts of them, tile by tile."""
         if isinstance(styles, torch.Tensor):
             styles = [styles]
         self.style_layers = tuple(name for name, _ in params.style_layers)
         self._grams = [self._tiled_grams(style, self.style_layers) for style in styles]
-        self._blend = None
+        self._masked_grams = {
+            region: self._tiled_grams(styles[index], self.style_layers, mask)
+            for region, (index, mask) in (style_masks or {}).items()
+        }
+        self._mix_key = None
         self._mix(params)
-
-    def set_guides(self, masks: torch.Tensor | None, params: StyleParams) -> None:
-        if masks is not None:
-            raise ValueError("regions are not supported at print size yet")
-
-    def _mix(self, params: StyleParams) -> None:
-        blend = tuple(params.blend_weights(len(self._grams)))
-        if blend == self._blend:
-            return
-        self._blend = blend
-        self.targets = blend_targets(self._grams, blend, self.style_layers)
 
     def set_weights(self, params: StyleParams) -> None:
         """New alpha, beta, layer, blend and tv weights (same layers, same images)."""
@@ -226,19 +238,28 @@ class TiledObjective:
     terms = Objective.terms  # reported the same way: a term switched off reads as NaN
 
     @torch.no_grad()
-    def _tiled_grams(self, image: torch.Tensor, layers) -> dict[str, torch.Tensor]:
-        """The Grams of ``image`` at ``layers``, (1, C, C), summed over tiles' interiors."""
+    def _tiled_grams(self, image: torch.Tensor, layers, mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """The Grams of ``image`` at ``layers``, (1, C, C), summed over tiles' interiors.
+
+        With a (1, H, W) ``mask`` they are the guided Grams of the part it
+        covers, as ``region_style.guided_targets`` gives for a whole painting.
+        """
         if not layers:
             return {}
         height, width = image.shape[-2:]
+        dims = {name: (height // stride(name), width // stride(name)) for name in layers}
+        guides = {name: guide_at(mask, dims[name]).view(1, *dims[name]) for name in layers} if mask is not None else {}
         sums: dict[str, torch.Tensor] = {}
         for t in plan_tiles(height, width, self.tile, self.halo):
             feats = self.extractor(_box(image, t), set(layers))
             for name in layers:
                 rows, cols = t.interior(name, height, width)
-                gram = _gram_sum(feats[name][..., rows, cols])
+                guide = guides[name][(slice(None), *t.positions(name, height, width))] if guides else None
+                gram = _gram_sum(feats[name][..., rows, cols], guide)
                 sums[name] = gram if name not in sums else sums[name] + gram
-        return {name: total / ((height // stride(name)) * (width // stride(name))) for name, total in sums.items()}
+        if guides:
+            return {name: total / guides[name].sum().clamp_min(MIN_MASS) for name, total in sums.items()}
+        return {name: total / (dims[name][0] * dims[name][1]) for name, total in sums.items()}
 
     def tiles(self, offset: tuple[int, int] = (0, 0)) -> list[Tile]:
         return plan_tiles(*self.size, self.tile, self.halo, offset)
@@ -265,6 +286,36 @@ class TiledObjective:
         y, x = t.y0 // s, t.x0 // s
         return self._content_target[..., y : y + rows.stop - rows.start, x : x + cols.stop - cols.start].float()
 
+    def _parts(self) -> dict[str, _LayerParts]:
+        """Per style layer with a weight, the Grams its term matches: the picture's, or each live region's."""
+        height, width = self.size
+        device = self._content_target.device
+        out = {}
+        for name, weight in self.layer_weights.items():
+            h, w = height // stride(name), width // stride(name)
+            if self._regions is None:
+                target, inv = self._style[name]
+                out[name] = _LayerParts(
+                    None, [], target, inv.view(1), torch.tensor([float(h * w)], device=device), weight
+                )
+                continue
+            guides, masses = self._regions.weights_at((h, w))
+            live = self._regions.live(masses)
+            if not live:
+                continue
+            index = [t.guide for t in live]
+            mass = torch.tensor([masses[i] for i in index], device=device)
+            out[name] = _LayerParts(
+                guides.view(-1, h, w),
+                index,
+                torch.cat([t.targets[name][0] for t in live]),
+                torch.stack([t.targets[name][1].reshape(()) for t in live]),
+                mass,
+                # Layer weight x region strength x area share, as RegionStyle.loss weighs a region.
+                weight * torch.tensor([t.strength for t in live], device=device) * mass / (h * w),
+            )
+        return out
+
     def loss_and_grad(
         self, picture: torch.Tensor, offset: tuple[int, int] = (0, 0)
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -272,31 +323,39 @@ class TiledObjective:
         height, width = self.size
         tiles = self.tiles(offset)
         picture = picture.detach()
+        parts = self._parts()
+
+        def grams(feats: dict[str, torch.Tensor], t: Tile, name: str) -> torch.Tensor:
+            """This tile's sums, sum_p g f f^T, one per Gram the layer matches: (P, C, C)."""
+            rows, cols = t.interior(name, height, width)
+            layer = parts[name]
+            guides = None
+            if layer.guides is not None:
+                guides = layer.guides[(slice(None), *t.positions(name, height, width))][layer.index]
+            return _gram_sum(feats[name][..., rows, cols], guides)
+
         # Pass 1: the global Grams and the content error, no gradient.
-        sums: dict[str, torch.Tensor | None] = {name: None for name in self.layer_weights}
+        sums: dict[str, torch.Tensor] = {}
         content = picture.new_zeros((), dtype=torch.float32)
         with torch.no_grad():
             for t in tiles:
                 feats = self.extractor(_box(picture, t), self.taps) if self.taps else {}
-                for name in self.layer_weights:
-                    rows, cols = t.interior(name, height, width)
-                    gram = _gram_sum(feats[name][..., rows, cols])  # the sum, not the mean, over this tile
-                    sums[name] = gram if sums[name] is None else sums[name] + gram
+                for name in parts:
+                    gram = grams(feats, t, name)  # the sum, not the mean, over this tile
+                    sums[name] = gram if name not in sums else sums[name] + gram
                 if self.alpha > 0:
                     rows, cols = t.interior(self.content_layer, height, width)
                     diff = feats[self.content_layer][..., rows, cols].float() - self._content_slice(t)
                     content = content + diff.pow(2).sum()
         style = picture.new_zeros((), dtype=torch.float32)
         upstream = {}
-        for name, weight in self.layer_weights.items():
-            s = stride(name)
-            count = (height // s) * (width // s)
-            gram = sums[name] / count
-            target, inv = self.targets[name]
-            error = gram - target
-            style = style + weight * error.pow(2).sum() * inv
-            # d(beta * w * ||G - A||^2 * inv) / dG, and G = sum f f^T / count.
-            upstream[name] = (self.beta * weight * 2 * inv / count) * error
+        for name, layer in parts.items():
+            mass = layer.mass.view(-1, 1, 1)
+            error = sums[name] / mass - layer.targets
+            per_gram = layer.factor * error.pow(2).sum((1, 2)) * layer.inv
+            style = style + per_gram.sum()
+            # d(beta * factor * ||G - A||^2 * inv) / dS, where G = S / mass and S = sum_p g f f^T.
+            upstream[name] = (self.beta * 2 * (layer.factor * layer.inv).view(-1, 1, 1) / mass) * error
         content = content * self._content_inv
         # Pass 2: each tile's share of the gradient, through the linear surrogate.
         grad = torch.zeros_like(picture)
@@ -306,11 +365,8 @@ class TiledObjective:
                 feats = self.extractor(box, self.taps)
                 surrogate = box.new_zeros((), dtype=torch.float32)
                 for name, d in upstream.items():
-                    rows, cols = t.interior(name, height, width)
-                    part = feats[name][..., rows, cols].float()
-                    flat = part.reshape(1, part.shape[1], -1)
                     # <D, F F^T> = sum(D * F F^T); its gradient in F is (D + D^T) F, the exact one.
-                    surrogate = surrogate + (d * torch.bmm(flat, flat.transpose(1, 2))).sum()
+                    surrogate = surrogate + (d * grams(feats, t, name)).sum()
                 if self.alpha > 0:
                     rows, cols = t.interior(self.content_layer, height, width)
                     diff = feats[self.content_layer][..., rows, cols].float() - self._content_slice(t)
@@ -322,6 +378,18 @@ class TiledObjective:
         tv = banded_tv_energy(picture, grad, self.tv_weight * self._tv_inv) * self._tv_inv
         total = self.alpha * content + self.beta * style + self.tv_weight * tv
         return total, torch.stack([content, style, tv, total]), grad
+
+
+@dataclass(frozen=True, eq=False)
+class _LayerParts:
+    """The Grams one layer's style term matches, P of them: the whole picture's (P = 1), or one per live region."""
+
+    guides: torch.Tensor | None  # (K, h, w) guide stack at the layer's full size; None: every position, weight 1
+    index: list[int]  # the guides of the P Grams
+    targets: torch.Tensor  # (P, C, C)
+    inv: torch.Tensor  # (P,) 1 / each target's energy
+    mass: torch.Tensor  # (P,) the positions' total weight: their count, or the guide's sum
+    factor: torch.Tensor | float  # (P,) layer weight, times region strength and area share with regions
 
 
 __all__ = ["ALIGN", "Tile", "TiledObjective", "halo_for", "plan_tiles", "reach", "stride"]

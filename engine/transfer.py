@@ -507,7 +507,13 @@ class StyleTransfer:
             if tile:
                 log.info("painting %d px tile by tile (%d px tiles)", plan.side, tile)
                 objective = TiledObjective(
-                    self._extractor, view.to_network(view.to_canvas(content)), targets, params, tile
+                    self._extractor,
+                    view.to_network(view.to_canvas(content)),
+                    targets,
+                    params,
+                    tile,
+                    masks=masks,
+                    style_masks=self._style_masks(inputs, plan),
                 )
             else:
                 objective = Objective(
@@ -645,10 +651,10 @@ class StyleTransfer:
 
         ``params.tile`` forces tiles on scales larger than it; otherwise a
         scale is tiled only when a whole step would not fit in the memory free
-        now. Regions are painted whole: their guided Grams are not tiled yet.
+        now.
         """
         free = available_bytes(self.device) if self.device is not None and not params.tile else None
-        return tile_side(canvas, params.tile, free, self.dtype, regions=bool(params.regions))
+        return tile_side(canvas, params.tile, free, self.dtype)
 
     def _set_hold(self, params: StyleParams, masks: torch.Tensor | None) -> None:
         """Where the picture is held to the photo: its "photo only" regions, and outside the regions if so chosen.

@@ -10,6 +10,7 @@ from engine.losses import tv_energy
 from engine.network import FeatureExtractor
 from engine.objective import Objective
 from engine.params import StyleParams
+from engine.regions import RegionSetting
 from engine.tiled_objective import TiledObjective, banded_tv_energy, halo_for, plan_tiles, reach
 from tests.conftest import make_painting, make_photo
 
@@ -52,6 +53,47 @@ def test_tiles_give_the_untiled_loss_and_gradient_default_layers(oxford):
     assert _relative(t_grad, grad) < 1e-3
 
 
+@pytest.mark.parametrize("outside", ["style", "photo"])
+def test_regions_tiled_give_the_untiled_loss_and_gradient(oxford, outside):
+    """Guided Grams are weighted sums over positions too: soft masks, two paintings, a mask on one of them."""
+    width, height = 96, 80
+    photo = to_tensor(make_photo(width, height))
+    paintings = [to_tensor(make_painting(64, 64)), to_tensor(make_painting(48, 64, seed=3))]
+    y, x = torch.meshgrid(torch.arange(height) / height, torch.arange(width) / width, indexing="ij")
+    masks = torch.stack([
+        (1.5 - 3 * x).clamp(0, 1),  # the left third, fading out
+        ((x - 0.7) ** 2 + (y - 0.5) ** 2 < 0.05).float(),  # a disc on the right
+        ((y - 0.85).abs() < 0.1).float() * 0.7,  # a band at the bottom, held to the photo, overlapping
+    ])  # fmt: skip
+    on_painting = torch.zeros(1, 64, 48)
+    on_painting[:, :32] = 1.0  # the disc takes its style from the top half of the second painting
+    params = StyleParams(
+        style_layers={"conv1_1": 1.0, "conv2_1": 0.8, "conv3_1": 0.6},
+        content_layer="conv3_2",
+        regions=(
+            RegionSetting("red", style=(1, 0), strength=2.0),
+            RegionSetting("blue", style=(0, 1)),
+            RegionSetting("green", photo_only=True),
+        ),
+        outside_regions=outside,
+    )
+    net = FeatureExtractor(oxford, "conv5_1")
+    picture = (photo + 0.1 * torch.randn_like(photo, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
+    style_masks = {1: (1, on_painting)}
+    whole = picture.clone().requires_grad_(True)
+    objective = Objective(net, photo, paintings, params, masks=masks, style_masks=style_masks)
+    total, terms = objective(whole)
+    total.backward()
+    tiled = TiledObjective(net, photo, paintings, params, 16, masks=masks, style_masks=style_masks)
+    _, t_terms, t_grad = tiled.loss_and_grad(picture, (16, 48))
+    assert tiled._regions is not None and len(tiled.tiles((16, 48))) >= 20
+    assert _relative(t_terms, terms) < 1e-4
+    assert _relative(t_grad, whole.grad) < 1e-3
+    # The region terms matter: without them the style term would differ.
+    plain = TiledObjective(net, photo, paintings, params.replace(regions=()), 16)
+    assert _relative(plain.loss_and_grad(picture)[1], terms) > 1e-2
+
+
 def test_a_halo_narrower_than_the_reach_is_not_exact(oxford):
     """The halo is needed: without it the tiles' own padding shows in the gradient."""
     params = StyleParams(style_layers={"conv1_1": 1.0, "conv2_1": 0.8, "conv3_1": 0.6}, content_layer="conv3_2")
@@ -86,8 +128,19 @@ def test_tiles_cover_each_pixel_once_and_start_on_the_pooling_grid():
     assert reach("conv1_1") < reach("conv3_1") < reach("conv5_1") <= 96
 
 
-def test_a_tiled_scale_takes_the_same_step_as_a_whole_one():
-    """The engine paints a scale above ``tile`` tile by tile, and its step is the whole picture's."""
+@pytest.mark.parametrize("regions", [False, True])
+def test_a_tiled_scale_takes_the_same_step_as_a_whole_one(regions):
+    """The engine paints a scale above ``tile`` tile by tile, and its step is the whole picture's.
+
+    With regions too: a soft-edged region on the left, and one held to the photo at the bottom.
+    The first step is a gradient step, so the pictures after it must agree;
+    the second step's loss is the objective at that picture, with the tile grid
+    moved. Later steps use curvature pairs, which amplify float rounding (and
+    the tiled optimiser keeps a narrower history, tests/test_lbfgs.py).
+    """
+    from PIL import Image, ImageDraw, ImageFilter
+
+    from engine.regions import RegionMasks
     from engine.schedule import plan_stages
     from engine.transfer import StyleTransfer
 
@@ -95,17 +148,28 @@ def test_a_tiled_scale_takes_the_same_step_as_a_whole_one():
     params = StyleParams(
         size=192, steps=40, style_layers={"conv1_1": 1.0, "conv2_1": 0.8, "conv3_1": 0.6}, content_layer="conv3_2"
     )
+    masks = RegionMasks()
+    if regions:
+        left, bottom = Image.new("L", photo.size), Image.new("L", photo.size)
+        ImageDraw.Draw(left).rectangle((0, 0, 90, 144), fill=255)
+        ImageDraw.Draw(bottom).rectangle((0, 110, 192, 144), fill=255)
+        masks = RegionMasks(photo=(left.filter(ImageFilter.GaussianBlur(8)), bottom))
+        params = params.replace(
+            regions=(RegionSetting("red", strength=2.0), RegionSetting("blue", photo_only=True)),
+            outside_regions="style",
+        )
     top = plan_stages(params.size, params.steps)[-1].first_step
-    pictures = []
+    pictures, totals = [], []
     for tile in (0, 64):
-        engine = StyleTransfer(photo, painting, params.replace(tile=tile), start_step=top)
+        engine = StyleTransfer(photo, painting, params.replace(tile=tile), start_step=top, masks=masks)
         run = engine.run()
-        for _ in range(2):
-            next(run)
+        next(run)
+        pictures.append(engine._visible().detach().clone())
+        totals.append(next(run).losses.total)
         engine.cancel()
-        pictures.append(engine._visible().detach())
         assert isinstance(engine._objective, TiledObjective) == bool(tile)
-    assert float((pictures[0] - pictures[1]).abs().max()) < 1e-3
+    assert float((pictures[0] - pictures[1]).abs().max()) < 1e-4
+    assert abs(totals[0] - totals[1]) < 1e-4 * totals[0]
 
 
 def test_the_seam_ratio_sees_a_step_along_tile_lines_and_nothing_on_noise():
