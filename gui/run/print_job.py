@@ -1,0 +1,315 @@
+"""A render at print size, in the background: autosaved as it goes, written as a 16-bit file at the end.
+
+It runs on a second ``RunController`` (its own engine thread), so none of its
+reports can reach the live run's picture, and the live run keeps its engine
+(the window pauses it while this one runs and resumes it afterwards).
+Autosaves and the final file are written on one writer thread, in order:
+the kept render is discarded only once its file is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import QObject, Signal
+
+from engine.errors import BrushworkError
+from engine.export import ExportOptions, export_picture
+from engine.params import StyleParams
+from engine.presets import Preset, preset_to_json
+from engine.print_estimate import RenderClock, RenderEstimate, ScaleCost, estimate_render, machine_memory
+from engine.progress import Progress
+from engine.regions import RegionMasks
+from engine.schedule import plan_stages, resume_step
+
+from ..persist.print_autosave import PrintAutosave
+from .controller import RunController, RunFailure, RunRequest
+
+log = logging.getLogger(__name__)
+
+# Seconds between autosaves within a scale. At the top scale of a print a step
+# takes minutes, so every step there is saved; small scales save at their end.
+AUTOSAVE_INTERVAL = 60.0
+
+FINISHED, CANCELLED, FAILED, WRITE_FAILED = "finished", "cancelled", "failed", "write failed"
+UNREADABLE = "unreadable"  # a kept render whose files cannot be read back
+
+
+@dataclass(frozen=True, eq=False)
+class PrintRequest:
+    """Everything a print render starts from."""
+
+    content: Image.Image
+    styles: tuple[Image.Image, ...]
+    params: StyleParams  # size is the print's long side
+    output: Path  # .png or .tif: written at 16 bits per channel
+    start_picture: Image.Image | None = None  # continue from this picture...
+    start_step: int = 0  # ...at this step of the plan
+    masks: RegionMasks | None = None
+    pace: float | None = None  # seconds per pixel-step measured on this machine, for the time left
+    resumed: bool = False  # going on with the kept render (its autosave is already there)
+
+
+@dataclass(frozen=True, eq=False)
+class PrintReport:
+    """One step of the render, for the dialog: the engine's report and what is left."""
+
+    progress: Progress
+    scale: ScaleCost | None  # the scale the step ran at (its size, whether tiled)
+    seconds_left: float | None  # all steps left at the render's pace; a scale that settles ends sooner
+    estimate: RenderEstimate
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    """How a render ended: ``kind`` is FINISHED, CANCELLED, FAILED, WRITE_FAILED or UNREADABLE."""
+
+    kind: str
+    message: str
+    output: Path
+    step: int = 0
+    total_steps: int = 0
+
+
+def write_print(final: Progress, path: Path) -> Path:
+    """The finished picture as a 16-bit PNG or TIFF with its settings inside (``engine.picture_metadata``)."""
+    settings = preset_to_json(Preset("Picture", final.params, "the settings this picture was painted with"))
+    options = ExportOptions(long_side=max(final.width, final.height), bits=16)
+    return export_picture(final.preview, path, options, final.picture16, settings)
+
+
+class PrintJob(QObject):
+    """One print render at a time; every method is called on the GUI thread.
+
+    ``reported`` comes after each step, ``ended`` once, however it ends. A
+    cancel takes effect when the step in flight ends: at 4096 px on a CPU
+    that is minutes, and nothing waits for it meanwhile.
+    """
+
+    reported = Signal(object)  # PrintReport
+    ended = Signal(object)  # PrintOutcome
+
+    def __init__(
+        self, autosave: PrintAutosave, spawn: Callable[[Coroutine], asyncio.Task], parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.autosave = autosave
+        self._spawn = spawn
+        self.controller = RunController(self)
+        # One thread for every write of this render: autosaves land in order, and the
+        # file goes after the last of them.
+        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="brushwork-print-writer")
+        self.request: PrintRequest | None = None  # the render going, until it has ended
+        self.estimate: RenderEstimate | None = None
+        self.last: PrintReport | None = None
+        self.unwritten: Progress | None = None  # a finished picture whose file could not be written
+        self._clock: RenderClock | None = None
+        self._final: Progress | None = None
+        self._failure: RunFailure | None = None
+        self._last_save = 0.0
+        self._starting = False
+        self.stopping = False
+        self.controller.progressed.connect(self._on_progress)
+        self.controller.failed.connect(self._on_failed)
+        self.controller.run_finished.connect(self._on_run_finished)
+
+    @property
+    def running(self) -> bool:
+        """From the start (reading a kept render included) until ``ended``."""
+        return self._starting or self.request is not None
+
+    # -- control ---------------------------------------------------------------------
+
+    def start(self, request: PrintRequest) -> None:
+        if self.running:
+            raise RuntimeError("a print render is already running")
+        free, dtype = machine_memory(request.params)
+        self.estimate = estimate_render(
+            request.content.size,
+            request.params,
+            start_step=request.start_step,
+            free_bytes=free,
+            dtype=dtype,
+            pace=request.pace,
+        )
+        self._clock = RenderClock(self.estimate)
+        self.request, self.last, self.unwritten = request, None, None
+        self._final = self._failure = None
+        self.stopping = False
+        self._last_save = time.monotonic()
+        if request.resumed:
+            self._write_later(self.autosave.mark_running)
+        else:
+            self._write_later(
+                self.autosave.begin,
+                request.content,
+                request.styles,
+                request.params,
+                request.output,
+                request.masks,
+                request.start_picture,
+                request.start_step,
+            )
+        self.controller.start(
+            RunRequest(
+                request.content,
+                request.styles,
+                request.params,
+                request.start_picture,
+                request.start_step,
+                request.masks,
+            )
+        )
+
+    def resume_kept(self, pace: float | None) -> asyncio.Task:
+        """Go on with the kept render from its saved picture and step (read on the writer thread)."""
+        self._starting = True
+        return self._spawn(self._resume_kept(pace))
+
+    async def _resume_kept(self, pace: float | None) -> None:
+        try:
+            kept = await asyncio.get_running_loop().run_in_executor(self._writer, self.autosave.recover)
+        finally:
+            self._starting = False
+        if kept is None:
+            self._write_later(self.autosave.mark_stopped)  # not offered at every launch from now on
+            message = "The kept print render could not be read (brushwork.log says why): discard it, start anew."
+            self.ended.emit(PrintOutcome(UNREADABLE, message, Path()))
+            return
+        info = kept.info
+        stages = plan_stages(info.params.size, info.params.steps)
+        # The step the picture was saved at, or the first scale as large as the picture if later.
+        step = resume_step(stages, info.step, max(kept.picture.size)) if kept.picture is not None else 0
+        self.start(
+            PrintRequest(
+                kept.content,
+                kept.styles,
+                info.params,
+                info.output,
+                kept.picture,
+                step,
+                kept.masks if info.params.regions else None,
+                pace,
+                resumed=True,
+            )
+        )
+
+    @property
+    def pace(self) -> float | None:
+        """Seconds per pixel-step of this render so far (or the pace it started with)."""
+        return self._clock.pace if self._clock is not None else None
+
+    def set_aside(self) -> None:
+        """Keep the kept render for the dialog only: not offered at launch again."""
+        self._write_later(self.autosave.mark_stopped)
+
+    def discard_kept(self) -> None:
+        if not self.running:
+            self._write_later(self.autosave.discard)
+
+    def cancel(self) -> None:
+        """Stop after the step in flight; what was painted stays kept, to resume later."""
+        if self.request is not None and not self.stopping:
+            self.stopping = True
+            self.controller.stop()
+
+    def write_to(self, path: Path) -> asyncio.Task | None:
+        """Write a finished picture whose file could not be written to another file."""
+        if self.unwritten is None:
+            return None
+        final, self.unwritten = self.unwritten, None
+        return self._spawn(self._write(final, Path(path)))
+
+    def shutdown(self, timeout_ms: int = 2000, *, must_end: bool = False) -> bool:
+        """End the engine thread (a render cut off here stays kept, to resume) and the writer."""
+        ended = self.controller.shutdown(timeout_ms, must_end=must_end)
+        self._writer.shutdown(wait=True)
+        return ended
+
+    # -- reports from the engine thread ---------------------------------------------------
+
+    def _on_progress(self, progress: Progress) -> None:
+        self._clock.add(progress)
+        now = time.monotonic()
+        due = progress.scale_finished or progress.finished or now - self._last_save >= AUTOSAVE_INTERVAL
+        if progress.preview is not None and due and progress.preview_side is None:
+            self._last_save = now
+            self._write_later(self.autosave.save_picture, progress.preview, progress.step)
+        if progress.finished and progress.picture16 is not None:
+            self._final = progress
+        scale = next((s for s in self.estimate.scales if s.index == progress.scale), None)
+        self.last = PrintReport(progress, scale, self._clock.seconds_left(), self.estimate)
+        self.reported.emit(self.last)
+
+    def _on_failed(self, failure: RunFailure) -> None:
+        if failure.details:
+            log.error("%s\n%s", failure.message, failure.details)
+        self._failure = failure
+
+    def _on_run_finished(self, completed: bool) -> None:
+        request = self.request
+        step = self.last.progress.step if self.last is not None else request.start_step
+        total = request.params.steps
+        if completed and self._final is not None:
+            self._spawn(self._write(self._final, request.output))
+            return
+        if self._failure is not None:
+            message = (
+                f"{self._failure.message} What was painted is kept: resume it, or start a new render "
+                "at a smaller size or with smaller tiles."
+            )
+            outcome = PrintOutcome(FAILED, message, request.output, step, total)
+        else:
+            message = f"Cancelled at step {step} of {total}. What was painted is kept: you can resume it."
+            outcome = PrintOutcome(CANCELLED, message, request.output, step, total)
+        self._spawn(self._keep_and_end(outcome))
+
+    async def _keep_and_end(self, outcome: PrintOutcome) -> None:
+        """Mark the kept render stopped (after every autosave of it), then say it ended: what the
+        dialog then reads of it is already so."""
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._writer, self.autosave.mark_stopped)
+        except OSError as exc:
+            log.warning("could not mark the print render stopped: %s", exc)
+        self._end(outcome)
+
+    async def _write(self, final: Progress, path: Path) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._writer, self._write_and_discard, final, path)
+        except BrushworkError as exc:
+            self.unwritten = final  # kept in memory: "Save to another file..." writes it
+            message = f"{exc}. The picture is kept: save it to another file."
+            await self._keep_and_end(PrintOutcome(WRITE_FAILED, message, path, final.step, final.total_steps))
+            return
+        kind = "TIFF" if path.suffix.lower() in (".tif", ".tiff") else "PNG"
+        message = f"Written to {path}: {final.width} x {final.height} px, 16-bit {kind} with the settings inside."
+        self._end(PrintOutcome(FINISHED, message, path, final.step, final.total_steps))
+
+    def _write_and_discard(self, final: Progress, path: Path) -> None:
+        """On the writer thread: the file, then (only once it is there) the kept render goes."""
+        write_print(final, path)
+        self.autosave.discard()
+
+    def _end(self, outcome: PrintOutcome) -> None:
+        self.request = None
+        self.stopping = False
+        self.ended.emit(outcome)
+
+    def _write_later(self, write, *args) -> None:
+        """Run an autosave write on the writer thread; a failure is logged, never fatal to the render."""
+
+        def report(future: concurrent.futures.Future) -> None:
+            if not future.cancelled() and future.exception() is not None:
+                log.warning("print render autosave failed: %s", future.exception())
+
+        try:
+            self._writer.submit(write, *args).add_done_callback(report)
+        except RuntimeError:  # the writer is shut down: the window is closing
+            log.warning("print render autosave skipped: the window is closing")
