@@ -64,6 +64,18 @@ class Dialogs:
         path, _ = QFileDialog.getSaveFileName(self.parent, "Export picture", str(suggested))
         return Path(path) if path else None
 
+    def print_output_path(self, suggested: Path) -> Path | None:
+        """Where a print render writes: a 16-bit PNG or TIFF."""
+        path, chosen = QFileDialog.getSaveFileName(
+            self.parent, "Render at print size into", str(suggested), "PNG image (*.png);;TIFF image (*.tif *.tiff)"
+        )
+        if not path:
+            return None
+        path = Path(path)
+        if path.suffix.lower() not in (".png", ".tif", ".tiff"):
+            path = path.with_suffix(".tif" if chosen.startswith("TIFF") else ".png")
+        return path
+
     def about(self, text: str) -> None:
         QMessageBox.about(self.parent, "About Brushwork", text)
 

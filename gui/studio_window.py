@@ -66,6 +66,7 @@ from .persist.session_keeper import SessionKeeper
 from .persist.session_store import SessionStore
 from .picture_files import PictureFiles
 from .preset_actions import PresetActions
+from .print_render.print_actions import PrintRenderActions
 from .qt_images import array_to_qimage
 from .region_editing import RegionEditing
 from .region_masks import RegionMaskDocument
@@ -165,6 +166,8 @@ class StudioWindow(QMainWindow):
         self._mask_autosave = QTimer(self)
         self._mask_autosave.setSingleShot(True)
         self._mask_autosave.setInterval(MASK_AUTOSAVE_MS)
+        self.print_render = PrintRenderActions(self, data_dir / "print_render")
+        self._live_held_for_print = False  # the live run was paused for a print render, to resume after it
         build_menus(self)
         self._connect()
         self._update_run_buttons()
@@ -172,6 +175,7 @@ class StudioWindow(QMainWindow):
         self.keeper = SessionKeeper(self)
         if restore:
             self.keeper.restore()
+            self.print_render.offer_kept()  # a print render cut off by a crash or a quit
 
     # -- layout --------------------------------------------------------------------
 
@@ -183,6 +187,13 @@ class StudioWindow(QMainWindow):
         wells.addWidget(self.style_well)
         self.presets_bar = PresetBarWidget()
         self.editor = ParamsEditor()
+        # Under the size it enlarges on: the run bar has no room left on an 800 px wide screen.
+        self.print_button = QPushButton("Render at print size...")
+        self.print_button.setToolTip("A large picture for print, painted in the background (Ctrl+Shift+P)")
+        print_row = QHBoxLayout()
+        print_row.addWidget(self.print_button)
+        print_row.addStretch(1)
+        self.editor.output.layout().addRow("", print_row)
         controls = QWidget()
         controls_layout = QVBoxLayout(controls)
         controls_layout.addLayout(wells)
@@ -241,6 +252,8 @@ class StudioWindow(QMainWindow):
         self.pause_button.clicked.connect(lambda: self.toggle_pause())
         self.stop_button.clicked.connect(lambda: self.stop())
         self.save_button.clicked.connect(lambda: self.save_picture())
+        self.print_button.clicked.connect(lambda: self.print_render.open_dialog())
+        self.print_render.rendering_changed.connect(self._on_print_rendering)
         self.inputs.content_changed.connect(self._on_content_changed)
         self.inputs.styles_changed.connect(self._on_styles_changed)
         self.inputs.loaded.connect(self._on_image_loaded)
@@ -464,6 +477,8 @@ class StudioWindow(QMainWindow):
 
     def _begin_run(self, start_picture: Image.Image | None, start_step: int) -> None:
         """Start a run, replacing one that goes."""
+        if self._print_holds_live_run():
+            return
         if not self.inputs.ready:
             self.show_error("Drop a content photo and a style painting first.")
             return
@@ -523,7 +538,7 @@ class StudioWindow(QMainWindow):
             log.warning("autosave skipped: the window is closing")
 
     def toggle_pause(self) -> None:
-        if not self.controller.running:
+        if not self.controller.running or self._print_holds_live_run():
             return
         if self.controller.paused:
             self.controller.resume()
@@ -597,10 +612,36 @@ class StudioWindow(QMainWindow):
         self.status.finish(completed)
         self.status.message("Finished" if completed else "Stopped", 0)
 
+    def _print_holds_live_run(self) -> bool:
+        """True (and the artist is told) while a print render has the machine: the live run waits."""
+        if not self.print_render.rendering:
+            return False
+        self.status.message("The print render is using the machine: the live run waits until it ends.")
+        return True
+
+    def _on_print_rendering(self, rendering: bool) -> None:
+        """A print render starts or ends: the live run is paused for it and goes on afterwards.
+
+        Paused, not stopped: the live run keeps its picture and optimiser, and
+        none of the render's reports reach it (it has its own engine thread).
+        """
+        if rendering and self.controller.running and not self.controller.paused:
+            self.controller.pause()
+            self._live_held_for_print = True
+            self.status.set_paused(True)
+            self.status.message("The live run is paused while the print render goes", 0)
+        elif not rendering and self._live_held_for_print:
+            self._live_held_for_print = False
+            if self.controller.running and self.controller.paused:
+                self.controller.resume()
+                self.status.set_paused(False)
+        self._update_run_buttons()
+
     def _update_run_buttons(self) -> None:
         running = self.controller.running
-        self.start_button.setEnabled(self.inputs.ready and not running)
-        self.pause_button.setEnabled(running)
+        printing = self.print_render.rendering
+        self.start_button.setEnabled(self.inputs.ready and not running and not printing)
+        self.pause_button.setEnabled(running and not printing)
         self.pause_button.setText("Resume" if self.controller.paused else "Pause")
         self.stop_button.setEnabled(running)
         self.save_button.setEnabled(self.picture is not None)
@@ -746,6 +787,12 @@ class StudioWindow(QMainWindow):
         return self.picture is not None and not self.picture_saved
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.print_render.rendering and not self.dialogs.confirm(
+            "Quit during the print render?",
+            "The print render stops here. What it has painted is kept: the next launch offers to resume it.",
+        ):
+            event.ignore()
+            return
         keep_picture = True
         if self.has_unsaved_picture():
             choice = self.dialogs.unsaved_picture()
@@ -759,6 +806,7 @@ class StudioWindow(QMainWindow):
         self.hide()  # the artist sees the window go at once, even if a long step still ends
         if not self.controller.shutdown(2000, must_end=True):
             log.warning("the engine thread took more than 2 s to stop")
+        self.print_render.shutdown()
         self._autosave_writer.shutdown(wait=True)
         for task in list(self._tasks):
             task.cancel()  # loads and saves in flight: the window they report to is going

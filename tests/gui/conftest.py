@@ -33,6 +33,7 @@ class ScriptedDialogs:
         self.unsaved_answer = "discard"
         self.partial_answer = "enlarge"
         self.export_answer = None  # (ExportOptions, suffix) or None
+        self.print_path: Path | None = None  # what the print dialog's file chooser gives
         self.mask_path: Path | None = None  # what Import mask... and Export mask... are given
         self.asked: list[str] = []
 
@@ -76,6 +77,10 @@ class ScriptedDialogs:
     def export_path(self, suggested):
         self.asked.append("export_path")
         return self.save_image_path
+
+    def print_output_path(self, suggested):
+        self.asked.append("print_output_path")
+        return self.print_path
 
     def about(self, text):
         self.asked.append(f"about: {text}")
