@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+import logging
 import math
+import sys
 from pathlib import Path
 
 import torch
@@ -16,6 +20,10 @@ from .params import MIN_SIZE
 BYTES_PER_PIXEL = {torch.float32: 4200, torch.bfloat16: 3000, torch.float16: 3000}
 HEADROOM = 0.8
 AUTO_TILE = 512  # the tile's interior when a scale is tiled because it would not fit
+log = logging.getLogger(__name__)
+# glibc's malloc returns a freed block of at least this many bytes to the system (see bound_heap).
+HEAP_RETURN_BYTES = 4 * 2**20
+_heap_bounded = False
 # torch >= 2.5 names it torch.OutOfMemoryError; older releases only have the CUDA one.
 _TORCH_OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
@@ -77,3 +85,35 @@ def suggest_size(failed_size: int, aspect: float, device: torch.device, dtype: t
         pixels = HEADROOM * free / BYTES_PER_PIXEL.get(dtype, BYTES_PER_PIXEL[torch.float32])
         ceiling = min(ceiling, int(math.sqrt(pixels / max(aspect, 1e-3))))
     return max(MIN_SIZE, ceiling // 16 * 16)
+
+
+def bound_heap() -> None:
+    """Make glibc's malloc give freed memory back to the system at once, for print-size runs.
+
+    glibc raises its mmap threshold each time a large block is freed, up to
+    32 MB, so from then on the tiles' many blocks of a few MB come from the
+    heap, which fragments and never shrinks. Fixing the threshold (and the
+    trim threshold) stops that. At 2048 px tile by tile, one run each, peak
+    RSS and seconds per step were:
+
+    - glibc's default: 2.98 GiB, 111 s;
+    - 128 KiB: 2.05 GiB, 149 s;
+    - 4 MiB (chosen): 2.05 GiB, 130 s.
+
+    The time is page faults on the large allocations; a whole 512 px step
+    took 18-45 % longer with 128 KiB, so this is set only once a run tiles,
+    where memory is what limits. Other C libraries (macOS, Windows, musl)
+    have their own allocators: nothing to do there.
+    """
+    global _heap_bounded
+    if _heap_bounded or not sys.platform.startswith("linux"):
+        return
+    _heap_bounded = True
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    if mallopt(m_mmap_threshold, HEAP_RETURN_BYTES) and mallopt(m_trim_threshold, HEAP_RETURN_BYTES):
+        log.info("freed blocks of %d MiB and more now go back to the system at once", HEAP_RETURN_BYTES // 2**20)

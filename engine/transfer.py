@@ -24,7 +24,7 @@ from .errors import NumericalError, OutOfMemoryError
 from .layers import deepest
 from .lbfgs import LBFGS
 from .live_preview import Pace, PreviewState, preview_side, resample
-from .memory import available_bytes, is_out_of_memory, release, suggest_size, tile_side
+from .memory import available_bytes, bound_heap, is_out_of_memory, release, suggest_size, tile_side
 from .network import FeatureExtractor
 from .objective import Objective
 from .params import FRAME_SHARE, StyleParams
@@ -506,6 +506,7 @@ class StyleTransfer:
             tile = self._tile_for(params, content.shape[-2:])
             if tile:
                 log.info("painting %d px tile by tile (%d px tiles)", plan.side, tile)
+                bound_heap()
                 objective = TiledObjective(
                     self._extractor,
                     view.to_network(view.to_canvas(content)),
