@@ -64,6 +64,7 @@ from .persist.autosave import Autosave
 from .persist.preset_library import PresetLibrary
 from .persist.session_keeper import SessionKeeper
 from .persist.session_store import SessionStore
+from .persist.state_file import write_in_background
 from .picture_files import PictureFiles
 from .preset_actions import PresetActions
 from .print_render.print_actions import PrintRenderActions
@@ -526,16 +527,7 @@ class StudioWindow(QMainWindow):
         self._begin_run(Image.fromarray(self.picture), step)
 
     def _autosave_later(self, write, *args) -> None:
-        """Run an autosave write on the writer thread; a failure is logged, never fatal."""
-
-        def report(future: concurrent.futures.Future) -> None:
-            if not future.cancelled() and future.exception() is not None:
-                log.warning("autosave failed: %s", future.exception())
-
-        try:
-            self._autosave_writer.submit(write, *args).add_done_callback(report)
-        except RuntimeError:  # the writer is shut down: the window is closing
-            log.warning("autosave skipped: the window is closing")
+        write_in_background(self._autosave_writer, "autosave", write, *args)
 
     def toggle_pause(self) -> None:
         if not self.controller.running or self._print_holds_live_run():

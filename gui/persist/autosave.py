@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine.atomic import write_atomically
 from engine.errors import BrushworkError
 from engine.images import load_image, save_image
 from engine.params import StyleParams
@@ -30,6 +29,7 @@ from engine.progress import Progress
 
 from ..region_masks import Colour
 from .mask_store import read_masks, read_painting_masks, write_masks, write_painting_masks
+from .state_file import read_state, write_state
 
 log = logging.getLogger(__name__)
 
@@ -151,19 +151,15 @@ class Autosave:
         if self.state_path.exists():
             state = self._read_state() or {}
             state["clean_exit"] = True
-            write_atomically(self.state_path, json.dumps(state, indent=2).encode())
+            write_state(self.state_path, state)
 
     def _write_state(self) -> None:
-        write_atomically(self.state_path, json.dumps(self._state, indent=2).encode())
+        write_state(self.state_path, self._state)
 
     # -- at launch ---------------------------------------------------------------
 
     def _read_state(self) -> dict | None:
-        try:
-            state = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return state if isinstance(state, dict) else None
+        return read_state(self.state_path)
 
     def recoverable(self) -> bool:
         """True if the last session ended without a clean close and left work behind."""

@@ -28,12 +28,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine.atomic import write_atomically
 from engine.errors import BrushworkError
 from engine.images import fit_dims, load_image, save_image
 from engine.params import StyleParams
 from engine.presets import Preset, parse_preset, preset_to_json
 from engine.regions import RegionMasks, open_mask_image
+
+from .state_file import read_state, write_state
 
 log = logging.getLogger(__name__)
 
@@ -145,16 +146,12 @@ class PrintAutosave:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _write_state(self) -> None:
-        write_atomically(self.state_path, json.dumps(self._state, indent=2).encode())
+        write_state(self.state_path, self._state)
 
     # -- reading back (the GUI thread reads the state, a worker the pictures) --------------
 
     def _read_state(self) -> dict | None:
-        try:
-            state = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return state if isinstance(state, dict) else None
+        return read_state(self.state_path)
 
     def peek(self) -> KeptRenderInfo | None:
         """The kept render, if there is a usable one (state only: cheap enough for the GUI thread)."""

@@ -30,6 +30,7 @@ from engine.regions import RegionMasks
 from engine.schedule import plan_stages, resume_step
 
 from ..persist.print_autosave import PrintAutosave
+from ..persist.state_file import write_in_background
 from .controller import RunController, RunFailure, RunRequest
 
 log = logging.getLogger(__name__)
@@ -303,13 +304,4 @@ class PrintJob(QObject):
         self.ended.emit(outcome)
 
     def _write_later(self, write, *args) -> None:
-        """Run an autosave write on the writer thread; a failure is logged, never fatal to the render."""
-
-        def report(future: concurrent.futures.Future) -> None:
-            if not future.cancelled() and future.exception() is not None:
-                log.warning("print render autosave failed: %s", future.exception())
-
-        try:
-            self._writer.submit(write, *args).add_done_callback(report)
-        except RuntimeError:  # the writer is shut down: the window is closing
-            log.warning("print render autosave skipped: the window is closing")
+        write_in_background(self._writer, "print render autosave", write, *args)
