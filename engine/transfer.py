@@ -763,8 +763,11 @@ class StyleTransfer:
 
     def _set_picture(self, picture: torch.Tensor) -> None:
         self._picture = picture.detach().clamp_(0.0, 1.0).contiguous().requires_grad_(True)
-        self._evaluated = self._picture.detach().clone()
-        self._last_finite = self._picture.detach().clone()
+        # The fallback copies are only read back after a NaN. At print size they
+        # are kept in half precision (5e-4 of a pixel value): 134 MB less at 4096 px.
+        copies = torch.float16 if isinstance(self._objective, TiledObjective) else self._picture.dtype
+        self._evaluated = self._picture.detach().to(copies, copy=True)
+        self._last_finite = self._picture.detach().to(copies, copy=True)
 
     def _new_optimizer(self, kind: str) -> None:
         if kind == "adam":
