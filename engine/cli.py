@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -331,14 +332,21 @@ def _outputs(contents: list[Path], output: str) -> list[Path]:
 def _ready_to_write(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.suffix.lower() not in SAVE_SUFFIXES:
-            raise BrushworkError(f"Cannot save {path.name}: use a .png, .jpg or .jpeg file name")
+            raise BrushworkError(f"Cannot save {path.name}: use a .png, .jpg, .jpeg, .tif or .tiff file name")
         folder = path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise BrushworkError(f"Cannot create the output folder {folder}: {exc.strerror or exc}") from None
-        if not os.access(folder, os.W_OK):
-            raise BrushworkError(f"Cannot save into {folder}: the folder is not writable")
+        # Try it: os.access says yes to root for any folder, /proc included,
+        # and a picture that cannot be saved is found out only after painting.
+        try:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".brushwork-", suffix=path.suffix):
+                pass
+        except OSError as exc:
+            raise BrushworkError(
+                f"Cannot save into {folder}: the folder is not writable ({exc.strerror or exc})"
+            ) from None
     return paths
 
 
