@@ -9,8 +9,8 @@ reused buffers and never reads a value back to the host.
 
 At print size the history dominates memory (a 4096 px picture is 134 MB in
 float32, and each curvature pair holds two of them), so it can be kept in a
-narrower ``store`` dtype. The products that decide whether a pair is kept, and
-its rho, are taken in float32 before it is narrowed; bfloat16 then only
+narrower ``store`` dtype. The products that judge a pair (its curvature, its
+damping, its rho) are taken in float32 before it is narrowed; bfloat16 then only
 perturbs the two-loop's coefficients in their third digit, which L-BFGS, an
 approximation of the inverse Hessian anyway, does not notice (see
 tests/test_lbfgs.py).

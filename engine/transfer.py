@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 PREVIEW_INTERVAL = 0.1  # seconds: at most about ten previews a second
 LBFGS_HISTORY = 20  # 20, 50 and 100 pairs reach the same totals; 20 costs a fifth of the memory
-# At print size each pair is two pictures' worth (270 MB at 4096 px): fewer pairs keep memory bounded.
+# At print size each pair is two pictures' worth: fewer pairs keep memory bounded.
 TILED_LBFGS_HISTORY = 5
 # ... and in bfloat16 (the picture itself stays float32): 670 MB less at 4096 px,
 # with the same convergence (tests/test_lbfgs.py).
@@ -772,12 +772,11 @@ class StyleTransfer:
     def _new_optimizer(self, kind: str) -> None:
         if kind == "adam":
             self._optimizer = Adam(self._picture, lr=ADAM_LR)
+        elif isinstance(self._objective, TiledObjective):
+            # Print size: the history is most of the memory, so fewer pairs, kept in bfloat16.
+            self._optimizer = LBFGS(self._picture, history=TILED_LBFGS_HISTORY, store=TILED_LBFGS_STORE)
         else:
-            if isinstance(self._objective, TiledObjective):
-                # Print size: the history is most of the memory, so fewer pairs, kept in bfloat16.
-                self._optimizer = LBFGS(self._picture, history=TILED_LBFGS_HISTORY, store=TILED_LBFGS_STORE)
-            else:
-                self._optimizer = LBFGS(self._picture, history=LBFGS_HISTORY)
+            self._optimizer = LBFGS(self._picture, history=LBFGS_HISTORY)
         self._optimizer_kind = kind
 
     def _evaluate(self, objective: Objective | TiledObjective, view: ColourView) -> tuple[torch.Tensor, torch.Tensor]:
