@@ -104,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
         help="paint scales larger than N px tile by tile (same picture, bounded memory); "
         "default: only scales that would not fit in memory",
     )
+    p.add_argument(
+        "--memory-limit",
+        type=float,
+        metavar="GIB",
+        help="tile any scale that would need more than GIB GiB, not only those that would not fit "
+        "(e.g. 3 keeps a 4096 px render under about 3 GiB, more slowly)",
+    )
     switches = (
         ("--stop-early", "end a scale once the picture stops changing visibly"),
         ("--clean-edges", "paint on a slightly larger canvas so the borders carry no frame"),
@@ -182,6 +189,7 @@ def build_params(args: argparse.Namespace) -> StyleParams:
         "clean_edges",
         "trim_frame",
         "tile",
+        "memory_limit",
     ):
         value = getattr(args, name)
         if value is not None:

@@ -21,6 +21,8 @@ MAX_STEPS = 100_000
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 0.25, 2.0
 MAX_STYLES = 8
 MIN_TILE = 64
+# GiB: below 1.5 not even a tiled 512 px scale fits (the process alone is about 0.75).
+MIN_MEMORY_LIMIT, MAX_MEMORY_LIMIT = 1.5, 1024.0
 # Share of each side of a style image that trim_frame leaves out. Starry Night's
 # scan has a 12-20 px frame and canvas edge on 752 x 600 px: 2-3 %.
 FRAME_SHARE = 0.03
@@ -81,6 +83,10 @@ class StyleParams:
         Paint scales larger than this many pixels tile by tile
         (``engine.tiled_objective``: the same objective, in memory bounded by
         the tile); 0 tiles only the scales that would not fit in memory.
+    memory_limit
+        The most memory, in GiB, a scale may use before it is painted tile by
+        tile (with ``tile`` 0); 0 is the memory free. For a long render beside
+        other work: at 3 GiB a 4096 px picture stays under about 3 GiB.
     style_scale
         Size of the style image relative to the picture when its Grams are
         taken (0.25-2): small gives fine brushwork, large bold strokes.
@@ -119,6 +125,7 @@ class StyleParams:
     regions: tuple[RegionSetting, ...] = ()
     outside_regions: str = "style"
     tile: int = 0
+    memory_limit: float = 0.0
 
     def __post_init__(self) -> None:
         # Accept any mapping or sequence of pairs, store an immutable tuple.
@@ -310,6 +317,9 @@ def _validate(p: StyleParams) -> None:
         raise ParamsError(f"tile must be a whole number, not {_describe(p.tile)}")
     if p.tile and (p.tile % 16 or not MIN_TILE <= p.tile <= MAX_SIZE):
         raise ParamsError(f"tile must be 0 (as needed) or a multiple of 16 from {MIN_TILE} to {MAX_SIZE}, not {p.tile}")
+    _check_number("memory_limit", p.memory_limit, 0.0, MAX_MEMORY_LIMIT)
+    if 0 < p.memory_limit < MIN_MEMORY_LIMIT:
+        raise ParamsError(f"memory_limit must be 0 (the memory free) or at least {MIN_MEMORY_LIMIT} GiB")
     has_style = p.beta > 0 and any(w > 0 for _, w in p.style_layers)
     if p.alpha == 0 and not has_style:
         raise ParamsError("nothing to optimise: alpha is 0 and no style layer has a weight above 0")

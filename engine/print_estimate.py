@@ -8,10 +8,11 @@ and a tiled step costs more than a whole one of the same size.
 
 The constants are fitted to ``tests/benchmarks/results/print_size.json``
 (2-core CPU without bfloat16, float32 convolutions, a 3:2 photo), where each
-case timed one step at the top scale after a warm-up step: L-BFGS then held
-two curvature pairs, which are taken out here and put back at the number a
-long run keeps. Other dtypes scale the activations by the engine's own ratio
-(``engine.memory.BYTES_PER_PIXEL``), which was not measured at print sizes.
+case timed three steps at the top scale after a warm-up step: L-BFGS then held
+three curvature pairs (the full history at tiled scales), which are taken out
+here and put back at the number a long run keeps. Other dtypes scale the
+activations by the engine's own ratio (``engine.memory.BYTES_PER_PIXEL``),
+which was not measured at print sizes.
 On a GPU the figures are the run's device memory plus the process's own.
 """
 
@@ -23,7 +24,7 @@ import torch
 
 from .errors import BrushworkError
 from .images import fit_dims
-from .memory import BYTES_PER_PIXEL, HEADROOM, available_bytes, tile_side
+from .memory import BYTES_PER_PIXEL, HEADROOM, available_bytes, memory_budget, tile_side
 from .params import StyleParams
 from .precision import resolve_precision
 from .progress import Progress
@@ -33,26 +34,35 @@ from .transfer import LBFGS_HISTORY, TILED_LBFGS_HISTORY, TILED_LBFGS_STORE, can
 
 GIB = 2**30
 # The process before any picture: Python, PyTorch, the network's weights.
-# The intercept of the whole runs at 1024 and 2048 px (their fit puts 512 px within 3 %).
-PROCESS_BYTES = int(0.75 * GIB)
+# With WHOLE_BYTES_PER_PIXEL, fitted to the whole runs at 512, 1024 and
+# 2048 px (within 4 % of each, and never more than 3 % under).
+PROCESS_BYTES = int(0.73 * GIB)
 # A whole picture, per canvas pixel, besides L-BFGS's history: the VGG
 # activations kept for the backward pass, the picture and its gradient.
-# Fitted 2257 B/px with two float32 pairs (48 B/px) held.
-WHOLE_BYTES_PER_PIXEL = 2209
-# Tile by tile, what stays the size of the picture: the picture, its gradient,
-# the half-precision content target. Fitted 92.5 B/px (2048 and 4096 px) with two float32 pairs held.
-TILED_BYTES_PER_PIXEL = 44
-# Tile by tile, the working set of one tile, per pixel of its box (interior
-# and halo): the 512 px tiles' 2.75 GiB less the process, over a 704 px box.
-TILE_BOX_BYTES_PER_PIXEL = 4329
+WHOLE_BYTES_PER_PIXEL = 2285
+# Tile by tile, what stays the size of the picture: the picture, its gradient
+# and L-BFGS's direction, the previous gradient, the half-precision content
+# target and NaN-guard copies. With the next, fitted to the tiled runs at 2048
+# px (512 px tiles) and 4096 px (384 px tiles); it overestimates 1024 px in
+# 512 px tiles by 8 %, where the tile's box is most of the picture.
+TILED_BYTES_PER_PIXEL = 91
+# Tile by tile, the working set of one tile, per pixel of its box (interior and halo).
+TILE_BOX_BYTES_PER_PIXEL = 2577
 CHANNELS = 3  # the picture's; luminance mode optimises one, which this ignores (it only overestimates)
 
-# A tiled step against a whole one of the same size: 114.0 s against 81.6 s per step at 2048 px.
-TILED_TIME_FACTOR = 1.4
-# A scale's first step also builds its targets: 0.3 to 0.8 of a step more in the benchmark.
+# A tiled step against a whole one of the same size. Each tile is computed
+# twice, a forward pass for the global Grams, then a forward and backward pass
+# for its share of the gradient, where a whole step is one of each (a backward
+# costs about two forwards: 4/3 the work); and each is computed on its box,
+# halo included: TWO_PASS_COST * (box / tile)^2. Measured (results/print_size.json),
+# the constant is 1.32 at 2048 px in 512 px tiles (114.8 s against a whole
+# step's 46.0 s) and 1.63 at 4096 px in 384 px tiles (676 s against 4 x 46.0 s,
+# as a whole 4096 px step does not fit to be timed); 1.5 is within 14 % of both.
+TWO_PASS_COST = 1.5
+# A scale's first step also builds its targets: 0.4 to 0.85 of a step more in the benchmark.
 TARGET_STEPS = 0.6
 # Seconds per pixel-step when this machine has not been measured: the benchmark's whole 2048 px step.
-REFERENCE_PACE = 81.58 / (2048 * 1362)
+REFERENCE_PACE = 46.0 / (2048 * 1362)
 REFERENCE_MACHINE = "a 2-core CPU without bfloat16"
 
 
@@ -87,8 +97,9 @@ class RenderEstimate:
     height: int
     start_step: int
     scales: tuple[ScaleCost, ...]
-    free_bytes: int | None  # memory free when estimated, if the platform says
+    free_bytes: int | None  # memory free when estimated (or the limit set, if lower), if the platform says
     pace: float | None  # seconds per pixel-step the time is based on
+    limited: bool = False  # free_bytes is the artist's limit (StyleParams.memory_limit), not the memory free
 
     @property
     def peak(self) -> ScaleCost:
@@ -148,9 +159,16 @@ def peak_bytes(canvas: tuple[int, int], tile: int | None, dtype: torch.dtype, pa
     )
 
 
-def step_units(width: int, height: int, tiled: bool) -> float:
-    """A step's cost in pixel-steps of a whole picture (what a measured pace is per)."""
-    return width * height * (TILED_TIME_FACTOR if tiled else 1.0)
+def step_units(width: int, height: int, tile: int | None) -> float:
+    """A step's cost in pixel-steps of a whole picture (what a measured pace is per); ``tile`` None: whole."""
+    return width * height * (tiled_time_factor(tile) if tile else 1.0)
+
+
+def tiled_time_factor(tile: int, params: StyleParams | None = None) -> float:
+    """What a step painted in ``tile`` px tiles costs against a whole one (the halos are painted again)."""
+    params = params or StyleParams()
+    box = tile + 2 * halo_for([name for name, _ in params.style_layers] + [params.content_layer])
+    return TWO_PASS_COST * (box / tile) ** 2
 
 
 def estimate_render(
@@ -176,6 +194,10 @@ def estimate_render(
     pace
         Seconds per pixel-step of a whole picture on this machine, or None.
     """
+    # What the run may use: the memory free, or the artist's limit where lower.
+    budget = memory_budget(free_bytes, params.memory_limit)
+    limited = budget is not None and budget != free_bytes
+    free_bytes = budget
     stages = plan_stages(params.size, params.steps)
     start = stage_at(stages, start_step)
     scales = []
@@ -187,7 +209,7 @@ def estimate_render(
         steps = stage.end - max(start_step, stage.first_step)
         seconds = None
         if pace is not None:
-            seconds = pace * step_units(width, height, tile is not None) * (steps + TARGET_STEPS)
+            seconds = pace * step_units(width, height, tile) * (steps + TARGET_STEPS)
         scales.append(
             ScaleCost(
                 stage.index,
@@ -202,7 +224,7 @@ def estimate_render(
             )
         )
     top = scales[-1]
-    return RenderEstimate(top.width, top.height, start_step, tuple(scales), free_bytes, pace)
+    return RenderEstimate(top.width, top.height, start_step, tuple(scales), free_bytes, pace, limited)
 
 
 def machine_memory(params: StyleParams) -> tuple[int | None, torch.dtype]:
@@ -252,7 +274,7 @@ class RenderClock:
         steps = progress.step - last.step
         if steps <= 0:
             return
-        units = step_units(scale.width, scale.height, scale.tiled)
+        units = step_units(scale.width, scale.height, scale.tile)
         first_of_scale = progress.scale != last.scale
         self._seconds += progress.elapsed - last.elapsed
         self._units += units * (1 + (TARGET_STEPS if first_of_scale else 0.0))
@@ -271,7 +293,7 @@ class RenderClock:
             return None
         units = 0.0
         for scale in self._scales.values():
-            step_cost = step_units(scale.width, scale.height, scale.tiled)
+            step_cost = step_units(scale.width, scale.height, scale.tile)
             if last is None or scale.index > last.scale:
                 units += (scale.steps + TARGET_STEPS) * step_cost
             elif scale.index == last.scale:

@@ -96,6 +96,15 @@ class Tile:
         return slice(rows.start - oy, rows.stop - oy), slice(cols.start - ox, cols.stop - ox)
 
 
+def grid_offset(evaluation: int, tile: int) -> tuple[int, int]:
+    """Where the tile grid starts (rows, columns) at the ``evaluation``-th evaluation of a scale.
+
+    It moves every evaluation, by steps that are not multiples of each other,
+    so that tile boundaries rarely fall on the same line twice running.
+    """
+    return evaluation * 48 % tile, evaluation * 80 % tile
+
+
 def plan_tiles(height: int, width: int, tile: int, halo: int, offset: tuple[int, int] = (0, 0)) -> list[Tile]:
     """Tiles of ``tile`` pixels (a multiple of ``ALIGN``) covering the picture, the grid shifted by ``offset``.
 

@@ -24,7 +24,15 @@ from .errors import NumericalError, OutOfMemoryError
 from .layers import deepest
 from .lbfgs import LBFGS
 from .live_preview import Pace, PreviewState, preview_side, resample
-from .memory import available_bytes, bound_heap, is_out_of_memory, release, suggest_size, tile_side
+from .memory import (
+    available_bytes,
+    bound_heap,
+    is_out_of_memory,
+    memory_budget,
+    release,
+    suggest_size,
+    tile_side,
+)
 from .network import FeatureExtractor
 from .objective import Objective
 from .params import FRAME_SHARE, StyleParams
@@ -34,7 +42,7 @@ from .region_style import normalise_guides
 from .regions import RegionError, RegionMasks
 from .scaling import LossScaler
 from .schedule import Stage, plan_stages, stage_at
-from .tiled_objective import TiledObjective
+from .tiled_objective import TiledObjective, grid_offset
 from .weights import DownloadProgress, load_weights
 
 log = logging.getLogger(__name__)
@@ -42,8 +50,11 @@ log = logging.getLogger(__name__)
 PREVIEW_INTERVAL = 0.1  # seconds: at most about ten previews a second
 LBFGS_HISTORY = 20  # 20, 50 and 100 pairs reach the same totals; 20 costs a fifth of the memory
 # At print size each pair is two pictures' worth: fewer pairs keep memory bounded.
-TILED_LBFGS_HISTORY = 5
-# ... and in bfloat16 (the picture itself stays float32): 670 MB less at 4096 px,
+# 3 pairs reached the same totals as 5 and as 20 in float32 over a top scale's
+# first 30 steps (within 0.7 %: tests/benchmarks/bench_tiled_history.py), and
+# hold 290 MB less at 4096 px.
+TILED_LBFGS_HISTORY = 3
+# ... and in bfloat16 (the picture itself stays float32): 430 MB less at 4096 px,
 # with the same convergence (tests/test_lbfgs.py).
 TILED_LBFGS_STORE = torch.bfloat16
 ADAM_LR = 0.02  # in [0, 1] pixel units
@@ -652,10 +663,10 @@ class StyleTransfer:
 
         ``params.tile`` forces tiles on scales larger than it; otherwise a
         scale is tiled only when a whole step would not fit in the memory free
-        now.
+        now, or in ``params.memory_limit``.
         """
         free = available_bytes(self.device) if self.device is not None and not params.tile else None
-        return tile_side(canvas, params.tile, free, self.dtype)
+        return tile_side(canvas, params.tile, memory_budget(free, params.memory_limit), self.dtype)
 
     def _set_hold(self, params: StyleParams, masks: torch.Tensor | None) -> None:
         """Where the picture is held to the photo: its "photo only" regions, and outside the regions if so chosen.
@@ -789,7 +800,7 @@ class StyleTransfer:
         # gradient reaches the picture through the colour view and the hold by
         # a linear term with the value of the total.
         self._evaluations += 1
-        offset = (self._evaluations * 48 % objective.tile, self._evaluations * 80 % objective.tile)
+        offset = grid_offset(self._evaluations, objective.tile)
         total, terms, grad = objective.loss_and_grad(seen.detach(), offset)
         linear = (seen * grad).sum()
         return linear - linear.detach() + total, terms

@@ -38,6 +38,8 @@ def test_options_and_presets_build_the_params():
     assert (params.init, params.init_image) == ("image", "start.png")
     args = parser.parse_args(["a", "b", "-o", "x.png", "--layer-weights", "conv3_2=1.5", "conv1_1=1"])
     assert cli.build_params(args).style_weights == {"conv1_1": 1.0, "conv3_2": 1.5}
+    args = parser.parse_args(["a", "b", "-o", "x.png", "--size", "4096", "--memory-limit", "3"])
+    assert (cli.build_params(args).size, cli.build_params(args).memory_limit) == (4096, 3.0)
     assert cli.build_params(parser.parse_args(["a", "b", "-o", "x.png"])) == StyleParams()
 
 
@@ -49,6 +51,7 @@ def test_options_and_presets_build_the_params():
         (["--beta", "-1"], "beta must be between"),
         (["--preset", "no such preset"], "No preset called"),
         (["--device", "cuda:7"], "cuda:7"),
+        (["--memory-limit", "0.5"], "memory_limit must be 0 (the memory free) or at least 1.5 GiB"),
     ],
 )
 def test_bad_options_exit_1_with_one_line(image_files, tmp_path, capsys, extra, message):

@@ -62,6 +62,9 @@ def test_style_layers_accept_a_mapping_and_keep_it_immutable():
         ({"precision": "double"}, "precision"),
         ({"stop_early": 1}, "stop_early"),
         ({"clean_edges": "no"}, "clean_edges"),
+        ({"memory_limit": -1.0}, "memory_limit"),
+        ({"memory_limit": 1.0}, "memory_limit"),
+        ({"memory_limit": float("nan")}, "memory_limit"),
     ],
 )
 def test_each_invalid_value_names_its_field(changes, field):

@@ -13,15 +13,15 @@ import torch
 
 from engine.images import fit_dims
 from engine.losses import LossTerms
-from engine.memory import AUTO_TILE, tile_side
+from engine.memory import AUTO_TILE, AUTO_TILE_LARGE, LARGE_CANVAS, memory_budget, tile_side
 from engine.params import StyleParams
 from engine.print_estimate import (
     GIB,
     TARGET_STEPS,
-    TILED_TIME_FACTOR,
     RenderClock,
     estimate_render,
     peak_bytes,
+    tiled_time_factor,
 )
 from engine.print_units import convert_length, dpi_for, length_for, pixels_for
 from engine.progress import Progress
@@ -66,6 +66,13 @@ def test_the_tiling_rule():
     assert tile_side((2000, 3000), 0, None, torch.float32) is None  # memory unknown: whole
     assert tile_side((2000, 3000), 0, 4 * GIB, torch.float32) == AUTO_TILE  # 25 GB would not fit in 4 GiB
     assert tile_side((2000, 3000), 0, 64 * GIB, torch.float32) is None
+    # The artist's limit tiles what would fit in the memory free, and never raises what is free.
+    assert tile_side((1400, 2100), 0, memory_budget(64 * GIB, 3.0), torch.float32) == AUTO_TILE
+    assert tile_side((1400, 2100), 0, memory_budget(64 * GIB, 0.0), torch.float32) is None
+    assert memory_budget(2 * GIB, 3.0) == 2 * GIB and memory_budget(None, 3.0) == 3 * GIB
+    assert memory_budget(None, 0.0) is None
+    # A print-size canvas gets smaller tiles: the picture-sized buffers leave less room.
+    assert tile_side((2800, LARGE_CANVAS + 1), 0, 4 * GIB, torch.float32) == AUTO_TILE_LARGE < AUTO_TILE
 
 
 def _benchmark_records() -> list[dict]:
@@ -74,14 +81,16 @@ def _benchmark_records() -> list[dict]:
 
 @pytest.mark.parametrize("record", _benchmark_records(), ids=lambda r: f"{r['mode']}-{r['size']}")
 def test_the_memory_model_matches_the_benchmark(record):
-    """The benchmark held two float32 L-BFGS pairs; the model gives a long run's full history."""
+    """The model gives a long run's full L-BFGS history; the benchmark held what it says it held."""
     size, tile = record["size"], record["tile"] or None
     height, width = fit_dims(*CHELSEA, size)
     margin = canvas_margin(size)
     canvas = (height + 2 * margin, width + 2 * margin)
     model = peak_bytes(canvas, tile, torch.float32)
     pairs, pair = (TILED_LBFGS_HISTORY, 12) if tile else (LBFGS_HISTORY, 24)
-    as_measured = model - (pairs * pair - 2 * 24) * canvas[0] * canvas[1]
+    # Records from before the benchmark said so held two float32 pairs.
+    held = record.get("lbfgs_pairs", 2) * record.get("pair_bytes_per_px", 24)
+    as_measured = model - (pairs * pair - held) * canvas[0] * canvas[1]
     # Fitted to the whole 1024 and 2048 px and the tiled 2048 and 4096 px runs; a small picture tiled
     # (1024 px in 512 px tiles, where the tiles' halos overlap most) it overestimates, which is the safe side.
     overestimated = tile is not None and size <= 1024
@@ -106,7 +115,7 @@ def test_the_estimate_tiles_where_the_memory_free_says_and_names_the_peak():
     ample = estimate_render(CHELSEA, params, free_bytes=256 * GIB)
     assert not any(s.tiled for s in ample.scales) and ample.fits
     scarce = estimate_render(CHELSEA, params, free_bytes=16 * GIB)
-    assert scarce.top.tiled and scarce.top.tile == AUTO_TILE
+    assert scarce.top.tiled and scarce.top.tile == AUTO_TILE_LARGE  # 4096 px
     # The 2048 px scale still fits whole there, and needs more than the tiled 4096 px one.
     assert not scarce.scales[-2].tiled and scarce.peak is scarce.scales[-2]
     tiny = estimate_render(CHELSEA, params, free_bytes=2 * GIB)
@@ -125,7 +134,9 @@ def test_time_scales_with_the_pixels_and_continuing_costs_less():
     continued = estimate_render(CHELSEA, params, start_step=first_step_above(stages, 512), free_bytes=None, pace=pace)
     assert continued.scales[0].side == 1024 and continued.seconds < full.seconds
     tiled = estimate_render(CHELSEA, params.replace(tile=512), free_bytes=None, pace=pace)
-    assert tiled.top.seconds == pytest.approx(top.seconds * TILED_TIME_FACTOR)
+    assert tiled.top.seconds == pytest.approx(top.seconds * tiled_time_factor(512))
+    # Smaller tiles paint more halo per pixel of picture.
+    assert 1.0 < tiled_time_factor(512) < tiled_time_factor(384) < tiled_time_factor(256)
     assert estimate_render(CHELSEA, params, free_bytes=None).seconds is None  # no pace, no time
 
 

@@ -218,7 +218,7 @@ class PrintRenderActions(QObject):
         report, pace = self.job.last, self.job.pace
         if report is None or report.scale is None or pace is None:
             return None
-        return pace * step_units(report.scale.width, report.scale.height, report.scale.tiled)
+        return pace * step_units(report.scale.width, report.scale.height, report.scale.tile)
 
     def _on_report(self, report: PrintReport) -> None:
         if self.dialog is not None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.params import MAX_STEPS, StyleParams
+from engine.params import MAX_MEMORY_LIMIT, MAX_STEPS, MIN_MEMORY_LIMIT, StyleParams
 from engine.print_estimate import REFERENCE_PACE, RenderEstimate, estimate_render
 from engine.schedule import first_step_above, plan_stages
 
@@ -101,6 +102,7 @@ class PrintChoice:
     long_side: int
     steps: int
     tile: int
+    memory_limit: float  # GiB, 0: the memory free
     continue_from_picture: bool
     output: Path
 
@@ -159,6 +161,18 @@ class PrintRenderDialog(QDialog):
         painting.addRow(self.continue_box)
         painting.addRow("Steps", self.steps)
         painting.addRow("Tile by tile", self.tiles)
+        # The spin box's lowest value stands for "no limit": a limit below
+        # MIN_MEMORY_LIMIT is not one any scale can keep.
+        self.memory_limit = QDoubleSpinBox()
+        self.memory_limit.setRange(MIN_MEMORY_LIMIT - 0.5, MAX_MEMORY_LIMIT)
+        self.memory_limit.setSingleStep(0.5)
+        self.memory_limit.setDecimals(1)
+        self.memory_limit.setSuffix(" GiB")
+        self.memory_limit.setSpecialValueText("what is free")
+        self.memory_limit.setToolTip(
+            "Tile any scale that would need more than this, to leave memory to other programs (slower)"
+        )
+        painting.addRow("Memory at most", self.memory_limit)
 
         self.output = QLineEdit()
         self.output.setPlaceholderText("The file to write")
@@ -209,6 +223,7 @@ class PrintRenderDialog(QDialog):
         self.continue_box.toggled.connect(self._update_estimate)
         self.steps.valueChanged.connect(self._update_estimate)
         self.tiles.currentIndexChanged.connect(self._update_estimate)
+        self.memory_limit.valueChanged.connect(self._update_estimate)
         self.output.textEdited.connect(self._on_output_typed)
         self.format.currentIndexChanged.connect(self._on_format)
         self.choose_button.clicked.connect(lambda: self.choose_output_requested.emit())
@@ -252,6 +267,9 @@ class PrintRenderDialog(QDialog):
             self.tiles.addItem(text, tile)
         self.tiles.setCurrentIndex(self.tiles.findData(params.tile))
         self.tiles.blockSignals(False)
+        self.memory_limit.blockSignals(True)
+        self.memory_limit.setValue(params.memory_limit or self.memory_limit.minimum())
+        self.memory_limit.blockSignals(False)
         self.format.setCurrentIndex(max(0, self.format.findData(setup.suffix)))
         self.output.setText(str(with_suffix(setup.suggested_output, self.format.currentData())))
 
@@ -272,6 +290,7 @@ class PrintRenderDialog(QDialog):
             self.size.long_side(),
             self.steps.value(),
             self.tiles.currentData() or 0,
+            self._memory_limit(),
             self.continue_box.isChecked() and self.continue_box.isEnabled(),
             Path(self.output.text().strip()).expanduser(),
         )
@@ -281,7 +300,13 @@ class PrintRenderDialog(QDialog):
         if self.setup is None or self.size.problem() is not None:
             return None
         choice = self.choice()
-        return self.setup.params.replace(size=choice.long_side, steps=choice.steps, tile=choice.tile)
+        return self.setup.params.replace(
+            size=choice.long_side, steps=choice.steps, tile=choice.tile, memory_limit=choice.memory_limit
+        )
+
+    def _memory_limit(self) -> float:
+        value = self.memory_limit.value()
+        return 0.0 if value <= self.memory_limit.minimum() else value
 
     def start_step(self, params: StyleParams) -> int:
         """Where the render starts: past the scales the picture on screen already has, if continuing."""

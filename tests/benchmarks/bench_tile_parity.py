@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from engine import StyleParams, StyleTransfer, load_image
 from engine.schedule import plan_stages
+from engine.tiled_objective import grid_offset
 from tests.benchmarks.common import IMAGES, RESULTS, Scorer, cpu_kind, print_table, save_json
 
 PAIR = ("chelsea.png", "starry_night.jpg")
@@ -78,8 +79,7 @@ def boundaries(engine: StyleTransfer, evaluations: range) -> tuple[Counter, Coun
     objective, margin = engine._objective, engine._margin
     columns, rows = Counter(), Counter()
     for e in evaluations:
-        offset = (e * 48 % objective.tile, e * 80 % objective.tile)
-        tiles = objective.tiles(offset)
+        tiles = objective.tiles(grid_offset(e, objective.tile))
         columns.update({t.x0 - margin for t in tiles if t.x0 > 0})
         rows.update({t.y0 - margin for t in tiles if t.y0 > 0})
     return columns, rows

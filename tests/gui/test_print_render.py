@@ -14,6 +14,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from engine.memory import AUTO_TILE_LARGE
 from engine.picture_metadata import read_preset_json
 from engine.presets import parse_preset
 from gui.run.print_job import CANCELLED, FINISHED
@@ -85,6 +86,17 @@ def test_the_cost_is_shown_before_it_starts(qtbot, window, image_paths):
     tiled_peak = dialog.estimate.top.peak_bytes
     choose(qtbot, dialog.tiles, 1)  # always, 256 px tiles: less memory
     assert dialog.estimate.top.peak_bytes < tiled_peak
+    # A memory limit, typed: every scale that would need more is tiled, and the text says against what.
+    choose(qtbot, dialog.tiles, -2)  # back to automatic
+    assert dialog.memory_limit.text() == "what is free" and not dialog.estimate.limited
+    type_into(qtbot, dialog.memory_limit, "3")
+    assert dialog.render_params().memory_limit == 3.0 and dialog.estimate.limited
+    assert "3.0 GiB limit" in dialog.memory_label.text()
+    assert all(s.tiled for s in dialog.estimate.scales if s.side >= 2048)
+    assert dialog.estimate.top.tile == AUTO_TILE_LARGE  # 4096 px: smaller tiles
+    dialog.memory_limit.setFocus()
+    qtbot.keyClick(dialog.memory_limit, Qt.Key.Key_PageDown)  # down to the bottom: no limit again
+    assert dialog.render_params().memory_limit == 0.0 and "free now" in dialog.memory_label.text()
     assert not window.print_render.rendering  # nothing started by looking
 
 
