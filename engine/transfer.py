@@ -509,6 +509,10 @@ class StyleTransfer:
             self._target_key = None
         dims, boxes, style_dims = plan.dims, plan.boxes, plan.style_dims
         if plan.target_key != self._target_key:
+            # Both are replaced below. Dropped first, so that at print size the
+            # last scale's targets and curvature pairs (about 0.3 GB at 2048 px)
+            # are not held while this scale's are built, the run's peak.
+            self._objective = self._optimizer = None
             margin = canvas_margin(plan.side) if params.clean_edges else 0
             content = _pad(images.to_tensor(images.resize(inputs.content, *dims)).to(self.device), margin)
             view = ColourView(params.keep_colors, content, params.color_strength)
