@@ -139,6 +139,7 @@ def test_a_render_writes_a_16_bit_file_with_its_settings_even_after_a_failed_wri
     folder = tmp_path / "prints"
     folder.mkdir()
     setup_render(qtbot, dialog, side=96, steps=3, output=folder / "print.png")
+    type_into(qtbot, dialog.memory_limit, "2.5")  # goes with the render's settings
     assert not dialog.continue_box.isEnabled()  # no picture on screen: it paints from the start
     reports = []
     window.print_render.job.reported.connect(reports.append)
@@ -157,7 +158,7 @@ def test_a_render_writes_a_16_bit_file_with_its_settings_even_after_a_failed_wri
     assert pixels.shape == (72, 96, 3) and pixels.dtype == np.uint16
     assert (pixels % 257 != 0).any()  # the optimiser's own bits, not an 8-bit picture widened
     saved = params_in(tmp_path / "print.png")
-    assert (saved.size, saved.steps, saved.tile) == (96, 3, 80)
+    assert (saved.size, saved.steps, saved.tile, saved.memory_limit) == (96, 3, 80, 2.5)
     assert window.print_render.job.autosave.peek() is None  # written: nothing left to resume
     assert not window.print_render.rendering and window.start_button.isEnabled()
 
