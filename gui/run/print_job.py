@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
 
@@ -115,6 +116,8 @@ class PrintJob(QObject):
         self._final: Progress | None = None
         self._failure: RunFailure | None = None
         self._last_save = 0.0
+        self._unsaved: tuple[np.ndarray, int] | None = None  # the latest picture the autosave does not have
+        self._kept_step = 0  # the step of the latest picture: what a stopped render keeps
         self._starting = False
         self.stopping = False
         self.controller.progressed.connect(self._on_progress)
@@ -142,7 +145,8 @@ class PrintJob(QObject):
         )
         self._clock = RenderClock(self.estimate)
         self.request, self.last, self.unwritten = request, None, None
-        self._final = self._failure = None
+        self._final = self._failure = self._unsaved = None
+        self._kept_step = request.start_step
         self.stopping = False
         self._last_save = time.monotonic()
         if request.resumed:
@@ -240,9 +244,13 @@ class PrintJob(QObject):
         self._clock.add(progress)
         now = time.monotonic()
         due = progress.scale_finished or progress.finished or now - self._last_save >= AUTOSAVE_INTERVAL
-        if progress.preview is not None and due and progress.preview_side is None:
-            self._last_save = now
-            self._write_later(self.autosave.save_picture, progress.preview, progress.step)
+        if progress.preview is not None and progress.preview_side is None:
+            self._kept_step = progress.step
+            if due:
+                self._last_save, self._unsaved = now, None
+                self._write_later(self.autosave.save_picture, progress.preview, progress.step)
+            else:
+                self._unsaved = (progress.preview, progress.step)  # saved if the render stops before the next
         if progress.finished and progress.picture16 is not None:
             self._final = progress
         scale = next((s for s in self.estimate.scales if s.index == progress.scale), None)
@@ -256,7 +264,9 @@ class PrintJob(QObject):
 
     def _on_run_finished(self, completed: bool) -> None:
         request = self.request
-        step = self.last.progress.step if self.last is not None else request.start_step
+        # Pictures come with at most ten steps a second: the last step may have none, and what is
+        # kept (and resumed) is the last picture.
+        step = self._kept_step
         total = request.params.steps
         if completed and self._final is not None:
             self._spawn(self._write(self._final, request.output))
@@ -273,12 +283,19 @@ class PrintJob(QObject):
         self._spawn(self._keep_and_end(outcome))
 
     async def _keep_and_end(self, outcome: PrintOutcome) -> None:
-        """Mark the kept render stopped (after every autosave of it), then say it ended: what the
-        dialog then reads of it is already so."""
+        """Keep the last picture and mark the kept render stopped (after every autosave of it), then
+        say it ended: what the dialog then reads of it is already so, and "kept" means every step."""
+        unsaved, self._unsaved = self._unsaved, None
+
+        def keep() -> None:
+            if unsaved is not None:
+                self.autosave.save_picture(*unsaved)
+            self.autosave.mark_stopped()
+
         try:
-            await asyncio.get_running_loop().run_in_executor(self._writer, self.autosave.mark_stopped)
-        except OSError as exc:
-            log.warning("could not mark the print render stopped: %s", exc)
+            await asyncio.get_running_loop().run_in_executor(self._writer, keep)
+        except (OSError, BrushworkError) as exc:
+            log.warning("could not keep the print render's last picture: %s", exc)
         self._end(outcome)
 
     async def _write(self, final: Progress, path: Path) -> None:

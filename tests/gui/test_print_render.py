@@ -197,6 +197,10 @@ def test_cancel_keeps_the_window_and_the_live_picture_and_the_live_run_goes_on(q
     assert dialog.resume_button.isVisible() and not dialog.cancel_button.isVisible()
     kept = window.print_render.job.autosave.peek()
     assert kept is not None and not kept.interrupted and kept.params.size == 256
+    # The last picture is kept, and the message says its step (a step may come without a picture).
+    pictured = [r.progress.step for r in reports if r.progress.preview is not None]
+    assert kept.step == ended.args[0].step == pictured[-1]
+    assert f"Cancelled at step {kept.step} " in dialog.message.text()
     # The live run goes on, from its own picture.
     assert window.controller.running and not window.controller.paused
     qtbot.waitUntil(lambda: len(live) >= held + 2, timeout=SLOW)
