@@ -39,7 +39,7 @@ def how_painted(scale: ScaleCost) -> str:
 def memory_text(estimate: RenderEstimate) -> tuple[str, bool]:
     """What the render needs at its peak, and True when that is more than the memory free."""
     peak, top = estimate.peak, estimate.top
-    text = f"about {size_in_bytes(peak.peak_bytes)} at most, at the {peak.side} px scale ({how_painted(peak)})"
+    text = f"about {size_in_bytes(peak.peak_bytes)} at most, at the {peak.side} px scale, {how_painted(peak)}"
     if peak is not top:
         # A whole scale below a tiled top one can need more than the top: say both.
         text += f"; the {top.side} px scale {how_painted(top)}: {size_in_bytes(top.peak_bytes)}"
