@@ -169,8 +169,8 @@ def step_units(width: int, height: int, tile: int | None) -> float:
 def tiled_time_factor(tile: int) -> float:
     """What a step painted in ``tile`` px tiles costs against a whole one (the halos are painted again).
 
-    With the default layers' halo: called for every report of a render, and a
-    narrower set of layers only makes the estimate err on the long side.
+    With the default layers' halo, as it is called for every report of a
+    render; shallower layers only make the estimate err on the long side.
     """
     defaults = StyleParams()
     box = tile + 2 * halo_for([name for name, _ in defaults.style_layers] + [defaults.content_layer])
