@@ -19,14 +19,6 @@ from .params import MIN_SIZE
 # pass dominate. Used only to suggest a size after a failure, with headroom.
 BYTES_PER_PIXEL = {torch.float32: 4200, torch.bfloat16: 3000, torch.float16: 3000}
 HEADROOM = 0.8
-# The tile's interior when a scale is tiled because it would not fit. Above
-# LARGE_CANVAS px the picture-sized buffers leave less room for the tile's
-# activations, so tiles shrink: at 4096 px, 384 px tiles (a 576 px box with the
-# halo) hold about 0.7 GB less than 512 px ones (704 px box), for about 19 %
-# more computation in the halos.
-AUTO_TILE = 512
-AUTO_TILE_LARGE = 384
-LARGE_CANVAS = 3072
 log = logging.getLogger(__name__)
 # glibc's malloc returns a freed block of at least this many bytes to the system (see bound_heap).
 HEAP_RETURN_BYTES = 4 * 2**20
@@ -72,24 +64,6 @@ def memory_budget(free_bytes: int | None, limit_gib: float) -> int | None:
         return free_bytes
     limit = int(limit_gib * 2**30)
     return limit if free_bytes is None else min(free_bytes, limit)
-
-
-def tile_side(canvas: tuple[int, int], forced: int, free_bytes: int | None, dtype: torch.dtype) -> int | None:
-    """The tile side for a scale whose canvas is ``canvas`` (height, width), or None to paint it whole.
-
-    The engine's rule, in one place so that an estimate made before a run
-    (``engine.print_estimate``) tiles exactly where the run will. ``forced``
-    (``StyleParams.tile``) tiles scales larger than it; 0 tiles a scale only
-    when a whole step would not fit in ``free_bytes`` (unknown: never), the
-    memory free or the artist's limit (``memory_budget``).
-    """
-    height, width = canvas
-    if forced:
-        return forced if max(height, width) > forced else None
-    need = height * width * BYTES_PER_PIXEL.get(dtype, BYTES_PER_PIXEL[torch.float32])
-    if free_bytes is None or need <= HEADROOM * free_bytes:
-        return None
-    return AUTO_TILE_LARGE if max(height, width) > LARGE_CANVAS else AUTO_TILE
 
 
 def suggest_size(failed_size: int, aspect: float, device: torch.device, dtype: torch.dtype) -> int:

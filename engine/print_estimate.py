@@ -1,19 +1,12 @@
 """What a picture at print size will cost: said before it starts, and refined while it goes.
 
-Memory is a model of the peak resident memory of a run, per scale, whole or
-tile by tile (``engine.memory.tile_side`` decides which, as the run will).
+Memory is ``engine.scale_memory``'s model of each scale's peak resident
+memory, painted whole or tile by tile as that module plans it, as the run will.
 Time is the pace measured on this machine (seconds per pixel-step, from a
 live run) times the work left: a step's cost grows with the pixel count,
-and a tiled step costs more than a whole one of the same size.
-
-The constants are fitted to ``tests/benchmarks/results/print_size.json``
-(2-core CPU without bfloat16, float32 convolutions, a 3:2 photo), where each
-case timed three steps at the top scale after a warm-up step: L-BFGS then held
-three curvature pairs (the full history at tiled scales), which are taken out
-here and put back at the number a long run keeps. Other dtypes scale the
-activations by the engine's own ratio (``engine.memory.BYTES_PER_PIXEL``),
-which was not measured at print sizes.
-On a GPU the figures are the run's device memory plus the process's own.
+and a tiled step costs more than a whole one of the same size. Its constants
+are fitted to ``tests/benchmarks/results/print_size.json`` (2-core CPU without
+bfloat16, float32 convolutions, a 3:2 photo).
 """
 
 from __future__ import annotations
@@ -25,31 +18,16 @@ import torch
 
 from .errors import BrushworkError
 from .images import fit_dims
-from .memory import BYTES_PER_PIXEL, HEADROOM, available_bytes, memory_budget, tile_side
+from .memory import available_bytes, memory_budget
 from .params import StyleParams
 from .precision import resolve_precision
 from .progress import Progress
+from .scale_memory import plan_scale
 from .schedule import plan_stages, stage_at
 from .tiled_objective import halo_for
-from .transfer import LBFGS_HISTORY, TILED_LBFGS_HISTORY, TILED_LBFGS_STORE, canvas_margin
+from .transfer import canvas_margin
 
 GIB = 2**30
-# The process before any picture: Python, PyTorch, the network's weights.
-# With WHOLE_BYTES_PER_PIXEL, fitted to the whole runs at 512, 1024 and
-# 2048 px (within 4 % of each, and never more than 3 % under).
-PROCESS_BYTES = int(0.73 * GIB)
-# A whole picture, per canvas pixel, besides L-BFGS's history: the VGG
-# activations kept for the backward pass, the picture and its gradient.
-WHOLE_BYTES_PER_PIXEL = 2285
-# Tile by tile, what stays the size of the picture: the picture, its gradient
-# and L-BFGS's direction, the previous gradient, the half-precision content
-# target and NaN-guard copies. With the next, fitted to the tiled runs at 2048
-# px (512 px tiles) and 4096 px (384 px tiles); it overestimates 1024 px in
-# 512 px tiles by 8 %, where the tile's box is most of the picture.
-TILED_BYTES_PER_PIXEL = 91
-# Tile by tile, the working set of one tile, per pixel of its box (interior and halo).
-TILE_BOX_BYTES_PER_PIXEL = 2577
-CHANNELS = 3  # the picture's; luminance mode optimises one, which this ignores (it only overestimates)
 
 # A tiled step against a whole one of the same size. Each tile is computed
 # twice, a forward pass for the global Grams, then a forward and backward pass
@@ -130,36 +108,6 @@ class RenderEstimate:
         return None if self.free_bytes is None else self.peak_bytes <= self.free_bytes
 
 
-def _pair_bytes(store: torch.dtype) -> int:
-    """One L-BFGS curvature pair per pixel: a step and a gradient change, three channels each."""
-    return 2 * CHANNELS * torch.empty((), dtype=store).element_size()
-
-
-def peak_bytes(canvas: tuple[int, int], tile: int | None, dtype: torch.dtype, params: StyleParams | None = None) -> int:
-    """Peak resident memory of a run at a scale of ``canvas`` (height, width; margin included).
-
-    ``tile`` None paints it whole; ``dtype`` is the convolutions' number format.
-    ``params`` gives the optimiser and the layers (for the tiles' halo).
-    """
-    params = params or StyleParams()
-    height, width = canvas
-    pixels = height * width
-    activations = BYTES_PER_PIXEL.get(dtype, BYTES_PER_PIXEL[torch.float32]) / BYTES_PER_PIXEL[torch.float32]
-    if params.optimizer == "adam":
-        history = 2 * CHANNELS * 4  # its two float32 moments
-    elif tile is None:
-        history = LBFGS_HISTORY * _pair_bytes(torch.float32)
-    else:
-        history = TILED_LBFGS_HISTORY * _pair_bytes(TILED_LBFGS_STORE)
-    if tile is None:
-        return round(PROCESS_BYTES + pixels * (WHOLE_BYTES_PER_PIXEL * activations + history))
-    box = tile + 2 * halo_for([name for name, _ in params.style_layers] + [params.content_layer])
-    box_pixels = min(box, height) * min(box, width)
-    return round(
-        PROCESS_BYTES + box_pixels * TILE_BOX_BYTES_PER_PIXEL * activations + pixels * (TILED_BYTES_PER_PIXEL + history)
-    )
-
-
 def step_units(width: int, height: int, tile: int | None) -> float:
     """A step's cost in pixel-steps of a whole picture (what a measured pace is per); ``tile`` None: whole."""
     return width * height * (tiled_time_factor(tile) if tile else 1.0)
@@ -196,14 +144,14 @@ def estimate_render(
         The plan step the render starts at (continuing from a picture).
     free_bytes, dtype
         Memory free now and the convolutions' dtype: they decide which scales
-        are tiled, as the run decides (``engine.memory.tile_side``).
+        are tiled, as the run decides (``engine.scale_memory.plan_scale``).
     pace
         Seconds per pixel-step of a whole picture on this machine, or None.
     """
     # What the run may use: the memory free, or the artist's limit where lower.
+    free = free_bytes
     budget = memory_budget(free_bytes, params.memory_limit)
     limited = budget is not None and budget != free_bytes
-    free_bytes = budget
     stages = plan_stages(params.size, params.steps)
     start = stage_at(stages, start_step)
     scales = []
@@ -211,7 +159,8 @@ def estimate_render(
         height, width = fit_dims(*content_size, stage.side)
         margin = canvas_margin(stage.side) if params.clean_edges else 0
         canvas = (height + 2 * margin, width + 2 * margin)
-        tile = tile_side(canvas, params.tile, free_bytes, dtype)
+        memory = plan_scale(canvas, params, free, dtype)
+        tile = memory.tile
         steps = stage.end - max(start_step, stage.first_step)
         seconds = None
         if pace is not None:
@@ -225,12 +174,12 @@ def estimate_render(
                 steps,
                 stage.end,
                 tile,
-                peak_bytes(canvas, tile, dtype, params),
+                memory.peak_bytes,
                 seconds,
             )
         )
     top = scales[-1]
-    return RenderEstimate(top.width, top.height, start_step, tuple(scales), free_bytes, pace, limited)
+    return RenderEstimate(top.width, top.height, start_step, tuple(scales), budget, pace, limited)
 
 
 def machine_memory(params: StyleParams) -> tuple[int | None, torch.dtype]:
@@ -243,14 +192,6 @@ def machine_memory(params: StyleParams) -> tuple[int | None, torch.dtype]:
     except BrushworkError:  # the run will say what is wrong; estimate for the CPU meanwhile
         device, dtype = torch.device("cpu"), torch.float32
     return available_bytes(device), dtype
-
-
-def largest_whole_side(content_size: tuple[int, int], free_bytes: int, dtype: torch.dtype) -> int:
-    """The largest long side painted whole with ``free_bytes`` free (the engine tiles above it)."""
-    per_pixel = BYTES_PER_PIXEL.get(dtype, BYTES_PER_PIXEL[torch.float32])
-    width, height = content_size
-    aspect = min(width, height) / max(width, height)
-    return int((HEADROOM * free_bytes / per_pixel / aspect) ** 0.5)
 
 
 class RenderClock:

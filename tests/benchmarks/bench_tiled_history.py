@@ -1,7 +1,7 @@
 """How many L-BFGS pairs a print-size scale needs: 3 or 5 in bfloat16, against 20 in float32.
 
 At print size every curvature pair is two pictures' worth of memory, so the
-tiled path keeps few of them (engine.transfer.TILED_LBFGS_HISTORY). A tiled
+tiled path keeps no more than its budget holds (engine.scale_memory). A tiled
 step is the whole picture's step (tests/test_tiled_objective.py), so this is
 measured where it is quick: at the 512 px top scale, painted whole, from the
 finished 256 px picture, for as many steps as a print-size scale gets

@@ -14,9 +14,9 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from engine.memory import AUTO_TILE_LARGE
 from engine.picture_metadata import read_preset_json
 from engine.presets import parse_preset
+from engine.scale_memory import TILE_SIDES
 from gui.run.print_job import CANCELLED, FINISHED
 from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window, type_into
 from tests.gui.painting import choose
@@ -93,7 +93,7 @@ def test_the_cost_is_shown_before_it_starts(qtbot, window, image_paths):
     assert dialog.render_params().memory_limit == 3.0 and dialog.estimate.limited
     assert "3.0 GiB limit" in dialog.memory_label.text()
     assert all(s.tiled for s in dialog.estimate.scales if s.side >= 2048)
-    assert dialog.estimate.top.tile == AUTO_TILE_LARGE  # 4096 px: smaller tiles
+    assert dialog.estimate.top.tile < TILE_SIDES[0]  # 4096 px in 3 GiB: smaller tiles
     dialog.memory_limit.setFocus()
     qtbot.keyClick(dialog.memory_limit, Qt.Key.Key_PageDown)  # down to the bottom: no limit again
     assert dialog.render_params().memory_limit == 0.0 and "free now" in dialog.memory_label.text()
