@@ -149,8 +149,44 @@ def _parser() -> argparse.ArgumentParser:
         help="a mask on a region's painting, in the same colours: each region takes its style from its own "
         "colour's part of the painting (sky to sky)",
     )
+    timelapse = p.add_argument_group("time-lapse", "a video of the run as it paints, sampled evenly over its time")
+    timelapse.add_argument(
+        "--timelapse",
+        metavar="FILE",
+        type=Path,
+        help="write the run as FILE, an .mp4 (H.264) or a .gif; with several photos, each gets its own FILE-PHOTO.mp4",
+    )
+    timelapse.add_argument("--timelapse-seconds", type=float, default=8.0, metavar="S", help="its length (default 8)")
+    timelapse.add_argument(
+        "--timelapse-fps", type=float, default=15.0, metavar="N", help="frames a second (default 15)"
+    )
+    timelapse.add_argument(
+        "--timelapse-size",
+        type=int,
+        default=0,
+        metavar="PX",
+        help="its long side (default: the picture's, up to 1280)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def _timelapse_options(args: argparse.Namespace):
+    """The time-lapse's options, checked before any painting starts; None without --timelapse."""
+    from .timelapse import FORMATS, TimelapseOptions
+
+    if args.timelapse is None:
+        return None
+    if args.timelapse.suffix.lower() not in FORMATS:
+        raise BrushworkError(f"--timelapse writes an .mp4 or a .gif, not {args.timelapse.name}")
+    options = TimelapseOptions(args.timelapse_size, args.timelapse_fps, args.timelapse_seconds)
+    options.check()
+    return options
+
+
+def _timelapse_path(args: argparse.Namespace, content_path: Path, batch: bool) -> Path:
+    path = args.timelapse
+    return path.with_name(f"{path.stem}-{content_path.stem}{path.suffix}") if batch else path
 
 
 def _layer_weights(values: list[str]) -> dict[str, float]:
@@ -265,8 +301,9 @@ class ProgressBar:
             for name, value in (("content", p.losses.content), ("style", p.losses.style), ("total", p.losses.total))
             if not math.isnan(value)
         )
+        size = f"{p.width}x{p.height}, in {p.tile} px tiles" if p.tile else f"{p.width}x{p.height}"
         line = (
-            f"{self.prefix}[{bar}] {p.step}/{p.total_steps} scale {p.scale + 1}/{p.scales} ({p.width}x{p.height}) "
+            f"{self.prefix}[{bar}] {p.step}/{p.total_steps} scale {p.scale + 1}/{p.scales} ({size}) "
             f"{losses} | {rate:.1f} steps/s, {left} left"
         )
         if self.tty:
@@ -359,22 +396,34 @@ def _ready_to_write(paths: list[Path]) -> list[Path]:
 
 
 def _render_one(
-    content_path: Path, styles, params: StyleParams, out: Path, args, label: str = "", region_plan=None
+    content_path: Path,
+    styles,
+    params: StyleParams,
+    out: Path,
+    args,
+    label: str = "",
+    region_plan=None,
+    timelapse=None,
+    timelapse_path: Path | None = None,
 ) -> None:
-    """Paint one picture (continuing at a smaller size on out-of-memory if allowed)."""
+    """Paint one picture (continuing at a smaller size on out-of-memory if allowed), and its time-lapse if asked."""
     from .images import MAX_DECODE_SIDE, load_image
+    from .timelapse import TimelapseRecorder
     from .transfer import StyleTransfer
 
     content = load_image(content_path, MAX_DECODE_SIDE)
     masks = region_plan.masks_for(content.size) if region_plan is not None else None
     engine = StyleTransfer(content, styles, params, masks=masks)
     bar = None if args.quiet else ProgressBar(prefix=label)
+    recorder = TimelapseRecorder() if timelapse is not None else None
     try:
         while True:
             try:
                 for progress in engine.run():
                     if bar:
                         bar.update(progress)
+                    if recorder:
+                        recorder.add(progress)
                 break
             except OutOfMemoryError as exc:
                 if not args.shrink_on_oom or exc.suggested_size >= params.size:
@@ -385,6 +434,8 @@ def _render_one(
                     file=sys.stderr,
                 )
                 params = params.replace(size=exc.suggested_size)
+                if recorder:
+                    recorder.begin(continuing=True)
                 engine = StyleTransfer(
                     content, styles, params, start_picture=engine.current_picture(), start_step=exc.step, masks=masks
                 )
@@ -400,8 +451,27 @@ def _render_one(
                 else f"{final.width} x {final.height} px"
             )
             print(f"\nbrushwork-render: interrupted; saved the picture so far ({how}) to {out}", file=sys.stderr)
+        if recorder and recorder.frames:
+            try:
+                _write_timelapse(recorder, timelapse, timelapse_path, quiet=False)
+            except BrushworkError as exc:
+                print(f"brushwork-render: {exc}", file=sys.stderr)
         raise
     _write(engine, progress, params, out, args.depth)
+    if recorder:
+        _write_timelapse(recorder, timelapse, timelapse_path, args.quiet)
+
+
+def _write_timelapse(recorder, options, path: Path, quiet: bool) -> None:
+    from .timelapse import write_timelapse
+
+    written = write_timelapse(recorder.recording(), path, options)
+    if not quiet:
+        print(
+            f"saved time-lapse {path} ({written.frames} frames, {written.width}x{written.height}, "
+            f"{written.seconds:.1f} s)",
+            file=sys.stderr,
+        )
 
 
 def _write(engine: StyleTransfer, last: Progress, params: StyleParams, out: Path, depth: int) -> None:
@@ -471,6 +541,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs = _outputs(contents, args.output)
         if args.depth == 16 and any(out.suffix.lower() in (".jpg", ".jpeg") for out in outputs):
             raise BrushworkError("--depth 16 needs a .png or .tif output: JPEG has 8 bits per channel")
+        timelapse = _timelapse_options(args)
     except BrushworkError as exc:
         print(f"brushwork-render: error: {exc}", file=sys.stderr)
         return 1
@@ -478,7 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     for index, (content_path, out) in enumerate(zip(contents, outputs, strict=True), start=1):
         label = f"[{index}/{len(contents)}] {content_path.name} " if len(contents) > 1 else ""
         try:
-            _render_one(content_path, styles, params, out, args, label, region_plan)
+            path = _timelapse_path(args, content_path, len(contents) > 1) if timelapse else None
+            _render_one(content_path, styles, params, out, args, label, region_plan, timelapse, path)
         except BrushworkError as exc:
             failures += 1
             where = f"[{index}/{len(contents)}] " if len(contents) > 1 else ""  # the message names the file

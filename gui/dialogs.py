@@ -64,6 +64,12 @@ class Dialogs:
         path, _ = QFileDialog.getSaveFileName(self.parent, "Export picture", str(suggested))
         return Path(path) if path else None
 
+    def timelapse_path(self, suggested: Path, suffix: str) -> Path | None:
+        """Where a time-lapse goes: ``suffix`` is the format chosen in its dialog."""
+        name = "MP4 video (*.mp4)" if suffix == ".mp4" else "GIF animation (*.gif)"
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export time-lapse", str(suggested), name)
+        return Path(path) if path else None
+
     def print_output_path(self, suggested: Path) -> Path | None:
         """Where a print render writes: a 16-bit PNG or TIFF."""
         path, chosen = QFileDialog.getSaveFileName(

@@ -49,6 +49,7 @@ def build_menus(window) -> None:
     file_menu.addSeparator()
     w.save_action = action("Save image...", "Ctrl+S", w.save_picture, file_menu)
     w.export_action = action("Export...", "Ctrl+Shift+E", w.export_picture, file_menu)
+    w.timelapse_action = action("Export time-lapse...", "Ctrl+Shift+T", w.timelapse.open_dialog, file_menu)
     w.print_action = action("Render at print size...", "Ctrl+Shift+P", w.print_render.open_dialog, file_menu)
     file_menu.addSeparator()
     action("Import preset...", None, w.presets.import_file, file_menu)

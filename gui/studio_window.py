@@ -74,6 +74,7 @@ from .region_masks import RegionMaskDocument
 from .roles import CONTENT, STYLE
 from .run.controller import RunController, RunFailure, RunRequest
 from .settings_history import SettingsHistory
+from .timelapse_export import TimelapseActions
 
 __all__ = ["CONTENT", "STYLE", "StudioWindow", "default_data_dir"]
 
@@ -168,6 +169,7 @@ class StudioWindow(QMainWindow):
         self._mask_autosave.setSingleShot(True)
         self._mask_autosave.setInterval(MASK_AUTOSAVE_MS)
         self.print_render = PrintRenderActions(self, data_dir / "print_render")
+        self.timelapse = TimelapseActions(self)
         self._live_held_for_print = False  # the live run was paused for a print render, to resume after it
         build_menus(self)
         self._connect()
@@ -492,6 +494,7 @@ class StudioWindow(QMainWindow):
         self._run_params = params
         masks = self._masks_for(params)
         self.controller.start(RunRequest(content, styles, params, start_picture, start_step, masks))
+        self.timelapse.run_started(continuing=start_picture is not None)
         self._autosave_later(
             self.autosave.begin_run,
             content,
@@ -554,6 +557,7 @@ class StudioWindow(QMainWindow):
         self.status.show_progress(progress)
         self.preview.show_working_side(progress.preview_side, (progress.width, progress.height))
         self.loss_chart.add(progress)
+        self.timelapse.add(progress)
         if progress.scale_finished and progress.preview is not None:
             label = f"scale {progress.scale + 1} ({progress.width}x{progress.height})"
             self.history.add(Snapshot(progress.preview, progress.params, progress.step, progress.total_steps, label))

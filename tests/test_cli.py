@@ -20,6 +20,33 @@ def test_renders_a_valid_png_at_the_requested_size(image_files, tmp_path, capsys
     assert "3/3" in err and "steps/s" in err and "saved" in err
 
 
+def test_the_progress_line_says_when_a_scale_is_painted_tile_by_tile(image_files, tmp_path, capsys):
+    content, style = image_files
+    size = ["--size", "96", "--steps", "4"]
+    assert cli.main([str(content), str(style), "-o", str(tmp_path / "whole.png"), *size]) == 0
+    assert "tiles" not in capsys.readouterr().err
+    assert cli.main([str(content), str(style), "-o", str(tmp_path / "tiled.png"), *size, "--tile", "64"]) == 0
+    err = capsys.readouterr().err
+    assert "(96x72, in 64 px tiles)" in err and "saved" in err
+
+
+def test_a_time_lapse_of_the_run_is_written_beside_the_picture(image_files, tmp_path, capsys):
+    import av
+
+    content, style = image_files
+    video, out = tmp_path / "run.mp4", tmp_path / "out.png"
+    options = ["--timelapse", str(video), "--timelapse-seconds", "2", "--timelapse-fps", "10"]
+    assert cli.main([str(content), str(style), "-o", str(out), *SMALL, *options]) == 0
+    with av.open(str(video)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == 20 + 15 and frames[0].shape == (36, 48, 3)  # 2 s, then the end held 1.5 s
+    assert "saved time-lapse" in capsys.readouterr().err and out.exists()
+    # A format it cannot write is refused before any painting.
+    bad = tmp_path / "other.png"
+    assert cli.main([str(content), str(style), "-o", str(bad), *SMALL, "--timelapse", str(tmp_path / "x.avi")]) == 1
+    assert ".mp4 or a .gif" in capsys.readouterr().err and not bad.exists()
+
+
 def test_jpeg_output_and_the_demo_samples(tmp_path):
     out = tmp_path / "demo.jpg"
     assert cli.main(["--demo", "-o", str(out), *SMALL, "-q"]) == 0

@@ -35,6 +35,7 @@ class ScriptedDialogs:
         self.export_answer = None  # (ExportOptions, suffix) or None
         self.print_path: Path | None = None  # what the print dialog's file chooser gives
         self.mask_path: Path | None = None  # what Import mask... and Export mask... are given
+        self.timelapse_file: Path | None = None  # what Export time-lapse... is given
         self.asked: list[str] = []
 
     def open_image(self, title, folder):
@@ -77,6 +78,10 @@ class ScriptedDialogs:
     def export_path(self, suggested):
         self.asked.append("export_path")
         return self.save_image_path
+
+    def timelapse_path(self, suggested, suffix):
+        self.asked.append(f"timelapse_path {suffix}")
+        return self.timelapse_file
 
     def print_output_path(self, suggested):
         self.asked.append("print_output_path")
