@@ -156,14 +156,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="write the run as FILE, an .mp4 (H.264) or a .gif; with several photos, each gets its own FILE-PHOTO.mp4",
     )
-    timelapse.add_argument("--timelapse-seconds", type=float, default=8.0, metavar="S", help="its length (default 8)")
-    timelapse.add_argument(
-        "--timelapse-fps", type=float, default=15.0, metavar="N", help="frames a second (default 15)"
-    )
+    timelapse.add_argument("--timelapse-seconds", type=float, metavar="S", help="its length (default 8)")
+    timelapse.add_argument("--timelapse-fps", type=float, metavar="N", help="frames a second (default 15)")
     timelapse.add_argument(
         "--timelapse-size",
         type=int,
-        default=0,
         metavar="PX",
         help="its long side (default: the picture's, up to 1280)",
     )
@@ -171,15 +168,27 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+# What --timelapse-seconds, --timelapse-fps and --timelapse-size mean when not given (size 0: the picture's).
+TIMELAPSE_DEFAULTS = {"timelapse_seconds": 8.0, "timelapse_fps": 15.0, "timelapse_size": 0}
+
+
 def _timelapse_options(args: argparse.Namespace):
     """The time-lapse's options, checked before any painting starts; None without --timelapse."""
     from .timelapse import FORMATS, TimelapseOptions
 
+    given = [flag for flag, value in TIMELAPSE_DEFAULTS.items() if getattr(args, flag) is not None]
     if args.timelapse is None:
+        if given:
+            option = "--" + given[0].replace("_", "-")
+            raise BrushworkError(f"{option} sets the time-lapse: give --timelapse FILE.mp4 (or .gif) too")
         return None
     if args.timelapse.suffix.lower() not in FORMATS:
         raise BrushworkError(f"--timelapse writes an .mp4 or a .gif, not {args.timelapse.name}")
-    options = TimelapseOptions(args.timelapse_size, args.timelapse_fps, args.timelapse_seconds)
+    chosen = {
+        flag: default if getattr(args, flag) is None else getattr(args, flag)
+        for flag, default in TIMELAPSE_DEFAULTS.items()
+    }
+    options = TimelapseOptions(chosen["timelapse_size"], chosen["timelapse_fps"], chosen["timelapse_seconds"])
     options.check()
     return options
 
@@ -352,19 +361,23 @@ def _expand(patterns: list[str]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def _outputs(contents: list[Path], output: str) -> list[Path]:
+def _outputs(contents: list[Path], output: str, batch: bool = False) -> list[Path]:
     """Where each content image's picture goes; names from the user are never trusted as paths.
 
-    Every output is checked, and its folder made, before anything is painted:
-    a batch must not spend an hour and then fail to save.
+    ``batch``: the content was given as a glob, so ``-o`` names a folder even
+    when the glob finds one photo (``-o out/`` or ``-o out``). Every output is
+    checked, and its folder made, before anything is painted: a batch must not
+    spend an hour and then fail to save.
     """
-    if len(contents) == 1 and "{name}" not in output:
-        return _ready_to_write([Path(output)])
+    as_folder = output.endswith(("/", os.sep)) or Path(output).is_dir()
+    if len(contents) == 1 and "{name}" not in output and not as_folder:
+        if not (batch and not Path(output).suffix):
+            return _ready_to_write([Path(output)])
     if "{name}" in output:
         paths = [Path(output.replace("{name}", c.stem)) for c in contents]
     else:
         folder = Path(output)
-        if folder.suffix.lower() in SAVE_SUFFIXES:
+        if folder.suffix.lower() in SAVE_SUFFIXES and not as_folder:
             raise BrushworkError(
                 f"{len(contents)} content images need a folder or a name with {{name}} for -o, not {output!r}"
             )
@@ -378,21 +391,24 @@ def _ready_to_write(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.suffix.lower() not in SAVE_SUFFIXES:
             raise BrushworkError(f"Cannot save {path.name}: use a .png, .jpg, .jpeg, .tif or .tiff file name")
-        folder = path.parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BrushworkError(f"Cannot create the output folder {folder}: {exc.strerror or exc}") from None
-        # Try it: os.access says yes to root for any folder, /proc included,
-        # and a picture that cannot be saved is found out only after painting.
-        try:
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=".brushwork-", suffix=path.suffix):
-                pass
-        except OSError as exc:
-            raise BrushworkError(
-                f"Cannot save into {folder}: the folder is not writable ({exc.strerror or exc})"
-            ) from None
+        _writable_folder(path)
     return paths
+
+
+def _writable_folder(path: Path) -> None:
+    """Make ``path``'s folder and try writing there: a picture or time-lapse must not fail after the painting."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BrushworkError(f"Cannot create the output folder {folder}: {exc.strerror or exc}") from None
+    # Try it: os.access says yes to root for any folder, /proc included,
+    # and a file that cannot be saved is found out only after painting.
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".brushwork-", suffix=path.suffix):
+            pass
+    except OSError as exc:
+        raise BrushworkError(f"Cannot save into {folder}: the folder is not writable ({exc.strerror or exc})") from None
 
 
 def _render_one(
@@ -538,10 +554,14 @@ def main(argv: list[str] | None = None) -> int:
         if region_plan is not None:
             check_style_masks(region_plan, styles)
         contents = _expand(content_args)
-        outputs = _outputs(contents, args.output)
+        globbed = any(any(ch in pattern for ch in "*?[") and not Path(pattern).exists() for pattern in content_args)
+        outputs = _outputs(contents, args.output, batch=globbed)
         if args.depth == 16 and any(out.suffix.lower() in (".jpg", ".jpeg") for out in outputs):
             raise BrushworkError("--depth 16 needs a .png or .tif output: JPEG has 8 bits per channel")
         timelapse = _timelapse_options(args)
+        if timelapse is not None:
+            for content_path in contents:
+                _writable_folder(_timelapse_path(args, content_path, len(contents) > 1))
     except BrushworkError as exc:
         print(f"brushwork-render: error: {exc}", file=sys.stderr)
         return 1

@@ -126,4 +126,5 @@ class PictureFiles(QObject):
             return False
         self.session.set_save_folder(path.parent)
         self.status.emit(f"Exported {path} ({options.long_side} px, {options.bits}-bit)")
+        self.saved.emit(frame)  # the picture is in a file now: closing need not ask about it
         return True

@@ -36,8 +36,8 @@ class TimelapseActions(QObject):
 
     def add(self, progress: Progress) -> None:
         self.recorder.add(progress)
-        if progress.scale_finished or progress.finished:
-            self._refresh()
+        if self.dialog is not None and self.dialog.isVisible() and progress.preview is not None:
+            self._refresh()  # at most ten times a second, with the previews
 
     def open_dialog(self) -> TimelapseDialog:
         if self.dialog is None:

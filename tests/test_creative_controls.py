@@ -231,6 +231,12 @@ def test_an_output_that_cannot_be_written_is_refused_before_painting(tmp_path, c
         assert "the folder is not writable" in capsys.readouterr().err
     assert cli.main([str(content), str(style), "-o", str(tmp_path / "o.gif"), "-q"]) == 1
     assert "use a .png, .jpg, .jpeg, .tif or .tiff" in capsys.readouterr().err
+    if locked is not None:  # nor a time-lapse
+        out = ["-o", str(tmp_path / "o.png"), "--timelapse", str(locked / "run.mp4"), "-q"]
+        assert cli.main([str(content), str(style), *out]) == 1
+        assert "the folder is not writable" in capsys.readouterr().err
+    assert cli.main([str(content), str(style), "-o", str(tmp_path / "o.png"), "--timelapse-fps", "30", "-q"]) == 1
+    assert "--timelapse-fps sets the time-lapse" in capsys.readouterr().err
     assert not painted  # nothing was painted only to be thrown away
 
 
@@ -250,6 +256,16 @@ def test_cli_blends_styles_and_keeps_colours(tmp_path):
     params = cli.build_params(parser.parse_args(args))
     assert (params.style_blend, params.keep_colors, params.style_scale) == ((1.0, 2.0), "match", 0.5)
     assert (params.color_strength, params.stop_early, params.clean_edges) == (0.7, False, True)
+
+
+def test_a_glob_that_finds_one_photo_is_still_a_batch_into_a_folder(tmp_path):
+    photo = tmp_path / "photos" / "cat.jpg"
+    assert cli._outputs([photo], str(tmp_path / "out") + "/", batch=True) == [tmp_path / "out" / "cat.png"]
+    assert cli._outputs([photo], str(tmp_path / "out2"), batch=True) == [tmp_path / "out2" / "cat.png"]
+    assert (tmp_path / "out2").is_dir()  # made before painting
+    assert cli._outputs([photo], str(tmp_path / "one.png"), batch=True) == [tmp_path / "one.png"]
+    with pytest.raises(cli.BrushworkError, match=r"use a \.png"):  # one photo named plainly: a file name is needed
+        cli._outputs([photo], str(tmp_path / "out3"))
 
 
 def test_batch_outputs_never_collide(tmp_path):

@@ -80,9 +80,11 @@ class TimelapseDialog(QDialog):
         buttons.addWidget(self.export_button)
         form.addRow(buttons)
         self._picture_side = 0
+        self._size_chosen = False  # the artist set the long side: it no longer follows the picture
         self._frames = 0
         self._busy = False  # a write asked for and not yet reported: one at a time
         self.format.currentIndexChanged.connect(self._on_format)
+        self.size.valueChanged.connect(self._on_size_changed)
         self.export_button.clicked.connect(self._on_export)
         self.close_button.clicked.connect(self.close)
 
@@ -99,7 +101,7 @@ class TimelapseDialog(QDialog):
         self.export_button.setEnabled(frames > 0 and not self._busy)
         if picture_side and picture_side != self._picture_side:
             self._picture_side = picture_side
-            self._on_format()
+            self._follow_picture()
 
     def options(self) -> tuple[TimelapseOptions, str]:
         options = TimelapseOptions(self.size.value(), float(self.fps.value()), self.seconds.value(), self.hold.value())
@@ -115,8 +117,19 @@ class TimelapseDialog(QDialog):
         self.export_button.setEnabled(self._frames > 0)
 
     def _on_format(self, *_args) -> None:
+        self._follow_picture()
+
+    def _follow_picture(self) -> None:
+        """The default long side: the picture's (a GIF's at most ``GIF_SIDE``), until the artist sets one."""
+        if self._size_chosen:
+            return
         side = min(self._picture_side or MAX_SIDE, MAX_SIDE)
+        self.size.blockSignals(True)  # not the artist's choice
         self.size.setValue(min(side, GIF_SIDE) if self.format.currentData() == ".gif" else side)
+        self.size.blockSignals(False)
+
+    def _on_size_changed(self, _value: int) -> None:
+        self._size_chosen = True
 
     def _on_export(self) -> None:
         self._busy = True  # one write at a time; show_result ends it

@@ -377,10 +377,12 @@ def test_export_at_a_size_and_16_bits(qtbot, window, image_paths, tmp_path):
 
     _run(qtbot, window, image_paths, size=48, steps=4)
     qtbot.waitUntil(lambda: not window.controller.running and window.picture is not None, timeout=SLOW)
+    assert not window.picture_saved
     window.dialogs.export_answer = (ExportOptions(48, bits=16), ".png")
     window.dialogs.save_image_path = tmp_path / "print.png"
     qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil((tmp_path / "print.png").exists, timeout=SLOW)
+    qtbot.waitUntil(lambda: window.picture_saved)  # exported is saved: closing will not ask about it
     assert "16-bit True" in window.dialogs.asked[-2]  # the finished run's own picture was there
     pixels = read_png16(tmp_path / "print.png")
     assert pixels.shape == (36, 48, 3) and pixels.dtype.name == "uint16"

@@ -69,3 +69,25 @@ def test_a_cancelled_or_failed_export_leaves_the_dialog_ready_and_the_picture_al
     text = export(qtbot, window, dialog, tmp_path / "no such folder" / "run.mp4")
     assert text.startswith("Not written") and "Could not write" in text
     assert window.picture is picture and window.isVisible()
+
+
+def test_the_dialog_follows_a_run_as_it_records_and_keeps_the_size_the_artist_set(qtbot, window, image_paths):
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.params().replace(size=64, steps=400, stop_early=False))
+    dialog = open_dialog(qtbot, window)
+    click(qtbot, window.start_button)
+    # While the run goes, long before its first (and only) scale ends: what is recorded so far, ready to export.
+    qtbot.waitUntil(lambda: dialog.export_button.isEnabled(), timeout=SLOW)
+    assert window.controller.running and window.last_progress.step < 400
+    assert "Nothing recorded" not in dialog.recorded.text() and "64 px" in dialog.recorded.text()
+    assert dialog.size.value() == 64  # it follows the picture...
+    type_into(qtbot, dialog.size, "101")
+    choose(qtbot, dialog.format, 1)  # GIF
+    with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW):
+        click(qtbot, window.stop_button)
+    # ... until the artist sets it: a new run of another size leaves it alone.
+    window.set_params(window.params().replace(size=48, steps=4))
+    with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW):
+        click(qtbot, window.start_button)
+    qtbot.waitUntil(lambda: "48 px" in dialog.recorded.text(), timeout=SLOW)
+    assert dialog.size.value() == 101 and dialog.format.currentData() == ".gif"
