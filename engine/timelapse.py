@@ -72,10 +72,6 @@ class Recording:
     times: tuple[float, ...]
     frames: tuple[np.ndarray, ...]  # uint8 H x W x 3; never written to once made (they are the engine's previews)
 
-    @property
-    def seconds(self) -> float:
-        return self.times[-1] if self.times else 0.0
-
 
 @dataclass(frozen=True)
 class TimelapseWritten:
@@ -103,6 +99,7 @@ class TimelapseRecorder:
         self._interval = FIRST_INTERVAL
         self._base = 0.0  # painting time before this run
         self._latest: tuple[float, np.ndarray] | None = None  # the newest picture, kept or not
+        self._size = (0, 0)
 
     def begin(self, continuing: bool) -> None:
         if not continuing:
@@ -115,11 +112,14 @@ class TimelapseRecorder:
         if progress.preview is None:
             return
         when = self._base + progress.elapsed
-        frame = _reduced(progress.preview)
-        self._latest = (when, frame)
+        height, width = progress.preview.shape[:2]
+        self._size = (width, height)  # as painted, whatever is kept
+        self._latest = (when, progress.preview)
         # One frame per slot of ``interval`` seconds: the first picture made in it.
         if self._times and self._slot(when) == self._slot(self._times[-1]) and not progress.finished:
             return
+        frame = _reduced(progress.preview)  # only what is kept: a print-size preview costs a resize
+        self._latest = (when, frame)
         self._times.append(when)
         self._frames.append(frame)
         if len(self._frames) > self.capacity:
@@ -145,18 +145,15 @@ class TimelapseRecorder:
 
     @property
     def size(self) -> tuple[int, int] | None:
-        """(width, height) of the newest picture."""
-        if self._latest is None:
-            return None
-        height, width = self._latest[1].shape[:2]
-        return width, height
+        """(width, height) of the newest picture, as painted."""
+        return self._size if self._latest is not None else None
 
     def recording(self) -> Recording:
         """The kept frames and their times, the newest picture last."""
         times, frames = list(self._times), list(self._frames)
         if self._latest_is_extra():
             times.append(self._latest[0])
-            frames.append(self._latest[1])
+            frames.append(_reduced(self._latest[1]))
         return Recording(tuple(times), tuple(frames))
 
     def _latest_is_extra(self) -> bool:

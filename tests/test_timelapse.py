@@ -139,3 +139,14 @@ def test_bad_time_lapses_are_refused_with_a_clear_message(tmp_path):
     with pytest.raises(BrushworkError):
         write_timelapse(recorder.recording(), existing, TimelapseOptions(long_side=5))
     assert existing.read_bytes() == b"an earlier file"  # a failed write leaves what was there
+
+
+def test_a_print_size_picture_is_kept_reduced():
+    recorder = TimelapseRecorder()
+    recorder.begin(continuing=False)
+    recorder.add(report(0.0, 50, size=(1600, 800)))
+    assert recorder.size == (1600, 800)  # what the dialog says: the picture as painted
+    recorder.add(report(0.01, 60, size=(1600, 800)))  # same slot: only the newest picture, kept aside
+    frames = recorder.recording().frames
+    assert [frame.shape for frame in frames] == [(640, 1280, 3), (640, 1280, 3)]
+    assert recorder.size == (1600, 800)
