@@ -115,6 +115,17 @@ def test_tiles_and_history_shrink_to_fit_the_memory():
     assert plan(print_4096, None, tile=512).history == MIN_TILED_HISTORY
 
 
+def test_a_whole_scale_is_planned_at_its_long_run_peak():
+    """The README's 4096 px render reached 2.99 GiB at its whole 1024 px scale, above the few-step model."""
+    height, width = fit_dims(*CHELSEA, 1024)
+    margin = canvas_margin(1024)
+    canvas = (height + 2 * margin, width + 2 * margin)
+    whole = plan(canvas, 64 * GIB)
+    assert whole.tile is None and whole.peak_bytes >= 2.98 * GIB
+    assert whole.peak_bytes > peak_bytes(canvas, None, torch.float32, StyleParams(), LBFGS_HISTORY)
+    assert plan(canvas, 64 * GIB, memory_limit=3.0).tile == TILE_SIDES[0]  # too close to 3 GiB whole: tiled
+
+
 def _benchmark_records() -> list[dict]:
     return [r for r in json.loads(RESULTS.read_text())["records"] if r["mode"] in ("whole", "tiled")]
 
