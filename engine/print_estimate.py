@@ -149,7 +149,6 @@ def estimate_render(
         Seconds per pixel-step of a whole picture on this machine, or None.
     """
     # What the run may use: the memory free, or the artist's limit where lower.
-    free = free_bytes
     budget = memory_budget(free_bytes, params.memory_limit)
     limited = budget is not None and budget != free_bytes
     stages = plan_stages(params.size, params.steps)
@@ -159,7 +158,7 @@ def estimate_render(
         height, width = fit_dims(*content_size, stage.side)
         margin = canvas_margin(stage.side) if params.clean_edges else 0
         canvas = (height + 2 * margin, width + 2 * margin)
-        memory = plan_scale(canvas, params, free, dtype)
+        memory = plan_scale(canvas, params, free_bytes, dtype)
         tile = memory.tile
         steps = stage.end - max(start_step, stage.first_step)
         seconds = None

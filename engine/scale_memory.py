@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .memory import BYTES_PER_PIXEL, HEADROOM
+from .memory import BYTES_PER_PIXEL, HEADROOM, memory_budget
 from .params import StyleParams
 from .tiled_objective import halo_for
 
@@ -108,11 +108,7 @@ def allowed_bytes(free_bytes: int | None, limit_gib: float) -> int | None:
     print render runs for hours; the artist's limit (``StyleParams.memory_limit``)
     is theirs to set and is used whole. None: unknown, and no limit.
     """
-    room = None if free_bytes is None else int(HEADROOM * free_bytes)
-    if limit_gib <= 0:
-        return room
-    limit = int(limit_gib * 2**30)
-    return limit if room is None else min(room, limit)
+    return memory_budget(None if free_bytes is None else int(HEADROOM * free_bytes), limit_gib)
 
 
 def plan_scale(canvas: tuple[int, int], params: StyleParams, free_bytes: int | None, dtype: torch.dtype) -> ScaleMemory:
