@@ -69,6 +69,8 @@ def test_a_cancelled_or_failed_export_leaves_the_dialog_ready_and_the_picture_al
     text = export(qtbot, window, dialog, tmp_path / "no such folder" / "run.mp4")
     assert text.startswith("Not written") and "Could not write" in text
     assert window.picture is picture and window.isVisible()
+    click(qtbot, dialog.close_button)
+    assert not dialog.isVisible() and window.isVisible()
 
 
 def test_the_dialog_follows_a_run_as_it_records_and_keeps_the_size_the_artist_set(qtbot, window, image_paths):
