@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 # PyTorch. The engine proper is imported once there is work to do.
 from .choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS
 from .cli_regions import check_style_masks
+from .cli_video import add_video_options, check_video_args, is_clip, render_clip, video_settings
 from .errors import BrushworkError, OutOfMemoryError
 from .layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_STYLE_WEIGHTS
 from .params import StyleParams
@@ -43,6 +44,7 @@ def _version() -> str:
 USAGE = """brushwork-render CONTENT STYLE -o OUT.png [options]
        brushwork-render CONTENT [CONTENT ...] --style STYLE [STYLE ...] -o OUT [options]
        brushwork-render --demo -o OUT.png
+       brushwork-render CLIP.mp4 -s STYLE -o OUT.mp4
        brushwork-render CONTENT --regions MASK.png --region red=STYLE --region blue=photo -o OUT.png"""
 
 
@@ -164,8 +166,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PX",
         help="its long side (default: the picture's, up to 1280)",
     )
+    add_video_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def _video_options_unused(args: argparse.Namespace) -> None:
+    """Options for a clip given with pictures would be silently ignored: say so instead."""
+    for flag in ("temporal_weight", "frame_steps", "independent_frames"):
+        if getattr(args, flag):
+            raise BrushworkError(f"--{flag.replace('_', '-')} is for a clip (.mp4, .mov, ...), not pictures")
 
 
 # What --timelapse-seconds, --timelapse-fps and --timelapse-size mean when not given (size 0: the picture's).
@@ -282,8 +292,9 @@ def _with_regions(args: argparse.Namespace, style_args: list[str], params: Style
 class ProgressBar:
     """One status line on stderr: redrawn in place on a terminal, every few seconds in a log."""
 
-    def __init__(self, stream=None, prefix: str = "") -> None:
+    def __init__(self, stream=None, prefix: str = "", first_step: int = 0) -> None:
         self.prefix = prefix
+        self.first_step = first_step  # a clip's later frame starts near the plan's end: count from there
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self._last_print = 0.0
@@ -300,9 +311,10 @@ class ProgressBar:
             return
         self._last_print = now
         width = 24
-        filled = round(width * p.fraction)
+        step, total = p.step - self.first_step, p.total_steps - self.first_step
+        filled = round(width * step / total) if total > 0 else width
         bar = "#" * filled + "-" * (width - filled)
-        rate = p.step / p.elapsed if p.elapsed > 0 else 0.0
+        rate = step / p.elapsed if p.elapsed > 0 else 0.0
         self._time_left.add(p)
         left = format_duration(self._time_left.seconds())
         losses = " ".join(
@@ -312,7 +324,7 @@ class ProgressBar:
         )
         size = f"{p.width}x{p.height}, in {p.tile} px tiles" if p.tile else f"{p.width}x{p.height}"
         line = (
-            f"{self.prefix}[{bar}] {p.step}/{p.total_steps} scale {p.scale + 1}/{p.scales} ({size}) "
+            f"{self.prefix}[{bar}] {step}/{total} scale {p.scale + 1}/{p.scales} ({size}) "
             f"{losses} | {rate:.1f} steps/s, {left} left"
         )
         if self.tty:
@@ -554,17 +566,30 @@ def main(argv: list[str] | None = None) -> int:
         if region_plan is not None:
             check_style_masks(region_plan, styles)
         contents = _expand(content_args)
-        globbed = any(any(ch in pattern for ch in "*?[") and not Path(pattern).exists() for pattern in content_args)
-        outputs = _outputs(contents, args.output, batch=globbed)
-        if args.depth == 16 and any(out.suffix.lower() in (".jpg", ".jpeg") for out in outputs):
-            raise BrushworkError("--depth 16 needs a .png or .tif output: JPEG has 8 bits per channel")
-        timelapse = _timelapse_options(args)
-        if timelapse is not None:
-            for content_path in contents:
-                _writable_folder(_timelapse_path(args, content_path, len(contents) > 1))
+        clip = check_video_args(args, contents) if any(is_clip(c) for c in contents) else None
+        if clip is None:
+            _video_options_unused(args)
+            globbed = any(any(ch in pattern for ch in "*?[") and not Path(pattern).exists() for pattern in content_args)
+            outputs = _outputs(contents, args.output, batch=globbed)
+            if args.depth == 16 and any(out.suffix.lower() in (".jpg", ".jpeg") for out in outputs):
+                raise BrushworkError("--depth 16 needs a .png or .tif output: JPEG has 8 bits per channel")
+            timelapse = _timelapse_options(args)
+            if timelapse is not None:
+                for content_path in contents:
+                    _writable_folder(_timelapse_path(args, content_path, len(contents) > 1))
+        else:
+            clip_settings = video_settings(args)
     except BrushworkError as exc:
         print(f"brushwork-render: error: {exc}", file=sys.stderr)
         return 1
+    if clip is not None:
+        try:
+            return render_clip(clip, styles, params, clip_settings, args)
+        except BrushworkError as exc:
+            print(f"brushwork-render: error: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 130
     started = time.monotonic()
     for index, (content_path, out) in enumerate(zip(contents, outputs, strict=True), start=1):
         label = f"[{index}/{len(contents)}] {content_path.name} " if len(contents) > 1 else ""

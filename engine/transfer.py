@@ -41,6 +41,7 @@ from .regions import RegionError, RegionMasks
 from .scale_memory import LBFGS_HISTORY, ScaleMemory, plan_scale
 from .scaling import LossScaler
 from .schedule import Stage, plan_stages, stage_at
+from .temporal import TemporalTarget, TemporalTerm
 from .tiled_objective import TiledObjective, grid_offset
 from .weights import DownloadProgress, load_weights
 
@@ -132,6 +133,7 @@ _SCALE_FIELDS = (
     "_optimizer",
     "_optimizer_kind",
     "_hold",
+    "_temporal",
     "_target_key",
     "_style_key",
     "_weights_key",
@@ -167,6 +169,9 @@ class StyleTransfer:
         that was cut short, at the scale it had reached).
     masks
         Where each of ``params.regions`` is (``engine.regions``).
+    temporal
+        For a clip's frame: the last painted frame warped onto this one, which
+        the picture is kept close to (``engine.temporal``).
     weights_progress
         Receives download progress if the torchvision weights must be fetched.
     """
@@ -180,6 +185,7 @@ class StyleTransfer:
         start_picture: Image.Image | None = None,
         start_step: int = 0,
         masks: RegionMasks | None = None,
+        temporal: TemporalTarget | None = None,
         weights_progress: DownloadProgress | None = None,
     ) -> None:
         self._lock = threading.Lock()
@@ -189,6 +195,8 @@ class StyleTransfer:
         self._start_picture = start_picture.convert("RGB") if start_picture is not None else None
         self._start_step = max(0, start_step)
         self._weights_progress = weights_progress
+        self._temporal_target = temporal
+        self._temporal: TemporalTerm | None = None  # the target at the current scale
         self._cancelled = threading.Event()
         self._resumed = threading.Event()
         self._resumed.set()
@@ -544,6 +552,7 @@ class StyleTransfer:
             # previous scale's picture, margin and view consistent.
             self._objective, self._view, self._margin, self._content_rgb = objective, view, margin, content
             self._memory = memory
+            self._temporal = self._temporal_term(view, dims, margin)
             self._set_picture(view.to_canvas(start_rgb))
             self._set_hold(params, masks)
             self._new_optimizer(params.optimizer)
@@ -696,6 +705,15 @@ class StyleTransfer:
         if bool(weight.any()):
             self._hold = (weight, self._view.to_canvas(self._content_rgb).detach())
 
+    def _temporal_term(self, view: ColourView, dims: tuple[int, int], margin: int) -> TemporalTerm | None:
+        """The temporal target at this scale's canvas size, margin mirrored like the canvas."""
+        target = self._temporal_target
+        if target is None:
+            return None
+        warped = _pad(images.to_tensor(images.resize(target.picture.convert("RGB"), *dims)).to(self.device), margin)
+        trust = _pad(_mask_plane(target.trust, dims, self.device), margin)
+        return TemporalTerm(view.to_canvas(warped).detach(), trust, target.weight)
+
     def _canvas(self) -> torch.Tensor:
         """What the network sees: the optimised canvas, blended with the photo where it is held (``_set_hold``)."""
         if self._hold is None:
@@ -795,7 +813,18 @@ class StyleTransfer:
         self._optimizer_kind = kind
 
     def _evaluate(self, objective: Objective | TiledObjective, view: ColourView) -> tuple[torch.Tensor, torch.Tensor]:
-        """The loss (whose backward reaches the picture) and the reported terms."""
+        """The loss (whose backward reaches the picture) and the reported terms; a clip's frame adds its
+        temporal term to the total."""
+        total, terms = self._network_loss(objective, view)
+        if self._temporal is None:
+            return total, terms
+        term = self._temporal(self._canvas())
+        return total + term, torch.cat([terms[:3], terms[3:] + term.detach()])
+
+    def _network_loss(
+        self, objective: Objective | TiledObjective, view: ColourView
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The objective's loss and reported terms [content, style, tv, total]."""
         seen = view.to_network(self._canvas())
         if not isinstance(objective, TiledObjective):
             return objective(seen)

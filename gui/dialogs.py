@@ -7,6 +7,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
+CONTENT_FILTER = (
+    "Images and clips (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.mp4 *.mov *.m4v *.mkv *.webm *.avi);;"
+    + IMAGE_FILTER
+)
+CLIP_OUTPUTS = (".mp4", ".mov", ".mkv")
 PRESET_FILTER = "Brushwork presets (*.json);;All files (*)"
 
 
@@ -14,9 +19,23 @@ class Dialogs:
     def __init__(self, parent: QWidget) -> None:
         self.parent = parent
 
-    def open_image(self, title: str, folder: str) -> Path | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, IMAGE_FILTER)
+    def open_image(self, title: str, folder: str, clips: bool = False) -> Path | None:
+        """An image to open; with ``clips``, a video clip too (for the Content well)."""
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, CONTENT_FILTER if clips else IMAGE_FILTER)
         return Path(path) if path else None
+
+    def clip_output_path(self, suggested: Path) -> Path | None:
+        """Where a painted clip goes: an MP4, MOV or MKV file."""
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent,
+            "Render the clip into",
+            str(suggested),
+            "MP4 video (*.mp4);;QuickTime (*.mov);;Matroska (*.mkv)",
+        )
+        if not path:
+            return None
+        path = Path(path)
+        return path if path.suffix.lower() in CLIP_OUTPUTS else path.with_suffix(".mp4")
 
     def save_image(self, suggested: Path) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(

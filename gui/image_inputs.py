@@ -1,4 +1,7 @@
-"""Getting images into the studio: the wells, drops anywhere, paste, and several styles.
+"""Getting images into the studio: the wells, drops anywhere, paste, several styles, and clips.
+
+A clip dropped on the Content well shows one of its frames there: the live
+run paints that frame like a photo, and the clip bar's scrubber picks another.
 
 Decoding always happens off the GUI thread; a file that is not an image gets a
 message and changes nothing.
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.errors import BrushworkError
 from engine.images import MAX_DECODE_SIDE, is_web_address, load_image, original_size
+from engine.video_io import ClipInfo, frame_at, is_video, probe
 
 from .panels.image_well import THUMB_SIZE, ImageWellWidget, mime_has_input, mime_paths
 from .persist.session_store import SessionStore
@@ -57,6 +61,25 @@ def decode(path: Path) -> Shown:
     return prepare(load_image(path, MAX_DECODE_SIDE), original_size(path))
 
 
+def decode_frame(path: Path, index: int) -> Shown:
+    """Runs in a worker thread: one frame of a clip, as large as a photo may be."""
+    frame = frame_at(path, index)
+    size = frame.size
+    if max(size) > MAX_DECODE_SIDE:
+        frame.thumbnail((MAX_DECODE_SIDE, MAX_DECODE_SIDE), Image.Resampling.LANCZOS)
+    return prepare(frame, size)
+
+
+def decode_clip(path: Path) -> tuple[Shown, ClipInfo]:
+    """Runs in a worker thread: what the clip is, and its first frame."""
+    info = probe(path)
+    return decode_frame(path, 0), info
+
+
+def frame_caption(clip: ClipInfo, index: int) -> str:
+    return f", frame {index + 1} of {clip.frames}"
+
+
 class ImageInputs(QObject):
     """The photo and the paintings: the two wells plus the styles added for blending.
 
@@ -77,6 +100,8 @@ class ImageInputs(QObject):
     content_changed = Signal(object)  # Shown
     styles_changed = Signal(object)  # tuple of PIL images, the Style well's first
     loaded = Signal(str)  # the role of a well that got an image
+    clip_changed = Signal(object)  # ClipInfo when the Content well holds a clip, None when a still image
+    clip_frame_shown = Signal(int)  # the clip's frame the Content well now shows
     error = Signal(str)
 
     def __init__(
@@ -93,6 +118,9 @@ class ImageInputs(QObject):
         self.dialogs, self.session, self._spawn = dialogs, session, spawn
         self.extra_styles: list[tuple[Path | None, Image.Image]] = []  # blended after the Style well's
         self._icons: dict[int, QImage] = {}  # id of a style image -> its small picture
+        self.clip: ClipInfo | None = None  # the Content well's clip, when it holds one
+        self.clip_frame = 0  # the frame of it shown (and painted live)
+        self._frame_asked = 0  # counts frame requests: only the latest one is shown
         for well in (content_well, style_well):
             well.files_offered.connect(lambda paths, w=well: self.offer_paths(w, paths))
             well.image_pasted.connect(lambda image, w=well: self.set_image(w, prepare(image, image.size), None))
@@ -121,7 +149,9 @@ class ImageInputs(QObject):
     # -- loading ---------------------------------------------------------------------
 
     def browse(self, role: str) -> None:
-        path = self.dialogs.open_image(f"Choose the {role.lower()} image", self.session.last_folder())
+        path = self.dialogs.open_image(
+            f"Choose the {role.lower()} image", self.session.last_folder(), clips=role == CONTENT
+        )
         if path is not None:
             self.offer_paths(self.well(role), [str(path)])
 
@@ -151,22 +181,71 @@ class ImageInputs(QObject):
 
     async def _load_into(self, well: ImageWellWidget, path: Path) -> None:
         well.set_loading(path.name)
-        shown = await self._decode(path)
+        clip = None
+        if is_video(path):
+            if well is not self.content_well:
+                self.error.emit(
+                    f"{path.name} is a video clip: a clip can be the Content, but a style is a still image."
+                )
+                well.restore_caption()
+                return
+            decoded = await self._run_off_thread(decode_clip, path)
+            shown, clip = decoded if decoded is not None else (None, None)
+        else:
+            shown = await self._decode(path)
         if shown is None:
             well.restore_caption()
             return
         self.session.set_last_folder(path.parent)
-        self.set_image(well, shown, path)
+        self.set_image(well, shown, path, clip)
 
-    def set_image(self, well: ImageWellWidget, shown: Shown, path: Path | None) -> None:
-        well.set_image(shown.image, path, shown.original_size, QPixmap.fromImage(shown.thumb))
+    async def _run_off_thread(self, work, *args):
+        """``work(*args)`` off the GUI thread; on a BrushworkError or OSError say why and return None."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, work, *args)
+        except BrushworkError as exc:
+            self.error.emit(str(exc))
+        except OSError as exc:
+            self.error.emit(f"{args[0].name} cannot be read: {exc.strerror or exc}")
+        return None
+
+    def set_image(self, well: ImageWellWidget, shown: Shown, path: Path | None, clip: ClipInfo | None = None) -> None:
+        """Show a new input in ``well``: for the Content well, ``clip`` when it is a clip's first frame."""
+        detail = frame_caption(clip, 0) if clip is not None else ""
+        well.set_image(shown.image, path, shown.original_size, QPixmap.fromImage(shown.thumb), detail)
         self._icons[id(shown.image)] = shown.icon
         self.session.set_image_path(well.role, path)
         if well is self.content_well:
+            was_clip = self.clip is not None
+            self.clip, self.clip_frame = clip, 0
+            self._frame_asked += 1  # a frame of the last clip still decoding is not shown
+            if clip is not None or was_clip:
+                self.clip_changed.emit(clip)
             self.content_changed.emit(shown)
         else:
             self._styles_changed()
         self.loaded.emit(well.role)
+
+    # -- a clip's frames -----------------------------------------------------------------
+
+    def show_clip_frame(self, index: int) -> asyncio.Task | None:
+        """Show (and paint live) frame ``index`` of the clip; of several asked quickly, only the last is shown."""
+        if self.clip is None:
+            return None
+        self._frame_asked += 1
+        return self._spawn(self._show_frame(self.clip, index, self._frame_asked))
+
+    async def _show_frame(self, clip: ClipInfo, index: int, asked: int) -> None:
+        shown = await self._run_off_thread(decode_frame, clip.path, index)
+        if shown is None or asked != self._frame_asked or self.clip is not clip:
+            return  # failed (and said so), or the scrubber has moved on, or another input came
+        self.content_well.set_image(
+            shown.image, clip.path, shown.original_size, QPixmap.fromImage(shown.thumb), frame_caption(clip, index)
+        )
+        self.clip_frame = index
+        self.clip_frame_shown.emit(index)
+        self.content_changed.emit(shown)
 
     # -- several styles ----------------------------------------------------------------
 

@@ -51,6 +51,7 @@ def build_menus(window) -> None:
     w.export_action = action("Export...", "Ctrl+Shift+E", w.export_picture, file_menu)
     w.timelapse_action = action("Export time-lapse...", "Ctrl+Shift+T", w.timelapse.open_dialog, file_menu)
     w.print_action = action("Render at print size...", "Ctrl+Shift+P", w.print_render.open_dialog, file_menu)
+    w.clip_action = action("Render clip...", "Ctrl+Shift+R", w.clips.open_dialog, file_menu)
     file_menu.addSeparator()
     action("Import preset...", None, w.presets.import_file, file_menu)
     action("Export preset...", None, w.presets.export, file_menu)

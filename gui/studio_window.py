@@ -48,9 +48,11 @@ from engine.progress import Progress, format_duration, plan_work
 from engine.regions import RegionMasks, RegionSetting
 from engine.schedule import plan_stages, resume_step
 
+from .clip_actions import ClipActions
 from .dialogs import Dialogs
 from .image_inputs import ImageInputs, Shown
 from .menus import build_menus
+from .panels.clip_bar import ClipBar
 from .panels.history_strip import HistoryStripWidget, Snapshot
 from .panels.image_well import ImageWellWidget, mime_has_input
 from .panels.layer_explorer import LayerExplorerWindow
@@ -170,7 +172,8 @@ class StudioWindow(QMainWindow):
         self._mask_autosave.setInterval(MASK_AUTOSAVE_MS)
         self.print_render = PrintRenderActions(self, data_dir / "print_render")
         self.timelapse = TimelapseActions(self)
-        self._live_held_for_print = False  # the live run was paused for a print render, to resume after it
+        self.clips = ClipActions(self, self.clip_bar)
+        self._live_held = False  # the live run was paused for a print or clip render, to resume after it
         build_menus(self)
         self._connect()
         self._update_run_buttons()
@@ -237,6 +240,8 @@ class StudioWindow(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.banner)
         right_layout.addWidget(self.preview, 1)
+        self.clip_bar = ClipBar()  # shown while the Content well holds a clip
+        right_layout.addWidget(self.clip_bar)
         right_layout.addLayout(run_bar)
         right_layout.addWidget(self.tabs)
 
@@ -256,7 +261,8 @@ class StudioWindow(QMainWindow):
         self.stop_button.clicked.connect(lambda: self.stop())
         self.save_button.clicked.connect(lambda: self.save_picture())
         self.print_button.clicked.connect(lambda: self.print_render.open_dialog())
-        self.print_render.rendering_changed.connect(self._on_print_rendering)
+        self.print_render.rendering_changed.connect(self._on_background_render)
+        self.clips.rendering_changed.connect(self._on_background_render)
         self.inputs.content_changed.connect(self._on_content_changed)
         self.inputs.styles_changed.connect(self._on_styles_changed)
         self.inputs.loaded.connect(self._on_image_loaded)
@@ -608,26 +614,36 @@ class StudioWindow(QMainWindow):
         self.status.finish(completed)
         self.status.message("Finished" if completed else "Stopped", 0)
 
+    def _background_render(self) -> str | None:
+        """Which render has the machine ("print render" or "clip render"), or None."""
+        if self.print_render.rendering:
+            return "print render"
+        if self.clips.rendering:
+            return "clip render"
+        return None
+
     def _print_holds_live_run(self) -> bool:
-        """True (and the artist is told) while a print render has the machine: the live run waits."""
-        if not self.print_render.rendering:
+        """True (and the artist is told) while a print or clip render has the machine: the live run waits."""
+        render = self._background_render()
+        if render is None:
             return False
-        self.status.message("The print render is using the machine: the live run waits until it ends.")
+        self.status.message(f"The {render} is using the machine: the live run waits until it ends.")
         return True
 
-    def _on_print_rendering(self, rendering: bool) -> None:
-        """A print render starts or ends: the live run is paused for it and goes on afterwards.
+    def _on_background_render(self, rendering: bool) -> None:
+        """A print or clip render starts or ends: the live run is paused for it and goes on afterwards.
 
         Paused, not stopped: the live run keeps its picture and optimiser, and
         none of the render's reports reach it (it has its own engine thread).
         """
+        render = self._background_render()
         if rendering and self.controller.running and not self.controller.paused:
             self.controller.pause()
-            self._live_held_for_print = True
+            self._live_held = True
             self.status.set_paused(True)
-            self.status.message("The live run is paused while the print render goes", 0)
-        elif not rendering and self._live_held_for_print:
-            self._live_held_for_print = False
+            self.status.message(f"The live run is paused while the {render} goes", 0)
+        elif not rendering and self._live_held and render is None:
+            self._live_held = False
             if self.controller.running and self.controller.paused:
                 self.controller.resume()
                 self.status.set_paused(False)
@@ -635,7 +651,7 @@ class StudioWindow(QMainWindow):
 
     def _update_run_buttons(self) -> None:
         running = self.controller.running
-        printing = self.print_render.rendering
+        printing = self._background_render() is not None
         self.start_button.setEnabled(self.inputs.ready and not running and not printing)
         self.pause_button.setEnabled(running and not printing)
         self.pause_button.setText("Resume" if self.controller.paused else "Pause")
@@ -789,6 +805,13 @@ class StudioWindow(QMainWindow):
         ):
             event.ignore()
             return
+        if self.clips.rendering and not self.dialogs.confirm(
+            "Quit during the clip render?",
+            "The clip render stops here. The frames it finished are kept: render the clip into the same file "
+            "with the same settings to go on from them.",
+        ):
+            event.ignore()
+            return
         keep_picture = True
         if self.has_unsaved_picture():
             choice = self.dialogs.unsaved_picture()
@@ -803,6 +826,7 @@ class StudioWindow(QMainWindow):
         if not self.controller.shutdown(2000, must_end=True):
             log.warning("the engine thread took more than 2 s to stop")
         self.print_render.shutdown()
+        self.clips.shutdown()
         self._autosave_writer.shutdown(wait=True)
         for task in list(self._tasks):
             task.cancel()  # loads and saves in flight: the window they report to is going

@@ -44,6 +44,7 @@ class ImageWellWidget(QFrame):
         self.path: Path | None = None
         self.image: Image.Image | None = None
         self.original_size: tuple[int, int] | None = None
+        self._detail = ""
         self.setObjectName(f"{role.lower()}_well")
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -70,14 +71,23 @@ class ImageWellWidget(QFrame):
     def is_empty(self) -> bool:
         return self.image is None
 
-    def set_image(self, image: Image.Image, path: Path | None, original_size: tuple[int, int], thumb: QPixmap) -> None:
-        """Show ``image`` by its ``thumb`` (at most THUMB_SIZE, made off the GUI thread)."""
+    def set_image(
+        self,
+        image: Image.Image,
+        path: Path | None,
+        original_size: tuple[int, int],
+        thumb: QPixmap,
+        detail: str = "",
+    ) -> None:
+        """Show ``image`` by its ``thumb`` (at most THUMB_SIZE, made off the GUI thread); ``detail`` follows
+        the pixel size (a clip's frame count)."""
         self.image, self.path, self.original_size = image, path, original_size
+        self._detail = detail
         self._thumb.setPixmap(thumb)
         name = path.name if path else "pasted image"
         self._name.setText(self.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, THUMB_SIZE + 40))
         self._name.setToolTip(str(path) if path else name)
-        self._size.setText(f"{original_size[0]} x {original_size[1]} px")
+        self.restore_caption()
 
     def set_loading(self, name: str) -> None:
         self._size.setText(f"loading {name}...")
@@ -85,7 +95,7 @@ class ImageWellWidget(QFrame):
     def restore_caption(self) -> None:
         """Back to showing the current image's size (after a failed load)."""
         if self.original_size:
-            self._size.setText(f"{self.original_size[0]} x {self.original_size[1]} px")
+            self._size.setText(f"{self.original_size[0]} x {self.original_size[1]} px{self._detail}")
         else:
             self._set_empty_text()
 

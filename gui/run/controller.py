@@ -168,6 +168,16 @@ class RunController(QObject):
         )
         worker.submit(run, self._engine)
 
+    def start_job(self, job) -> None:
+        """Run ``job`` on the engine thread instead of a picture's engine: anything with ``run()`` (yielding
+        reports), ``cancel()`` and ``finished``, such as a clip's ``engine.video.ClipRender``."""
+        if self._engine is not None:
+            self._engine.cancel()
+        worker = self._ensure_thread()
+        self._run += 1
+        self._engine = job
+        worker.submit(self._run, job)
+
     def update(
         self, params: StyleParams | None = None, *, content=None, style=None, masks: RegionMasks | None = None
     ) -> None:

@@ -36,11 +36,16 @@ class ScriptedDialogs:
         self.print_path: Path | None = None  # what the print dialog's file chooser gives
         self.mask_path: Path | None = None  # what Import mask... and Export mask... are given
         self.timelapse_file: Path | None = None  # what Export time-lapse... is given
+        self.clip_file: Path | None = None  # what Render clip... is given
         self.asked: list[str] = []
 
-    def open_image(self, title, folder):
-        self.asked.append("open_image")
+    def open_image(self, title, folder, clips=False):
+        self.asked.append("open_image with clips" if clips else "open_image")
         return self.open_image_path
+
+    def clip_output_path(self, suggested):
+        self.asked.append(f"clip_output_path {suggested.name}")
+        return self.clip_file
 
     def save_image(self, suggested):
         self.asked.append("save_image")
@@ -139,6 +144,7 @@ def window(qtbot, tmp_path, event_loop_qt):
     yield win
     # Every test leaves no engine thread behind: shutdown must end it.
     assert win.controller.shutdown(10000), "the engine thread did not end"
+    assert win.clips.job.shutdown(10000), "the clip render's thread did not end"
 
 
 def file_mime(*paths: Path) -> QMimeData:

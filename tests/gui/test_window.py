@@ -83,7 +83,7 @@ def test_click_opens_a_file_dialog(qtbot, window, image_paths):
     window.dialogs.open_image_path = image_paths[0]
     qtbot.mouseClick(window.content_well, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.content_well.is_empty, timeout=SLOW)
-    assert window.dialogs.asked == ["open_image"]
+    assert window.dialogs.asked == ["open_image with clips"]  # the Content well takes clips too
 
 
 def test_paste_an_image_from_the_clipboard(qtbot, window):

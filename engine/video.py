@@ -1,0 +1,265 @@
+"""Painting a clip frame by frame, each frame held to the last one (Ruder, Dosovitskiy & Brox 2016).
+
+Painted on its own, every frame finds its own strokes and the clip flickers.
+Here, as in the paper:
+
+- the first frame is painted like a picture, coarse to fine;
+- every later frame starts from the last painted frame, warped onto it by the
+  optical flow between the two photo frames (``engine.optical_flow``);
+- and a temporal term keeps it close to that warped frame wherever the flow
+  can be trusted (``engine.temporal``), leaving occluded parts and motion
+  boundaries free to be painted afresh.
+
+Later frames run only at the output size, for ``frame_steps`` steps: starting
+from the warped frame, the picture is most of the way there. Not done here:
+the paper's long-term term (several earlier frames) and its multi-pass
+variant, which helps at the edges of long camera moves.
+
+Each finished frame is saved as a PNG in a work folder beside the output with
+what it was painted from; a run that was cancelled or cut off goes on from the
+first frame not yet saved when it is started again with the same clip,
+paintings and settings. The clip is encoded, with its sound, at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from . import images
+from .atomic import write_atomically
+from .errors import BrushworkError, ParamsError
+from .optical_flow import frame_motion, warp
+from .params import StyleParams
+from .progress import Progress
+from .schedule import plan_stages
+from .temporal import TEMPORAL_WEIGHT, TemporalTarget
+from .transfer import StyleTransfer
+from .video_io import ClipInfo, even_dims, probe, read_frames, write_clip
+
+log = logging.getLogger(__name__)
+
+# Steps for each frame after the first, at the output size. Starting from the
+# warped last frame, 40 reach the scorer total of a frame painted from scratch
+# with the full plan (tests/benchmarks/bench_video.py).
+FRAME_STEPS = 40
+WORK_SUFFIX = ".frames"
+_JOB_FILE = "job.json"
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """How a clip is painted beyond the picture's own settings.
+
+    ``temporal_weight`` 0 still starts each frame from the warped last one, but
+    without the temporal term; ``independent`` paints every frame from its own
+    photo with the full plan, as a batch of pictures would (it flickers: for
+    comparison).
+    """
+
+    temporal_weight: float = TEMPORAL_WEIGHT
+    frame_steps: int = FRAME_STEPS
+    independent: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.temporal_weight <= 1e4:
+            raise ParamsError(f"temporal weight must be from 0 to 10000, not {self.temporal_weight}")
+        if not 1 <= self.frame_steps <= 10_000:
+            raise ParamsError(f"steps per frame must be from 1 to 10000, not {self.frame_steps}")
+
+
+@dataclass(frozen=True)
+class FrameProgress:
+    """One step of one frame: ``frame`` is 0-based, ``frames`` the clip's count; ``step`` is the engine's report."""
+
+    frame: int
+    frames: int
+    step: Progress | None
+    frame_step: int = 0  # steps this frame has taken (the engine's step counts the whole plan)
+    frame_steps: int = 0  # steps this frame is given (a frame that settles may stop sooner)
+    frame_finished: bool = False
+    resumed: int = 0  # frames taken from an earlier run's work folder
+    finished: bool = False  # every frame painted and the clip written
+
+    @property
+    def fraction(self) -> float:
+        within = self.step.fraction if self.step is not None and not self.frame_finished else 0.0
+        done = self.frame + (1 if self.frame_finished else 0)
+        return min(1.0, (done + within) / max(1, self.frames))
+
+
+def work_folder(output: Path) -> Path:
+    """Where a clip's finished frames wait to be encoded: beside the output, so the artist can see it."""
+    output = Path(output)
+    return output.with_name(output.name + WORK_SUFFIX)
+
+
+def _styles_digest(styles: Sequence[Image.Image]) -> str:
+    digest = hashlib.sha256()
+    for style in styles:
+        digest.update(f"{style.size}".encode())
+        digest.update(style.convert("RGB").tobytes())
+    return digest.hexdigest()
+
+
+class ClipRender:
+    """Paint ``clip`` in the style of ``style`` and write it to ``output``; iterate ``run()``.
+
+    ``cancel()``, from any thread, stops within one step; the frames finished
+    so far stay in the work folder, and a new ``ClipRender`` with the same
+    inputs goes on from there.
+    """
+
+    def __init__(
+        self,
+        clip: str | Path,
+        style: Image.Image | Sequence[Image.Image],
+        params: StyleParams,
+        output: str | Path,
+        settings: VideoSettings | None = None,
+    ) -> None:
+        self.clip = Path(clip)
+        self.output = Path(output)
+        self.styles = (style,) if isinstance(style, Image.Image) else tuple(style)
+        self.settings = settings or VideoSettings()
+        self.info: ClipInfo = probe(self.clip)
+        height, width = even_dims(*images.fit_dims(self.info.width, self.info.height, params.size))
+        self.dims = (height, width)
+        # Frames are resized to even sides first, so that the plan's size gives exactly these dims.
+        self.params = params.replace(size=max(height, width))
+        self.work = work_folder(self.output)
+        self._cancelled = threading.Event()
+        self._engine: StyleTransfer | None = None
+        self.finished = False  # True once every frame is painted and the clip written
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        engine = self._engine
+        if engine is not None:
+            engine.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def _job(self) -> dict:
+        stat = self.clip.stat()
+        return {
+            "clip": str(self.clip.resolve()),
+            "clip_bytes": stat.st_size,
+            "clip_mtime_ns": stat.st_mtime_ns,
+            "styles": _styles_digest(self.styles),
+            "params": self.params.to_dict(),
+            "settings": asdict(self.settings),
+        }
+
+    def frames_done(self) -> int:
+        """Frames an earlier run of this job left in the work folder (0 if it was another job's)."""
+        try:
+            if json.loads((self.work / _JOB_FILE).read_text()) != self._job():
+                return 0
+        except (OSError, ValueError):
+            return 0
+        done = 0
+        while (self.work / self._frame_name(done)).is_file():
+            done += 1
+        return done
+
+    @staticmethod
+    def _frame_name(index: int) -> str:
+        return f"frame_{index:06d}.png"
+
+    def _start_work(self) -> int:
+        """Make the work folder ready; the frames already painted for this very job."""
+        done = self.frames_done()
+        if done:
+            return done
+        try:
+            if self.work.exists():
+                shutil.rmtree(self.work)
+            self.work.mkdir(parents=True)
+            write_atomically(self.work / _JOB_FILE, json.dumps(self._job(), indent=1).encode())
+        except OSError as exc:
+            raise BrushworkError(f"Cannot keep the painted frames in {self.work}: {exc.strerror or exc}") from exc
+        return 0
+
+    def run(self) -> Iterator[FrameProgress]:
+        """Paint every frame not yet painted, then write the clip; yields a ``FrameProgress`` per step."""
+        done = self._start_work()
+        frames = self.info.frames
+        if done:
+            log.info("going on with %s from frame %d", self.clip.name, done + 1)
+        previous: tuple[Image.Image, Image.Image] | None = None  # (photo, painted) of the last frame
+        index = -1
+        for index, frame in enumerate(read_frames(self.clip)):
+            photo = images.resize(frame.convert("RGB"), *self.dims)
+            frames = max(frames, index + 1)
+            if index < done:
+                if index == done - 1:
+                    painted = Image.open(self.work / self._frame_name(index)).convert("RGB")
+                    previous = (photo, painted)
+                continue
+            if self._cancelled.is_set():
+                return
+            engine, first_step = self._engine_for(photo, previous)
+            self._engine = engine
+            if self._cancelled.is_set():  # a cancel that came while the engine was made
+                return
+            last = None
+            for last in engine.run():
+                taken, given = last.step - first_step, last.total_steps - first_step
+                yield FrameProgress(index, frames, last, taken, given, resumed=done)
+            if self._cancelled.is_set() or engine.cancelled:
+                return
+            painted = engine.result()
+            self._save_frame(index, painted)
+            previous = (photo, painted)
+            yield FrameProgress(index, frames, last, frame_finished=True, resumed=done)
+        count = index + 1
+        if count == 0:
+            raise BrushworkError(f"{self.clip.name} has no frames that can be read")
+        write_clip(
+            (Image.open(self.work / self._frame_name(i)).convert("RGB") for i in range(count)), self.info, self.output
+        )
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.finished = True
+        yield FrameProgress(count - 1, count, None, frame_finished=True, resumed=done, finished=True)
+
+    def _engine_for(
+        self, photo: Image.Image, previous: tuple[Image.Image, Image.Image] | None
+    ) -> tuple[StyleTransfer, int]:
+        """The engine for one frame and the plan's step it starts at: the full plan for the first frame (or
+        every frame, if independent), else the output size only, from the warped last frame and held to it."""
+        if previous is None or self.settings.independent:
+            return StyleTransfer(photo, self.styles, self.params), 0
+        photo_before, painted_before = previous
+        backward, trust = frame_motion(photo_before, photo)
+        warped = Image.fromarray(warp(np.asarray(painted_before), backward))
+        temporal = None
+        if self.settings.temporal_weight > 0:
+            trust_mask = Image.fromarray((trust * 255).astype(np.uint8), mode="L")
+            temporal = TemporalTarget(warped, trust_mask, self.settings.temporal_weight)
+        last = plan_stages(self.params.size, self.params.steps)[-1]
+        start = last.end - min(self.settings.frame_steps, last.steps)
+        engine = StyleTransfer(
+            photo, self.styles, self.params, start_picture=warped, start_step=start, temporal=temporal
+        )
+        return engine, start
+
+    def _save_frame(self, index: int, painted: Image.Image) -> None:
+        def write(handle) -> None:
+            painted.save(handle, format="PNG", compress_level=1)
+
+        try:
+            write_atomically(self.work / self._frame_name(index), write)
+        except OSError as exc:
+            raise BrushworkError(f"Cannot save frame {index + 1} in {self.work}: {exc.strerror or exc}") from exc
