@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 # Only light modules here: --help and --version must answer without loading
 # PyTorch. The engine proper is imported once there is work to do.
 from .choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS
+from .cli_cluster import add_cluster_options, check_cluster_args, render_on_ray
 from .cli_regions import check_style_masks
 from .cli_video import add_video_options, check_video_args, is_clip, render_clip, video_settings
 from .errors import BrushworkError, OutOfMemoryError
@@ -167,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
         help="its long side (default: the picture's, up to 1280)",
     )
     add_video_options(p)
+    add_cluster_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -506,13 +508,17 @@ def _write(engine: StyleTransfer, last: Progress, params: StyleParams, out: Path
     """The finished picture, with the settings that made it inside a PNG or TIFF (``--preset PICTURE.png``)."""
     import numpy as np
 
+    picture = np.asarray(engine.result())
+    # The run's own 16-bit picture when it is at the output size; else the 8-bit one, widened.
+    picture16 = last.picture16 if last.picture16 is not None and last.picture16.shape == picture.shape else None
+    _write_picture(picture, picture16, params, out, depth)
+
+
+def _write_picture(picture, picture16, params: StyleParams, out: Path, depth: int) -> None:
     from .export import ExportOptions, export_picture
     from .presets import Preset, preset_to_json
 
     settings = preset_to_json(Preset(out.stem, params, "the settings this picture was painted with"))
-    picture = np.asarray(engine.result())
-    # The run's own 16-bit picture when it is at the output size; else the 8-bit one, widened.
-    picture16 = last.picture16 if last.picture16 is not None and last.picture16.shape == picture.shape else None
     export_picture(picture, out, ExportOptions(max(picture.shape[:2]), bits=depth), picture16, settings)
 
 
@@ -567,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
             check_style_masks(region_plan, styles)
         contents = _expand(content_args)
         clip = check_video_args(args, contents) if any(is_clip(c) for c in contents) else None
+        check_cluster_args(args)
+        if clip is not None and args.ray:
+            raise BrushworkError("a clip is painted in-process for now: leave out --ray")
         if clip is None:
             _video_options_unused(args)
             globbed = any(any(ch in pattern for ch in "*?[") and not Path(pattern).exists() for pattern in content_args)
@@ -585,6 +594,14 @@ def main(argv: list[str] | None = None) -> int:
     if clip is not None:
         try:
             return render_clip(clip, styles, params, clip_settings, args)
+        except BrushworkError as exc:
+            print(f"brushwork-render: error: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 130
+    if args.ray:
+        try:
+            return render_on_ray(contents, outputs, styles, params, args, region_plan)
         except BrushworkError as exc:
             print(f"brushwork-render: error: {exc}", file=sys.stderr)
             return 1

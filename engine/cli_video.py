@@ -14,7 +14,7 @@ from .params import StyleParams
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
 VIDEO_OUTPUTS = (".mp4", ".mov", ".mkv")
 # What --temporal-weight and --frame-steps mean when not given (engine.temporal, engine.video).
-VIDEO_DEFAULTS = {"temporal_weight": 20.0, "frame_steps": 40}
+VIDEO_DEFAULTS = {"temporal_weight": 5.0, "frame_steps": 40}
 
 
 def add_video_options(parser: argparse.ArgumentParser) -> None:

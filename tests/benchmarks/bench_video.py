@@ -151,7 +151,9 @@ def main() -> None:
             ],
         )
         if args.readme_still:
-            chosen = next((r for r in records if r["mode"] == f"temporal {20:g}"), records[-1])
+            from engine.temporal import TEMPORAL_WEIGHT
+
+            chosen = next((r for r in records if r["mode"] == f"temporal {TEMPORAL_WEIGHT:g}"), records[-1])
             readme_still(args.readme_still, peer["painted"], chosen["painted"], shown)
     save_json(
         args.name,

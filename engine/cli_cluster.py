@@ -1,0 +1,115 @@
+"""``brushwork-render 'photos/*.jpg' -s STYLE -o out/ --ray auto``: the batch on a Ray cluster (``engine.cluster``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import BrushworkError
+from .params import StyleParams
+
+
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    cluster = parser.add_argument_group(
+        "cluster",
+        "paint the photos on a Ray cluster, one worker per core (pip install 'brushwork[cluster]'; every machine "
+        "of the cluster needs Brushwork installed)",
+    )
+    cluster.add_argument(
+        "--ray",
+        metavar="auto|ADDRESS",
+        help="'auto' starts a local cluster (or joins the one 'ray start' runs here); ADDRESS joins an existing one "
+        "(e.g. ray://head:10001)",
+    )
+    cluster.add_argument("--ray-cpus", type=float, metavar="N", help="cores for each worker (default 1)")
+    cluster.add_argument("--ray-gpus", type=float, metavar="N", help="GPUs for each worker (default 0)")
+
+
+def check_cluster_args(args: argparse.Namespace) -> None:
+    """Refuse what a cluster run would leave out, before anything is painted."""
+    if not args.ray:
+        for flag in ("ray_cpus", "ray_gpus"):
+            if getattr(args, flag) is not None:
+                raise BrushworkError(f"--{flag.replace('_', '-')} goes with --ray")
+        return
+    for flag, given in (("--timelapse", args.timelapse), ("--shrink-on-oom", args.shrink_on_oom)):
+        if given:
+            raise BrushworkError(f"{flag} is for the in-process run: leave out --ray")
+    if args.ray_cpus is not None and not 0 < args.ray_cpus <= 1024:
+        raise BrushworkError(f"--ray-cpus must be above 0, not {args.ray_cpus}")
+    if args.ray_gpus is not None and not 0 <= args.ray_gpus <= 64:
+        raise BrushworkError(f"--ray-gpus must be from 0 to 64, not {args.ray_gpus}")
+
+
+def render_on_ray(
+    contents: list[Path], outputs: list[Path], styles, params: StyleParams, args: argparse.Namespace, region_plan
+) -> int:
+    """Paint every photo on the cluster and write each picture here as it comes back; 1 if any failed."""
+    from .cli import _write_picture
+    from .cluster import PaintTask, TaskReport, paint_batch
+    from .images import MAX_DECODE_SIDE, load_image
+    from .progress import format_duration
+
+    total = len(contents)
+    failures = 0
+    saved = 0
+
+    def label(index: int) -> str:
+        return f"[{index + 1}/{total}] {contents[index].name}"
+
+    def tasks():
+        nonlocal failures
+        for index, path in enumerate(contents):
+            try:
+                content = load_image(path, MAX_DECODE_SIDE)
+            except BrushworkError as exc:
+                failures += 1
+                print(f"brushwork-render: error: [{index + 1}/{total}] {exc}", file=sys.stderr)
+                continue
+            masks = region_plan.masks_for(content.size) if region_plan is not None else None
+            yield PaintTask(index, path.name, content, params, masks)
+
+    def report(outcome: TaskReport) -> None:
+        nonlocal failures, saved
+        index = outcome.task.index
+        if outcome.painted is None:
+            if outcome.retrying:
+                print(f"{label(index)}: failed on the cluster, trying once more: {outcome.error}", file=sys.stderr)
+            else:
+                failures += 1
+                print(f"brushwork-render: error: {label(index)} failed twice: {outcome.error}", file=sys.stderr)
+            return
+        painted = outcome.painted
+        try:
+            _write_picture(painted.picture, painted.picture16, params, outputs[index], args.depth)
+        except BrushworkError as exc:
+            failures += 1
+            print(f"brushwork-render: error: {label(index)}: {exc}", file=sys.stderr)
+            return
+        saved += 1
+        if not args.quiet:
+            print(
+                f"{label(index)} saved {outputs[index]} ({format_duration(painted.seconds)} on {painted.worker}; "
+                f"{saved + failures} of {total} done)",
+                file=sys.stderr,
+            )
+
+    started = time.monotonic()
+    workers = paint_batch(
+        tasks(),
+        total,
+        styles,
+        report,
+        address=args.ray,
+        cpus_per_worker=args.ray_cpus or 1.0,
+        gpus_per_worker=args.ray_gpus or 0.0,
+    )
+    if not args.quiet:
+        print(
+            f"batch: {saved} of {total} pictures in {format_duration(time.monotonic() - started)} "
+            f"on {workers} Ray worker{'s' if workers != 1 else ''}" + (f", {failures} failed" if failures else ""),
+            file=sys.stderr,
+        )
+    return 1 if failures else 0

@@ -1,0 +1,92 @@
+"""A batch on a local Ray cluster of two worker processes gives the in-process batch's pictures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine import cli, cluster
+from tests.conftest import make_photo
+
+ray = pytest.importorskip("ray")
+SMALL = ["--size", "40", "--steps", "6", "--init", "noise", "--seed", "3"]
+
+
+# These two come first: once the module's cluster runs, --ray ADDRESS would use it.
+
+
+def test_cluster_options_are_checked_before_anything_is_painted(image_files, tmp_path, capsys):
+    content, style = image_files
+    out = str(tmp_path / "o.png")
+    assert cli.main([str(content), str(style), "-o", out, "--ray-cpus", "2"]) == 1
+    assert "--ray-cpus goes with --ray" in capsys.readouterr().err
+    assert cli.main([str(content), str(style), "-o", out, "--ray", "auto", "--timelapse", "t.mp4"]) == 1
+    assert "--timelapse is for the in-process run" in capsys.readouterr().err
+    assert cli.main([str(content), str(style), "-o", out, "--ray", "auto", "--ray-cpus", "0"]) == 1
+    assert "--ray-cpus must be above 0" in capsys.readouterr().err
+
+
+def test_an_unreachable_cluster_is_a_clear_error(image_files, tmp_path, capsys):
+    content, style = image_files
+    assert cli.main([str(content), str(style), "-o", str(tmp_path / "o.png"), "--ray", "127.0.0.1:9"]) == 1
+    err = capsys.readouterr().err
+    assert "Cannot reach the Ray cluster at 127.0.0.1:9" in err and not (tmp_path / "o.png").exists()
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    """Two worker processes on this machine (started once for the module: a start takes seconds)."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        make_photo(64 - 8 * i, 48).save(folder / f"p{i}.png")
+    (folder / "p9.png").write_text("not a picture")  # a bad file fails alone; the batch goes on
+    return folder
+
+
+def test_a_ray_batch_gives_the_in_process_batchs_pictures(local_cluster, photos, image_files, tmp_path, capsys):
+    _, style = image_files
+    pattern = str(photos / "*.png")
+    assert cli.main([pattern, "-s", str(style), "-o", str(tmp_path / "here"), *SMALL]) == 1  # p9 fails
+    assert cli.main([pattern, "-s", str(style), "-o", str(tmp_path / "ray"), *SMALL, "--ray", "auto"]) == 1
+    err = capsys.readouterr().err
+    assert "batch: 3 of 4 pictures" in err and "on 2 Ray workers, 1 failed" in err and "p9.png" in err
+    workers = {line.split(" on ")[1].split(";")[0] for line in err.splitlines() if "saved" in line and " on " in line}
+    for i in range(3):
+        here = np.asarray(Image.open(tmp_path / "here" / f"p{i}.png"), dtype=int)
+        there = np.asarray(Image.open(tmp_path / "ray" / f"p{i}.png"), dtype=int)
+        assert here.shape == there.shape and np.abs(here - there).max() <= 1, f"p{i} differs"
+    # The noise start makes the seed matter: another seed is another picture, so equal ones are no accident.
+    assert (
+        cli.main([str(photos / "p0.png"), "-s", str(style), "-o", str(tmp_path / "other.png"), *SMALL[:-1], "4"]) == 0
+    )
+    other = np.asarray(Image.open(tmp_path / "other.png"), dtype=int)
+    assert np.abs(other - np.asarray(Image.open(tmp_path / "here" / "p0.png"), dtype=int)).mean() > 5
+    assert len(workers) == 2  # both worker processes painted
+
+
+def test_a_failing_task_is_retried_once_then_reported_and_the_batch_goes_on(local_cluster, painting):
+    from engine.params import StyleParams
+
+    good = StyleParams(size=32, steps=2)
+    bad = good.replace(weights="/nowhere/weights.pth")  # fails on the worker, every time
+    tasks = [cluster.PaintTask(0, "good.png", make_photo(), good), cluster.PaintTask(1, "bad.png", make_photo(), bad)]
+    reports = []
+    workers = cluster.paint_batch(tasks, 2, [painting], reports.append)
+    assert workers == 2
+    by_name = {}
+    for report in reports:
+        by_name.setdefault(report.task.name, []).append(report)
+    assert [r.painted is not None for r in by_name["good.png"]] == [True]
+    assert by_name["good.png"][0].painted.picture.shape == (32, 43, 3)  # the short side is kept at 32 px
+    bad_reports = by_name["bad.png"]
+    assert [r.retrying for r in bad_reports] == [True, False] and all(r.painted is None for r in bad_reports)
+    assert "weights" in bad_reports[-1].error
