@@ -93,7 +93,9 @@ class FrameProgress:
 
     @property
     def fraction(self) -> float:
-        within = self.step.fraction if self.step is not None and not self.frame_finished else 0.0
+        """How much of the whole clip is painted."""
+        painting = self.step is not None and not self.frame_finished and self.frame_steps > 0
+        within = min(1.0, self.frame_step / self.frame_steps) if painting else 0.0
         done = self.frame + (1 if self.frame_finished else 0)
         return min(1.0, (done + within) / max(1, self.frames))
 
@@ -130,6 +132,8 @@ class ClipRender:
     ) -> None:
         self.clip = Path(clip)
         self.output = Path(output)
+        if self.output.resolve() == self.clip.resolve():
+            raise BrushworkError(f"{self.output.name} is the clip being painted: write the painted clip elsewhere")
         self.styles = (style,) if isinstance(style, Image.Image) else tuple(style)
         self.settings = settings or VideoSettings()
         self.info: ClipInfo = probe(self.clip)
@@ -247,7 +251,7 @@ class ClipRender:
         warped = Image.fromarray(warp(np.asarray(painted_before), backward))
         temporal = None
         if self.settings.temporal_weight > 0:
-            trust_mask = Image.fromarray((trust * 255).astype(np.uint8), mode="L")
+            trust_mask = Image.fromarray((trust * 255).astype(np.uint8))  # 8-bit, one channel: mode "L"
             temporal = TemporalTarget(warped, trust_mask, self.settings.temporal_weight)
         last = plan_stages(self.params.size, self.params.steps)[-1]
         start = last.end - min(self.settings.frame_steps, last.steps)

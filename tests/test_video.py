@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from engine import StyleParams, StyleTransfer
-from engine.errors import ParamsError
+from engine.errors import BrushworkError, ParamsError
 from engine.optical_flow import flow, frame_motion, reliable, warp, warping_error
 from engine.temporal import TemporalTarget, TemporalTerm
 from engine.video import ClipRender, VideoSettings, work_folder
@@ -208,3 +208,17 @@ def test_video_settings_are_checked():
     for bad in ({"temporal_weight": -1}, {"frame_steps": 0}):
         with pytest.raises(ParamsError):
             VideoSettings(**bad)
+
+
+def test_progress_counts_the_whole_clip_and_the_clip_itself_is_never_the_output(oxford, tmp_path, painting):
+    clip = make_clip(tmp_path / "clip.mp4", frames=3, audio=None)
+    with pytest.raises(BrushworkError, match="is the clip being painted"):
+        ClipRender(clip, painting, StyleParams(size=32), tmp_path / "." / "clip.mp4")
+    render = ClipRender(
+        clip, painting, StyleParams(size=32, steps=8), tmp_path / "out.mp4", VideoSettings(frame_steps=3)
+    )
+    reports = list(render.run())
+    fractions = [r.fraction for r in reports]
+    assert fractions == sorted(fractions) and 0 < fractions[0] < 1 / 3 and fractions[-1] == 1.0
+    later = [r for r in reports if r.frame == 2 and r.step is not None and not r.frame_finished]
+    assert later[-1].frame_steps == 3 and [r.frame_step for r in later] == list(range(1, len(later) + 1))

@@ -153,3 +153,25 @@ def test_render_clip_paints_every_frame_pausing_the_live_run_and_a_cancelled_ren
     qtbot.waitUntil(lambda: not window.controller.running, timeout=SLOW)
     click(qtbot, dialog.close_button)
     assert not dialog.isVisible()
+
+
+def test_quitting_during_a_clip_render_asks_and_keeps_the_finished_frames(qtbot, window, image_paths, tmp_path):
+    clip = make_clip(tmp_path / "walk.mp4", frames=8)
+    load_clip(qtbot, window, clip, image_paths[1])
+    window.set_params(window.params().replace(size=48, steps=16))
+    dialog = open_render_dialog(qtbot, window)
+    out = tmp_path / "walk_painted.mp4"
+    window.dialogs.clip_file = out
+    finished = []
+    window.clips.job.reported.connect(lambda r: finished.append(r.frame) if r.frame_finished else None)
+    click(qtbot, dialog.render_button)
+    qtbot.waitUntil(lambda: len(finished) >= 1, timeout=SLOW)
+    window.dialogs.confirm_answer = False
+    window.close()  # the artist says no: nothing stops
+    assert window.isVisible() and window.clips.rendering
+    assert any("Quit during the clip render?" in q or "clip render stops here" in q for q in window.dialogs.asked)
+    window.dialogs.confirm_answer = True
+    window.close()
+    assert not window.isVisible() and not window.clips.job.controller.running
+    kept = sorted((tmp_path / "walk_painted.mp4.frames").glob("frame_*.png"))
+    assert len(kept) >= 1 and not out.exists()
