@@ -53,7 +53,9 @@ class ClipJob(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.controller = RunController(self)
+        # A thread of its own name: the pools that PyTorch, OpenCV and FFmpeg start from it
+        # (bounded, reused by the next render) are then told apart from the live run's.
+        self.controller = RunController(self, thread_name="brushwork-clips")
         self.render: ClipRender | None = None  # the render going, until it has ended
         self.last: FrameProgress | None = None
         self._failure: RunFailure | None = None

@@ -130,8 +130,9 @@ class RunController(QObject):
     run_finished = Signal(bool)
     downloading = Signal(int, int)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, thread_name: str = "brushwork-engine") -> None:
         super().__init__(parent)
+        self._thread_name = thread_name
         self._thread: QThread | None = None
         self._worker: EngineWorker | None = None
         self._run = 0  # number of the current (or last) run
@@ -230,7 +231,7 @@ class RunController(QObject):
         if self._worker is None:
             create_thread_pools()  # on this, the GUI thread: see engine.core_share
             thread = QThread()
-            thread.setObjectName("brushwork-engine")
+            thread.setObjectName(self._thread_name)
             worker = EngineWorker()
             worker.moveToThread(thread)
             thread.started.connect(worker.serve)
