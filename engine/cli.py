@@ -568,6 +568,11 @@ def main(argv: list[str] | None = None) -> int:
             params = params.replace(regions=(), outside_regions="style")
         if not style_args:
             raise BrushworkError("no painting to take a style from: give --style, or a --region COLOUR=PAINTING")
+        for style_arg in style_args:
+            if is_clip(Path(style_arg)):
+                raise BrushworkError(
+                    f"{Path(style_arg).name} is a video clip: a clip can be the content; a style is a still image"
+                )
         styles = [load_image(p, MAX_DECODE_SIDE) for p in style_args]
         if region_plan is not None:
             check_style_masks(region_plan, styles)

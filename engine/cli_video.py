@@ -126,6 +126,8 @@ def render_clip(clip: Path, styles, params: StyleParams, settings, args: argpars
             file=sys.stderr,
         )
         raise
+    if render.cut_short:
+        print(f"brushwork-render: warning: {render.short_note()}", file=sys.stderr)
     if not quiet:
         print(f"saved {output} (painting took {format_duration(seconds)})", file=sys.stderr)
     return 0

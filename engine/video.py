@@ -145,6 +145,7 @@ class ClipRender:
         self._cancelled = threading.Event()
         self._engine: StyleTransfer | None = None
         self.finished = False  # True once every frame is painted and the clip written
+        self.frames_read = 0  # the frames the clip gave, once read to its end (it may announce more)
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -197,8 +198,30 @@ class ClipRender:
             raise BrushworkError(f"Cannot keep the painted frames in {self.work}: {exc.strerror or exc}") from exc
         return 0
 
+    @property
+    def cut_short(self) -> bool:
+        """True once the clip has been read to its end with fewer frames than it announced (a cut-off file)."""
+        return 0 < self.frames_read < self.info.frames
+
+    def short_note(self) -> str:
+        """What to tell the artist about a cut-off clip ("" if it gave every frame it announced)."""
+        if not self.cut_short:
+            return ""
+        return (
+            f"{self.clip.name} announces {self.info.frames} frames, but only {self.frames_read} could be read "
+            f"(is the file cut short?): the painted clip has those {self.frames_read}."
+        )
+
     def run(self) -> Iterator[FrameProgress]:
         """Paint every frame not yet painted, then write the clip; yields a ``FrameProgress`` per step."""
+        try:
+            yield from self._run()
+        except BrushworkError:
+            if not self.frames_done():
+                shutil.rmtree(self.work, ignore_errors=True)  # nothing painted to go on from
+            raise
+
+    def _run(self) -> Iterator[FrameProgress]:
         done = self._start_work()
         frames = self.info.frames
         if done:
@@ -229,9 +252,11 @@ class ClipRender:
             self._save_frame(index, painted)
             previous = (photo, painted)
             yield FrameProgress(index, frames, last, frame_finished=True, resumed=done)
-        count = index + 1
+        count = self.frames_read = index + 1
         if count == 0:
             raise BrushworkError(f"{self.clip.name} has no frames that can be read")
+        if self.cut_short:
+            log.warning("%s announces %d frames but only %d could be read", self.clip.name, self.info.frames, count)
         write_clip(
             (Image.open(self.work / self._frame_name(i)).convert("RGB") for i in range(count)), self.info, self.output
         )

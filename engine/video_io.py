@@ -103,12 +103,15 @@ def read_frames(path: str | Path, start: int = 0) -> Iterator[Image.Image]:
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        read = 0
         try:
-            for index, frame in enumerate(container.decode(stream)):
-                if index >= start:
+            for frame in container.decode(stream):
+                if read >= start:
                     yield frame.to_image()
+                read += 1
         except av.FFmpegError as exc:
-            raise VideoError(f"{path.name} is damaged after frame {index + 1}: {exc}") from exc
+            where = f"after frame {read}" if read else "from its first frame on"
+            raise VideoError(f"{path.name} is damaged {where}: {exc}") from exc
 
 
 def frame_at(path: str | Path, index: int) -> Image.Image:

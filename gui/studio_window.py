@@ -422,6 +422,11 @@ class StudioWindow(QMainWindow):
 
     def _on_content_changed(self, shown: Shown) -> None:
         self.preview.set_compare_image(shown.full)
+        if self.inputs.clip is not None and self.picture is not None and not self.controller.running:
+            # The picture on screen is another frame's: the artist must not take it for this one.
+            self.status.message(
+                f"Frame {self.inputs.clip_frame + 1} is the photo now: hold C to see it, press Start to paint it", 0
+            )
         self.region_editing.photo_changed(shown.image)  # masks of another shape are cleared
         masks = self._masks_for(self._run_params) if self._run_params.regions else None
         self.controller.update(content=shown.image, masks=masks)

@@ -26,12 +26,23 @@ def clip_frame(index: int, width: int = 64, height: int = 48) -> np.ndarray:
 
 
 def make_clip(
-    path: Path, frames: int = 6, width: int = 64, height: int = 48, fps: int = 12, audio: str | None = "aac"
+    path: Path,
+    frames: int = 6,
+    width: int = 64,
+    height: int = 48,
+    fps: int = 12,
+    audio: str | None = "aac",
+    index_first: bool = False,
 ) -> Path:
-    """Write the clip (H.264 at high quality) with ``audio`` (an encoder name, or None) as a 440 Hz tone."""
+    """Write the clip (H.264 at high quality) with ``audio`` (an encoder name, or None) as a 440 Hz tone.
+
+    ``index_first`` puts the MP4's index before the frames, as files made for the web do: such a file cut
+    off partway still opens, and announces frames it no longer has.
+    """
     import av
 
-    with av.open(str(path), "w") as container:
+    options = {"movflags": "faststart"} if index_first else {}
+    with av.open(str(path), "w", options=options) as container:
         video = container.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv444p"
         video.options = {"crf": "8"}

@@ -222,3 +222,26 @@ def test_progress_counts_the_whole_clip_and_the_clip_itself_is_never_the_output(
     assert fractions == sorted(fractions) and 0 < fractions[0] < 1 / 3 and fractions[-1] == 1.0
     later = [r for r in reports if r.frame == 2 and r.step is not None and not r.frame_finished]
     assert later[-1].frame_steps == 3 and [r.frame_step for r in later] == list(range(1, len(later) + 1))
+
+
+def test_a_clip_cut_off_partway_is_painted_as_far_as_it_goes_and_says_so(oxford, tmp_path, painting):
+    whole = make_clip(tmp_path / "whole.mp4", frames=12, audio=None, index_first=True).read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[: len(whole) * 9 // 10])  # it still opens, and announces 12 frames
+    assert probe(cut).frames == 12
+    render = ClipRender(
+        cut, painting, StyleParams(size=32, steps=4), tmp_path / "out.mp4", VideoSettings(frame_steps=1)
+    )
+    list(render.run())
+    kept = probe(tmp_path / "out.mp4").frames
+    assert render.cut_short and 0 < kept < 12
+    assert f"announces 12 frames, but only {kept} could be read" in render.short_note()
+    # Cut before its first frame decodes: a clear error, and no empty work folder left behind.
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(VideoError, match=r"broken\.mp4 is damaged from its first frame on"):
+        list(read_frames(broken))
+    failing = ClipRender(broken, painting, StyleParams(size=32, steps=4), tmp_path / "never.mp4")
+    with pytest.raises(VideoError):
+        list(failing.run())
+    assert not work_folder(tmp_path / "never.mp4").exists() and not (tmp_path / "never.mp4").exists()

@@ -57,6 +57,18 @@ def test_clip_options_for_pictures_and_two_clips_are_refused(image_files, tmp_pa
     assert "broken.mp4 is not a video" in capsys.readouterr().err
 
 
+def test_a_clip_as_the_style_and_a_clip_cut_short_are_told_plainly(image_files, tmp_path, capsys):
+    content, style = image_files
+    clip = make_clip(tmp_path / "walk.mp4", frames=12, audio=None, index_first=True)
+    assert cli.main([str(content), str(clip), "-o", str(tmp_path / "p.png")]) == 1
+    assert "walk.mp4 is a video clip: a clip can be the content; a style is a still image" in capsys.readouterr().err
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(clip.read_bytes()[: clip.stat().st_size * 9 // 10])
+    assert cli.main([str(cut), "-s", str(style), "-o", str(tmp_path / "out.mp4"), *SMALL, "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: cut.mp4 announces 12 frames, but only" in err and "(is the file cut short?)" in err
+
+
 def test_ctrl_c_keeps_the_painted_frames_and_the_same_command_goes_on(image_files, tmp_path, monkeypatch, capsys):
     _, style = image_files
     clip = make_clip(tmp_path / "walk.mp4", frames=4, audio=None)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..qt_images import qimage_to_pil
+from ..roles import CONTENT
 
 THUMB_SIZE = 150
 
@@ -100,7 +101,8 @@ class ImageWellWidget(QFrame):
             self._set_empty_text()
 
     def _set_empty_text(self) -> None:
-        self._thumb.setText("Drop an image here\nor click to choose")
+        what = "an image or a clip" if self.role == CONTENT else "an image"
+        self._thumb.setText(f"Drop {what} here\nor click to choose")
         self._name.setText("")
         self._size.setText("")
 

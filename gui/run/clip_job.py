@@ -97,7 +97,10 @@ class ClipJob(QObject):
         kept = render.frames_done() if not completed else 0
         frames = self.last.frames if self.last is not None else render.info.frames
         if completed:
-            outcome = ClipOutcome(FINISHED, f"Wrote {render.output} ({frames} frames).", render.output, 0, frames)
+            text = f"Wrote {render.output} ({frames} frames)."
+            if render.cut_short:
+                text += " " + render.short_note()
+            outcome = ClipOutcome(FINISHED, text, render.output, 0, frames)
         elif self._failure is not None:
             text = f"The render stopped: {self._failure.message}"
             if kept:

@@ -75,6 +75,10 @@ def test_a_dropped_clip_shows_its_frames_and_the_scrubber_paints_the_chosen_one_
     qtbot.waitUntil(lambda: window.inputs.clip_frame == bar.slider.value(), timeout=SLOW)
     click(qtbot, window.stop_button)
     qtbot.waitUntil(lambda: not window.controller.running, timeout=SLOW)
+    # Scrubbed with no run going, the picture on screen is another frame's: the status bar says so.
+    with qtbot.waitSignal(window.inputs.content_changed, timeout=SLOW):
+        qtbot.keyClick(bar.slider, Qt.Key.Key_Home)
+    assert "Frame 1 is the photo now" in window.statusBar().currentMessage()
 
     # A still photo in its place: the clip and its bar go.
     drop(window.content_well, file_mime(image_paths[0]))
