@@ -153,10 +153,6 @@ class ClipRender:
         if engine is not None:
             engine.cancel()
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
     def _job(self) -> dict:
         stat = self.clip.stat()
         return {

@@ -101,7 +101,6 @@ class ImageInputs(QObject):
     styles_changed = Signal(object)  # tuple of PIL images, the Style well's first
     loaded = Signal(str)  # the role of a well that got an image
     clip_changed = Signal(object)  # ClipInfo when the Content well holds a clip, None when a still image
-    clip_frame_shown = Signal(int)  # the clip's frame the Content well now shows
     error = Signal(str)
 
     def __init__(
@@ -244,7 +243,6 @@ class ImageInputs(QObject):
             shown.image, clip.path, shown.original_size, QPixmap.fromImage(shown.thumb), frame_caption(clip, index)
         )
         self.clip_frame = index
-        self.clip_frame_shown.emit(index)
         self.content_changed.emit(shown)
 
     # -- several styles ----------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import cli, cli_video, temporal, video
+from engine import cli, cli_video, temporal, video, video_io
 from engine.video_io import probe
 from tests.clips import make_clip, sound_seconds
 
@@ -92,5 +92,7 @@ def test_ctrl_c_keeps_the_painted_frames_and_the_same_command_goes_on(image_file
     assert probe(out).frames == 4
 
 
-def test_the_command_line_defaults_are_the_engines():
+def test_the_command_line_defaults_and_suffixes_are_the_engines():
     assert cli_video.VIDEO_DEFAULTS == {"temporal_weight": temporal.TEMPORAL_WEIGHT, "frame_steps": video.FRAME_STEPS}
+    assert cli_video.VIDEO_SUFFIXES == video_io.VIDEO_SUFFIXES
+    assert cli_video.VIDEO_OUTPUTS == tuple(video_io.OUTPUT_FORMATS)

@@ -163,7 +163,9 @@ def test_quitting_during_a_clip_render_asks_and_keeps_the_finished_frames(qtbot,
     clip = make_clip(tmp_path / "walk.mp4", frames=8)
     load_clip(qtbot, window, clip, image_paths[1])
     window.set_params(window.params().replace(size=48, steps=16))
-    dialog = open_render_dialog(qtbot, window)
+    click(qtbot, window.clip_bar.render_button)  # the button beside the scrubber opens the dialog too
+    dialog = window.clips.dialog
+    assert dialog is not None and dialog.isVisible()
     out = tmp_path / "walk_painted.mp4"
     window.dialogs.clip_file = out
     finished = []
