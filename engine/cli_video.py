@@ -73,12 +73,11 @@ def video_settings(args: argparse.Namespace):
 def _frame_label(progress, finished_at: list[float]) -> str:
     """ "frame 3/24" and, once two frames have ended, the clip's time left at the later frames' pace."""
     from .progress import format_duration
+    from .video import seconds_left
 
     label = f"frame {progress.frame + 1}/{progress.frames} "
-    if len(finished_at) >= 2:
-        pace = (finished_at[-1] - finished_at[0]) / (len(finished_at) - 1)
-        label += f"(clip: {format_duration(pace * (progress.frames - progress.frame))} left) "
-    return label
+    left = seconds_left(finished_at, progress.frames - progress.frame)
+    return label + (f"(clip: {format_duration(left)} left) " if left is not None else "")
 
 
 def render_clip(clip: Path, styles, params: StyleParams, settings, args: argparse.Namespace) -> int:

@@ -815,17 +815,18 @@ class StyleTransfer:
     def _evaluate(self, objective: Objective | TiledObjective, view: ColourView) -> tuple[torch.Tensor, torch.Tensor]:
         """The loss (whose backward reaches the picture) and the reported terms; a clip's frame adds its
         temporal term to the total."""
-        total, terms = self._network_loss(objective, view)
+        canvas = self._canvas()
+        total, terms = self._network_loss(objective, view, canvas)
         if self._temporal is None:
             return total, terms
-        term = self._temporal(self._canvas())
+        term = self._temporal(canvas)
         return total + term, torch.cat([terms[:3], terms[3:] + term.detach()])
 
     def _network_loss(
-        self, objective: Objective | TiledObjective, view: ColourView
+        self, objective: Objective | TiledObjective, view: ColourView, canvas: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The objective's loss and reported terms [content, style, tv, total]."""
-        seen = view.to_network(self._canvas())
+        seen = view.to_network(canvas)
         if not isinstance(objective, TiledObjective):
             return objective(seen)
         # Tile by tile, with the grid moved every evaluation so that no seam can

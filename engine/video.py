@@ -100,6 +100,19 @@ class FrameProgress:
         return min(1.0, (done + within) / max(1, self.frames))
 
 
+def clip_dims(info: ClipInfo, size: int) -> tuple[int, int]:
+    """(height, width) a clip is painted at for a long side of ``size``: even, as H.264 in 4:2:0 needs."""
+    return even_dims(*images.fit_dims(info.width, info.height, size))
+
+
+def seconds_left(finished_at: list[float], frames_left: int) -> float | None:
+    """The clip's time left at the pace of the frames after the first (monotonic end times of the frames
+    finished so far); None before two have ended. The first frame, painted coarse to fine, is slower."""
+    if len(finished_at) < 2:
+        return None
+    return (finished_at[-1] - finished_at[0]) / (len(finished_at) - 1) * frames_left
+
+
 def work_folder(output: Path) -> Path:
     """Where a clip's finished frames wait to be encoded: beside the output, so the artist can see it."""
     output = Path(output)
@@ -137,7 +150,7 @@ class ClipRender:
         self.styles = (style,) if isinstance(style, Image.Image) else tuple(style)
         self.settings = settings or VideoSettings()
         self.info: ClipInfo = probe(self.clip)
-        height, width = even_dims(*images.fit_dims(self.info.width, self.info.height, params.size))
+        height, width = clip_dims(self.info, params.size)
         self.dims = (height, width)
         # Frames are resized to even sides first, so that the plan's size gives exactly these dims.
         self.params = params.replace(size=max(height, width))
@@ -225,12 +238,12 @@ class ClipRender:
         previous: tuple[Image.Image, Image.Image] | None = None  # (photo, painted) of the last frame
         index = -1
         for index, frame in enumerate(read_frames(self.clip)):
-            photo = images.resize(frame.convert("RGB"), *self.dims)
             frames = max(frames, index + 1)
-            if index < done:
-                if index == done - 1:
-                    painted = Image.open(self.work / self._frame_name(index)).convert("RGB")
-                    previous = (photo, painted)
+            if index < done - 1:
+                continue  # painted by an earlier run; only the last of those is needed, to go on from
+            photo = images.resize(frame.convert("RGB"), *self.dims)
+            if index == done - 1:
+                previous = (photo, Image.open(self.work / self._frame_name(index)).convert("RGB"))
                 continue
             if self._cancelled.is_set():
                 return

@@ -12,9 +12,7 @@ import time
 from PySide6.QtCore import QObject, Signal
 
 from engine.errors import BrushworkError
-from engine.images import fit_dims
-from engine.video import FrameProgress, VideoSettings
-from engine.video_io import even_dims
+from engine.video import FrameProgress, VideoSettings, clip_dims, seconds_left
 
 from .panels.clip_bar import ClipBar
 from .panels.clip_render_dialog import ClipRenderDialog
@@ -59,7 +57,7 @@ class ClipActions(QObject):
             self.dialog.cancel_requested.connect(self.job.cancel)
         if clip is not None and not self.rendering:
             params = self.window.params()
-            self.dialog.show_clip(clip, even_dims(*fit_dims(clip.width, clip.height, params.size)))
+            self.dialog.show_clip(clip, clip_dims(clip, params.size))
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()
@@ -94,19 +92,12 @@ class ClipActions(QObject):
             self.dialog.status.setText(self.dialog.status.text() + note)
         self.rendering_changed.emit(True)
 
-    def _seconds_left(self, report: FrameProgress) -> float | None:
-        """Frames left at the pace of the later frames (the first, painted coarse to fine, is slower)."""
-        times = self._frame_times
-        if len(times) < 2:
-            return None
-        pace = (times[-1] - times[0]) / (len(times) - 1)
-        return pace * (report.frames - report.frame - 1)
-
     def _on_report(self, report: FrameProgress) -> None:
         if report.frame_finished:
             self._frame_times.append(time.monotonic())
         if self.dialog is not None:
-            self.dialog.show_progress(report, self._seconds_left(report))
+            left = seconds_left(self._frame_times, report.frames - report.frame - 1)
+            self.dialog.show_progress(report, left)
 
     def _on_ended(self, outcome: ClipOutcome) -> None:
         if self.dialog is not None:

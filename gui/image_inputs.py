@@ -167,17 +167,6 @@ class ImageInputs(QObject):
             return None
         return self._spawn(self._load_into(well, Path(text)))
 
-    async def _decode(self, path: Path) -> Shown | None:
-        """Decode off the GUI thread; on failure say why and return None."""
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(None, decode, path)
-        except BrushworkError as exc:
-            self.error.emit(str(exc))
-        except OSError as exc:
-            self.error.emit(f"{path.name} cannot be read: {exc.strerror or exc}")
-        return None
-
     async def _load_into(self, well: ImageWellWidget, path: Path) -> None:
         well.set_loading(path.name)
         clip = None
@@ -191,7 +180,7 @@ class ImageInputs(QObject):
             decoded = await self._run_off_thread(decode_clip, path)
             shown, clip = decoded if decoded is not None else (None, None)
         else:
-            shown = await self._decode(path)
+            shown = await self._run_off_thread(decode, path)
         if shown is None:
             well.restore_caption()
             return
@@ -276,7 +265,7 @@ class ImageInputs(QObject):
         return self._spawn(self._load_extra_style(Path(path)))
 
     async def _load_extra_style(self, path: Path) -> None:
-        shown = await self._decode(path)
+        shown = await self._run_off_thread(decode, path)
         if shown is not None:
             self._icons[id(shown.image)] = shown.icon
             self.extra_styles.append((path, shown.image))
