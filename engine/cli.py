@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 # Only light modules here: --help and --version must answer without loading
 # PyTorch. The engine proper is imported once there is work to do.
 from .choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS
-from .cli_cluster import add_cluster_options, check_cluster_args, render_on_ray
+from .cli_cluster import add_cluster_options, check_cluster_args, render_clip_on_ray, render_on_ray
 from .cli_regions import check_style_masks
 from .cli_video import add_video_options, check_video_args, is_clip, render_clip, video_settings
 from .errors import BrushworkError, OutOfMemoryError
@@ -578,9 +578,7 @@ def main(argv: list[str] | None = None) -> int:
             check_style_masks(region_plan, styles)
         contents = _expand(content_args)
         clip = check_video_args(args, contents) if any(is_clip(c) for c in contents) else None
-        check_cluster_args(args)
-        if clip is not None and args.ray:
-            raise BrushworkError("a clip is painted in-process for now: leave out --ray")
+        check_cluster_args(args, clip is not None)
         if clip is None:
             _video_options_unused(args)
             globbed = any(any(ch in pattern for ch in "*?[") and not Path(pattern).exists() for pattern in content_args)
@@ -598,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if clip is not None:
         try:
+            if args.ray:
+                return render_clip_on_ray(clip, styles, params, clip_settings, args)
             return render_clip(clip, styles, params, clip_settings, args)
         except BrushworkError as exc:
             print(f"brushwork-render: error: {exc}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""``brushwork-render 'photos/*.jpg' -s STYLE -o out/ --ray auto``: the batch on a Ray cluster (``engine.cluster``)."""
+"""``brushwork-render 'photos/*.jpg' -s STYLE -o out/ --ray auto``: the batch on a Ray cluster (``engine.cluster``);
+a clip in overlapping chunks, one per worker (``engine.clip_cluster``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from .clip_chunks import OVERLAP
 from .errors import BrushworkError
 from .params import StyleParams
 
@@ -14,8 +16,8 @@ from .params import StyleParams
 def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     cluster = parser.add_argument_group(
         "cluster",
-        "paint the photos on a Ray cluster, one worker per core (pip install 'brushwork[cluster]'; every machine "
-        "of the cluster needs Brushwork installed)",
+        "paint the photos, or a clip in overlapping chunks, on a Ray cluster, one worker per core "
+        "(pip install 'brushwork[cluster]'; every machine of the cluster needs Brushwork installed)",
     )
     cluster.add_argument(
         "--ray",
@@ -25,12 +27,18 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     )
     cluster.add_argument("--ray-cpus", type=float, metavar="N", help="cores for each worker (default 1)")
     cluster.add_argument("--ray-gpus", type=float, metavar="N", help="GPUs for each worker (default 0)")
+    cluster.add_argument(
+        "--ray-overlap",
+        type=int,
+        metavar="N",
+        help=f"a clip's frames that each chunk paints with the one before, to fade from it (default {OVERLAP})",
+    )
 
 
-def check_cluster_args(args: argparse.Namespace) -> None:
+def check_cluster_args(args: argparse.Namespace, clip: bool = False) -> None:
     """Refuse what a cluster run would leave out, before anything is painted."""
     if not args.ray:
-        for flag in ("ray_cpus", "ray_gpus"):
+        for flag in ("ray_cpus", "ray_gpus", "ray_overlap"):
             if getattr(args, flag) is not None:
                 raise BrushworkError(f"--{flag.replace('_', '-')} goes with --ray")
         return
@@ -41,6 +49,11 @@ def check_cluster_args(args: argparse.Namespace) -> None:
         raise BrushworkError(f"--ray-cpus must be above 0, not {args.ray_cpus}")
     if args.ray_gpus is not None and not 0 <= args.ray_gpus <= 64:
         raise BrushworkError(f"--ray-gpus must be from 0 to 64, not {args.ray_gpus}")
+    if args.ray_overlap is not None:
+        if not clip:
+            raise BrushworkError("--ray-overlap is for a clip, not pictures")
+        if not 0 <= args.ray_overlap <= 100:
+            raise BrushworkError(f"--ray-overlap must be from 0 to 100 frames, not {args.ray_overlap}")
 
 
 def render_on_ray(
@@ -113,3 +126,78 @@ def render_on_ray(
             file=sys.stderr,
         )
     return 1 if failures else 0
+
+
+def render_clip_on_ray(clip: Path, styles, params: StyleParams, settings, args: argparse.Namespace) -> int:
+    """Paint the clip's chunks on the cluster, then join and write it here; 1 if a chunk failed twice (the
+    others are kept, and the same command paints only the rest)."""
+    from .cli import _writable_folder
+    from .clip_cluster import ChunkedClip, paint_clip
+    from .cluster import TaskReport
+    from .progress import format_duration
+
+    output = Path(args.output)
+    _writable_folder(output)
+    overlap = args.ray_overlap if args.ray_overlap is not None else OVERLAP
+    chunked = ChunkedClip(clip, styles, params, output, settings, overlap)
+    info, (height, width) = chunked.render.info, chunked.render.dims
+    quiet = args.quiet
+    if not quiet:
+        print(
+            f"{clip.name}: {info.frames} frames at {float(info.rate):.3g} a second ({info.seconds:.1f} s), "
+            f"painted at {width}x{height} in chunks on the cluster",
+            file=sys.stderr,
+        )
+    painted = 0
+
+    def report(outcome: TaskReport) -> None:
+        nonlocal painted
+        task = outcome.task
+        label = f"[chunk {task.index + 1}/{len(chunked.chunks)}] {task.name}"
+        if outcome.painted is None:
+            again = "trying once more" if outcome.retrying else "failed twice"
+            print(f"brushwork-render: {label}: {again}: {outcome.error}", file=sys.stderr)
+            return
+        painted += 1
+        if not quiet:
+            print(
+                f"{label} painted in {format_duration(outcome.painted.seconds)} on {outcome.painted.worker}",
+                file=sys.stderr,
+            )
+
+    started = time.monotonic()
+    try:
+        workers, failed = paint_clip(
+            chunked,
+            report,
+            address=args.ray,
+            cpus_per_worker=args.ray_cpus or 1.0,
+            gpus_per_worker=args.ray_gpus or 0.0,
+        )
+    except KeyboardInterrupt:
+        kept = len(chunked.done())
+        print(
+            f"\nbrushwork-render: interrupted; {kept} painted chunk(s) are kept in {chunked.work}. "
+            "The same command goes on from them."
+            if kept
+            else "\nbrushwork-render: interrupted before any chunk was painted.",
+            file=sys.stderr,
+        )
+        raise
+    kept_before = len(chunked.done()) - painted
+    if failed:
+        print(
+            f"brushwork-render: error: {failed} chunk(s) of {clip.name} could not be painted; the "
+            f"{len(chunked.done())} painted are kept in {chunked.work}, and the same command paints only the rest",
+            file=sys.stderr,
+        )
+        return 1
+    frames = chunked.write()
+    if not quiet:
+        before = f"; {kept_before} kept from an earlier run" if kept_before else ""
+        print(
+            f"saved {output}: {frames} frames in {len(chunked.chunks)} chunk(s) on {workers} Ray "
+            f"worker{'s' if workers != 1 else ''}, {format_duration(time.monotonic() - started)}{before}",
+            file=sys.stderr,
+        )
+    return 0

@@ -97,6 +97,12 @@ class Painter:
             picture16 = None
         return Painted(task.index, picture, picture16, time.perf_counter() - started, self.where)
 
+    def paint_chunk(self, task):
+        """A clip's chunk (``engine.clip_cluster.ChunkTask``): its frames painted as one chain."""
+        from .clip_cluster import paint_chunk
+
+        return paint_chunk(task, self.styles, self.where)
+
 
 def _ray():
     try:
@@ -146,6 +152,17 @@ def _check_reachable(address: str) -> None:
         ) from None
 
 
+def worker_count(cpus_per_worker: float, most: int | None = None) -> int:
+    """How many workers of ``cpus_per_worker`` cores the connected cluster holds (at least one)."""
+    cpus = _ray().cluster_resources().get("CPU", 1.0)
+    count = int(cpus // cpus_per_worker) if cpus_per_worker else (most or 1)
+    return max(1, min(count, most) if most is not None else count)
+
+
+def shutdown() -> None:
+    _ray().shutdown()
+
+
 def paint_batch(
     tasks: Iterable[PaintTask],
     total: int,
@@ -155,9 +172,11 @@ def paint_batch(
     address: str = "auto",
     cpus_per_worker: float = 1.0,
     gpus_per_worker: float = 0.0,
+    work: str = "paint",
 ) -> int:
     """Paint ``tasks`` (``total`` of them) on the cluster, calling ``report`` here for each outcome, in the
-    order they finish.
+    order they finish. ``work`` is the ``Painter`` method that paints a task: ``paint`` for a
+    ``PaintTask``, ``paint_chunk`` for a clip's ``ChunkTask``.
 
     ``tasks`` is read only as workers come free, so a batch of hundreds of
     photos never holds more of them than there are workers. Returns how many
@@ -172,8 +191,7 @@ def paint_batch(
     started_here = connect(address)
     try:
         weights = first.params.weights
-        cpus = ray.cluster_resources().get("CPU", 1.0)
-        count = max(1, min(total, int(cpus // cpus_per_worker) if cpus_per_worker else total))
+        count = worker_count(cpus_per_worker, most=total)
         remote = ray.remote(num_cpus=cpus_per_worker, num_gpus=gpus_per_worker)(Painter)
         styles_ref = ray.put(tuple(styles))
         threads = max(1, round(cpus_per_worker))
@@ -192,7 +210,7 @@ def paint_batch(
                         break
                     queue.append((task, 0))
                 (task, attempt), worker = queue.popleft(), idle.pop()
-                pending[worker.paint.remote(task)] = (task, attempt, worker)
+                pending[getattr(worker, work).remote(task)] = (task, attempt, worker)
             if not pending:
                 break
             (ref,), _ = ray.wait(list(pending), num_returns=1)

@@ -113,6 +113,35 @@ def seconds_left(finished_at: list[float], frames_left: int) -> float | None:
     return (finished_at[-1] - finished_at[0]) / (len(finished_at) - 1) * frames_left
 
 
+def frame_engine(
+    photo: Image.Image,
+    previous: tuple[Image.Image, Image.Image] | None,
+    styles: Sequence[Image.Image],
+    params: StyleParams,
+    settings: VideoSettings,
+) -> tuple[StyleTransfer, int]:
+    """The engine for one frame, and the plan's step it starts at.
+
+    ``previous`` is the last frame's (photo, painted picture), None for a
+    clip's (or a chunk's) first frame. That one gets the full plan, as does
+    every frame if ``settings.independent``; a later one runs at the output
+    size only, from the warped last frame, and is held to it.
+    """
+    if previous is None or settings.independent:
+        return StyleTransfer(photo, styles, params), 0
+    photo_before, painted_before = previous
+    backward, trust = frame_motion(photo_before, photo)
+    warped = Image.fromarray(warp(np.asarray(painted_before), backward))
+    temporal = None
+    if settings.temporal_weight > 0:
+        trust_mask = Image.fromarray((trust * 255).astype(np.uint8))  # 8-bit, one channel: mode "L"
+        temporal = TemporalTarget(warped, trust_mask, settings.temporal_weight)
+    last = plan_stages(params.size, params.steps)[-1]
+    start = last.end - min(settings.frame_steps, last.steps)
+    engine = StyleTransfer(photo, styles, params, start_picture=warped, start_step=start, temporal=temporal)
+    return engine, start
+
+
 def work_folder(output: Path) -> Path:
     """Where a clip's finished frames wait to be encoded: beside the output, so the artist can see it."""
     output = Path(output)
@@ -166,7 +195,8 @@ class ClipRender:
         if engine is not None:
             engine.cancel()
 
-    def _job(self) -> dict:
+    def job(self) -> dict:
+        """What the work folder was painted from: a later run goes on from it only for the very same job."""
         stat = self.clip.stat()
         return {
             "clip": str(self.clip.resolve()),
@@ -180,7 +210,7 @@ class ClipRender:
     def frames_done(self) -> int:
         """Frames an earlier run of this job left in the work folder (0 if it was another job's)."""
         try:
-            if json.loads((self.work / _JOB_FILE).read_text()) != self._job():
+            if json.loads((self.work / _JOB_FILE).read_text()) != self.job():
                 return 0
         except (OSError, ValueError):
             return 0
@@ -202,7 +232,7 @@ class ClipRender:
             if self.work.exists():
                 shutil.rmtree(self.work)
             self.work.mkdir(parents=True)
-            write_atomically(self.work / _JOB_FILE, json.dumps(self._job(), indent=1).encode())
+            write_atomically(self.work / _JOB_FILE, json.dumps(self.job(), indent=1).encode())
         except OSError as exc:
             raise BrushworkError(f"Cannot keep the painted frames in {self.work}: {exc.strerror or exc}") from exc
         return 0
@@ -247,7 +277,7 @@ class ClipRender:
                 continue
             if self._cancelled.is_set():
                 return
-            engine, first_step = self._engine_for(photo, previous)
+            engine, first_step = frame_engine(photo, previous, self.styles, self.params, self.settings)
             self._engine = engine
             if self._cancelled.is_set():  # a cancel that came while the engine was made
                 return
@@ -272,27 +302,6 @@ class ClipRender:
         shutil.rmtree(self.work, ignore_errors=True)
         self.finished = True
         yield FrameProgress(count - 1, count, None, frame_finished=True, resumed=done, finished=True)
-
-    def _engine_for(
-        self, photo: Image.Image, previous: tuple[Image.Image, Image.Image] | None
-    ) -> tuple[StyleTransfer, int]:
-        """The engine for one frame and the plan's step it starts at: the full plan for the first frame (or
-        every frame, if independent), else the output size only, from the warped last frame and held to it."""
-        if previous is None or self.settings.independent:
-            return StyleTransfer(photo, self.styles, self.params), 0
-        photo_before, painted_before = previous
-        backward, trust = frame_motion(photo_before, photo)
-        warped = Image.fromarray(warp(np.asarray(painted_before), backward))
-        temporal = None
-        if self.settings.temporal_weight > 0:
-            trust_mask = Image.fromarray((trust * 255).astype(np.uint8))  # 8-bit, one channel: mode "L"
-            temporal = TemporalTarget(warped, trust_mask, self.settings.temporal_weight)
-        last = plan_stages(self.params.size, self.params.steps)[-1]
-        start = last.end - min(self.settings.frame_steps, last.steps)
-        engine = StyleTransfer(
-            photo, self.styles, self.params, start_picture=warped, start_step=start, temporal=temporal
-        )
-        return engine, start
 
     def _save_frame(self, index: int, painted: Image.Image) -> None:
         def write(handle) -> None:
