@@ -12,10 +12,14 @@ from hypothesis import strategies as st
 from engine.clip_chunks import Chunk, fade_weight, join_frames, plan_chunks
 
 
-@given(frames=st.integers(1, 400), workers=st.integers(1, 16), overlap=st.integers(0, 8))
+@given(frames=st.integers(1, 2000), workers=st.integers(1, 16), overlap=st.integers(0, 8))
 def test_chunks_cover_every_frame_once_or_twice_and_share_exactly_the_overlap(frames, workers, overlap):
-    chunks = plan_chunks(frames, workers, overlap)
-    assert 1 <= len(chunks) <= workers
+    chunks = plan_chunks(frames, workers, overlap, longest=200)
+    assert len(chunks) >= 1
+    if len(chunks) > workers:  # more chunks than workers only to keep each chunk short enough
+        assert all(painted_frames(c, frames) <= 200 + overlap for c in chunks)
+    else:
+        assert len(chunks) == workers or frames < max(1, 3 * overlap) * (len(chunks) + 1)  # fewer: a short clip
     assert chunks[0].start == 0 and chunks[0].fade_in == 0 and chunks[-1].end is None
     assert [c.index for c in chunks] == list(range(len(chunks)))
     for frame in range(frames):
@@ -28,7 +32,11 @@ def test_chunks_cover_every_frame_once_or_twice_and_share_exactly_the_overlap(fr
         assert alone >= 2 * overlap  # frames no other chunk paints: no chunk is mostly fade
 
 
-def test_a_short_clip_is_one_chunk_and_a_long_one_one_per_worker():
+def painted_frames(chunk: Chunk, frames: int) -> int:
+    return (chunk.end if chunk.end is not None else frames) - chunk.start
+
+
+def test_a_short_clip_is_one_chunk_and_a_long_one_one_per_worker_or_more():
     assert plan_chunks(11, 4, overlap=4) == (Chunk(0, 0, None, 0),)
     assert plan_chunks(100, 4, overlap=4) == (
         Chunk(0, 0, 25, 0),
@@ -36,6 +44,8 @@ def test_a_short_clip_is_one_chunk_and_a_long_one_one_per_worker():
         Chunk(2, 46, 75, 4),
         Chunk(3, 71, None, 4),
     )
+    long = plan_chunks(1000, 2, overlap=8, longest=240)  # a 40 s clip on two workers: 5 chunks of 200
+    assert len(long) == 5 and max(painted_frames(c, 1000) for c in long) == 208
 
 
 def test_a_plan_survives_its_trip_through_the_work_folders_json():

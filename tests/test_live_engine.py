@@ -23,7 +23,9 @@ from tests.conftest import make_painting, make_photo
 ROOT = Path(__file__).resolve().parents[1]
 
 # No frame margin and no trimming, so that a test can build the same targets itself.
-PLAIN = StyleParams(size=64, steps=8, clean_edges=False, trim_frame=False)
+# float32: the losses are checked against a float32 objective built here, and on a CPU with bfloat16 "auto"
+# would paint in it (about 3e-4 apart).
+PLAIN = StyleParams(size=64, steps=8, clean_edges=False, trim_frame=False, precision="float32")
 
 
 def _tensor(image, side: int) -> torch.Tensor:
