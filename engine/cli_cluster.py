@@ -193,6 +193,8 @@ def render_clip_on_ray(clip: Path, styles, params: StyleParams, settings, args: 
         )
         return 1
     frames = chunked.write()
+    if chunked.render.cut_short:
+        print(f"brushwork-render: warning: {chunked.render.short_note()}", file=sys.stderr)
     if not quiet:
         before = f"; {kept_before} kept from an earlier run" if kept_before else ""
         print(

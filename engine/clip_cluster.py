@@ -94,7 +94,6 @@ class ChunkedClip:
         self.render = ClipRender(clip, styles, params, output, settings)
         self.overlap = overlap
         self.chunks: tuple[Chunk, ...] = ()
-        self.frames_read = 0  # once tasks() has read the clip to its end
 
     @property
     def work(self) -> Path:
@@ -151,7 +150,7 @@ class ChunkedClip:
                 gathering[index].append(photo)
                 if chunk.end is not None and frame == chunk.end - 1:
                     yield self._task(chunk, gathering.pop(index))
-        self.frames_read = frame + 1
+        render.frames_read = frame + 1  # so that render.cut_short tells a clip that ended early
         for index, photos in gathering.items():  # the last chunk, and any a clip cut short ended early
             if photos:
                 yield self._task(by_index[index], photos)

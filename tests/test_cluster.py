@@ -134,6 +134,18 @@ def test_a_clip_on_ray_is_painted_in_overlapping_chunks_and_joined(local_cluster
     assert (info.frames, info.rate, info.width, info.height, info.audio) == (12, 8, 48, 36, "aac")
     assert sound_seconds(out) == pytest.approx(sound_seconds(clip), abs=1e-3)
     assert not video.work_folder(out).exists()
+    # A clip cut short: its chunks hold what could be read, and the artist is told.
+    whole = make_clip(tmp_path / "whole.mp4", frames=12, fps=8, audio=None, index_first=True)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 8 // 10])
+    out = tmp_path / "cut_painted.mp4"
+    assert (
+        cli.main([str(cut), "-s", str(style), "-o", str(out), *CLIP_SMALL, "--ray", "auto", "--ray-overlap", "2"]) == 0
+    )
+    err = capsys.readouterr().err
+    assert "warning: cut.mp4 announces 12 frames, but only" in err
+    read = int(err.split("but only ")[1].split()[0])
+    assert 0 < read < 12 and probe(out).frames == read
 
 
 def test_a_chunk_is_the_in_process_chain_and_a_run_goes_on_from_the_chunks_kept(
