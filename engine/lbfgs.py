@@ -61,6 +61,7 @@ class LBFGS:
         self._prev_grad: torch.Tensor | None = None
         self._spare: torch.Tensor | None = None  # a free history buffer (a direction buffer when not narrowed)
         self._work: torch.Tensor | None = None  # narrowed history only: the full-precision direction
+        self._capped = True  # whether the step scale has been checked against the objective being optimised
 
     def reset(self) -> None:
         """Forget the curvature pairs (the objective changed) but keep the step scale.
@@ -73,6 +74,7 @@ class LBFGS:
         self._y.clear()
         self._rho.clear()
         self._pending_s = None
+        self._capped = False
 
     @property
     def pairs(self) -> int:
@@ -94,6 +96,13 @@ class LBFGS:
         if self._gamma is None:
             # No curvature known yet: a gradient step whose largest change is first_step.
             self._gamma = self.first_step / grad.abs().max().clamp_min(1e-30)
+        if not self._capped:
+            # The first step after a reset. The kept scale belongs to the old
+            # objective: after beta went from 10 to 40000 in one drag, its
+            # gradient step changed pixels by thousands and the loss went from
+            # 1.4 to 2e12 (then NaN in bfloat16). Allow at most RESET_STEP.
+            self._gamma = torch.minimum(self._gamma, RESET_STEP / grad.abs().max().clamp_min(1e-30))
+            self._capped = True
         if self._pending_s is not None:
             self._add_pair(grad)
         if self.narrowed:
@@ -173,6 +182,12 @@ class LBFGS:
             b = rho * _dot(y, d)
             _add_scaled(d, s, a - b)
 
+
+# The largest change of any pixel (on [0, 1]) the first step after a reset may
+# make. A slider moved by a few times keeps its kept scale's step (its largest
+# change was 0.01-0.07 at 192 px, for beta times 0.2 to 5 or a layer weight
+# times 5); only a jump of the objective's scale meets the cap.
+RESET_STEP = 0.1
 
 # Mixed-precision products go in slices of this many elements, so that widening
 # a narrowed vector never needs a full-size temporary (134 MB at 4096 px).

@@ -1,6 +1,6 @@
 import torch
 
-from engine.lbfgs import LBFGS
+from engine.lbfgs import LBFGS, RESET_STEP
 
 
 def _quadratic(scale: float):
@@ -68,6 +68,31 @@ def test_history_is_capped_and_reset_keeps_the_step_scale():
     # restarted at first_step (whose largest change would be exactly 0.1).
     torch.testing.assert_close(step, -gamma * grads[-1], rtol=1e-9, atol=0)
     assert abs(step.abs().max().item() - opt.first_step) > 0.5 * opt.first_step
+
+
+def test_after_a_reset_a_jump_of_the_losss_scale_cannot_throw_the_picture_away():
+    """beta from 10 to 40000 in one drag: the step scale kept through the reset belongs to a loss 4000 times
+    smaller, and its gradient step would move the picture 4000 times too far."""
+    scale = [1.0]
+    x, unit_closure = _quadratic(1.0)
+
+    def closure():
+        loss = unit_closure()
+        x.grad.mul_(scale[0])
+        return loss * scale[0]
+
+    opt = LBFGS(x, history=5, first_step=0.1)
+    for _ in range(12):
+        opt.step(closure)
+    scale[0] = 4000.0
+    opt.reset()
+    start = x.detach().clone()
+    opt.step(closure)
+    assert (x.detach() - start).abs().max().item() <= RESET_STEP * (1 + 1e-9)
+    error = (x.detach() - 1).abs().max().item()
+    for _ in range(60):  # the curvature it learns next is the new loss's: it goes on converging
+        opt.step(closure)
+    assert (x.detach() - 1).abs().max().item() < 0.1 * error
 
 
 def test_history_kept_in_bfloat16_converges_like_full_precision(monkeypatch):

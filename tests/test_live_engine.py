@@ -281,3 +281,21 @@ def test_switching_a_run_to_adam_does_not_import_the_compiler():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip().endswith("no dynamo"), done.stdout + done.stderr
+
+
+def test_beta_dragged_up_four_thousand_times_mid_run_does_not_throw_the_picture_away(oxford):
+    """The user trial's drag of beta from 10 to 40551 in a second: the first step under the new weights once
+    took the old weights' step scale, and the style term went from 0.11 to 3e8 (then NaN in bfloat16)."""
+    params = StyleParams(size=64, steps=40)
+    engine = StyleTransfer(make_photo(), make_painting(), params)
+    style_after = []
+    for p in engine.run():
+        if p.step == 20:
+            engine.update(params.replace(beta=40551.0))
+        elif p.step > 20:
+            style_after.append(p.losses.style)
+    # The first report after the change evaluated the picture the old weights left; none after it may be
+    # far worse (with the old scale kept: a million times).
+    assert len(style_after) >= 5
+    assert max(style_after) < 10 * style_after[0]
+    assert style_after[-1] < style_after[0]  # and the stronger style weight is being met
