@@ -5,7 +5,8 @@ Here, as in the paper:
 
 - the first frame is painted like a picture, coarse to fine;
 - every later frame starts from the last painted frame, warped onto it by the
-  optical flow between the two photo frames (``engine.optical_flow``);
+  optical flow between the two photo frames (``engine.optical_flow``), and
+  from its photo where that flow cannot be trusted (the paper warps there too);
 - and a temporal term keeps it close to that warped frame wherever the flow
   can be trusted (``engine.temporal``), leaving occluded parts and motion
   boundaries free to be painted afresh.
@@ -38,7 +39,7 @@ from PIL import Image
 from . import images
 from .atomic import write_atomically
 from .errors import BrushworkError, ParamsError
-from .optical_flow import frame_motion, warp
+from .optical_flow import frame_motion, start_picture, warp
 from .params import StyleParams
 from .progress import Progress
 from .schedule import plan_stages
@@ -131,14 +132,15 @@ def frame_engine(
         return StyleTransfer(photo, styles, params), 0
     photo_before, painted_before = previous
     backward, trust = frame_motion(photo_before, photo)
-    warped = Image.fromarray(warp(np.asarray(painted_before), backward))
+    warped = warp(np.asarray(painted_before), backward)
     temporal = None
     if settings.temporal_weight > 0:
         trust_mask = Image.fromarray((trust * 255).astype(np.uint8))  # 8-bit, one channel: mode "L"
-        temporal = TemporalTarget(warped, trust_mask, settings.temporal_weight)
+        temporal = TemporalTarget(Image.fromarray(warped), trust_mask, settings.temporal_weight)
+    begin = Image.fromarray(start_picture(warped, np.asarray(photo), trust))
     last = plan_stages(params.size, params.steps)[-1]
     start = last.end - min(settings.frame_steps, last.steps)
-    engine = StyleTransfer(photo, styles, params, start_picture=warped, start_step=start, temporal=temporal)
+    engine = StyleTransfer(photo, styles, params, start_picture=begin, start_step=start, temporal=temporal)
     return engine, start
 
 

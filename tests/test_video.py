@@ -9,7 +9,7 @@ from PIL import Image
 
 from engine import StyleParams, StyleTransfer
 from engine.errors import BrushworkError, ParamsError
-from engine.optical_flow import flow, frame_motion, reliable, warp, warping_error
+from engine.optical_flow import flow, frame_motion, reliable, start_picture, warp, warping_error
 from engine.temporal import TemporalTarget, TemporalTerm
 from engine.video import ClipRender, VideoSettings, work_folder
 from engine.video_io import VideoError, frame_at, probe, read_frames, write_clip
@@ -103,6 +103,25 @@ def test_what_a_moving_square_uncovers_and_its_edges_are_not_trusted_and_still_b
     # On the clip itself, DIS's flow is trusted on the background well away from the square.
     _, measured = frame_motion(Image.fromarray(clip_frame(0)), Image.fromarray(clip_frame(1)))
     assert measured[36:44, 40:58].mean() > 0.9
+
+
+def test_a_frame_starts_from_its_photo_where_the_flow_is_not_trusted_and_from_the_warped_paint_elsewhere():
+    """A user's trial: a pale disc crossing a flat sky left a pale trail, the warp's paint in what it uncovered."""
+    backward = np.zeros((48, 64, 2), np.float32)
+    forward = np.zeros((48, 64, 2), np.float32)
+    backward[16:32, 8 + STEP : 8 + STEP + SQUARE, 0] = -STEP
+    forward[16:32, 8 : 8 + SQUARE, 0] = STEP
+    trust = reliable(backward, forward)
+    painted_before = np.full((48, 64, 3), 200, np.uint8)  # the square's paint, everywhere here
+    photo = clip_frame(1)
+    start = start_picture(warp(painted_before, backward), photo, trust)
+    uncovered = (slice(18, 30), slice(8, 8 + STEP))
+    assert np.array_equal(start[uncovered], photo[uncovered])  # painted afresh from the photo
+    assert (start[38:, 40:] == 200).all() and (start[:10] == 200).all()  # trusted: the warped paint
+    # Untrusted at x = 8-11 on row 24 (uncovered, and the square's trailing edge): one pixel further out
+    # on each side starts from the photo too, the next from the paint.
+    assert np.array_equal(start[24, 7], photo[24, 7]) and np.array_equal(start[24, 12], photo[24, 12])
+    assert (start[24, 6] == 200).all() and (start[24, 13] == 200).all()
 
 
 def test_the_warping_error_is_zero_for_a_picture_that_moves_with_the_scene_and_grows_with_flicker():
