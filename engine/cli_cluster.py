@@ -165,11 +165,27 @@ def render_clip_on_ray(clip: Path, styles, params: StyleParams, settings, args: 
                 file=sys.stderr,
             )
 
+    def planned(workers: int) -> None:
+        if quiet:
+            return
+        chunks, kept = len(chunked.chunks), len(chunked.done())
+        if kept == chunks:
+            print(f"all {chunks} chunk(s) were painted by an earlier run: joining them", file=sys.stderr)
+            return
+        share = f", {chunked.overlap} frames shared at each join" if chunks > 1 else ""
+        before = f"; {kept} kept from an earlier run" if kept else ""
+        print(
+            f"{chunks} chunk(s){share}{before}: painting {chunks - kept} on {workers} worker(s); "
+            "each reports when its last frame is painted",
+            file=sys.stderr,
+        )
+
     started = time.monotonic()
     try:
         workers, failed = paint_clip(
             chunked,
             report,
+            planned=planned,
             address=args.ray,
             cpus_per_worker=args.ray_cpus or 1.0,
             gpus_per_worker=args.ray_gpus or 0.0,

@@ -205,12 +205,14 @@ def paint_clip(
     clip: ChunkedClip,
     report: Callable[[object], None],
     *,
+    planned: Callable[[int], None] | None = None,
     address: str = "auto",
     cpus_per_worker: float = 1.0,
     gpus_per_worker: float = 0.0,
 ) -> tuple[int, int]:
     """Paint the chunks not yet kept on the cluster and keep each as it comes back, calling ``report`` with
-    each ``engine.cluster.TaskReport``; (workers, chunks that failed for good)."""
+    each ``engine.cluster.TaskReport`` (and ``planned`` with the worker count once the chunks are known);
+    (workers, chunks that failed for good)."""
     from . import cluster
 
     started_here = cluster.connect(address)
@@ -229,6 +231,8 @@ def paint_clip(
 
         skip = clip.done()
         missing = len(clip.chunks) - len(skip)
+        if planned is not None:
+            planned(min(workers, missing))
         used = cluster.paint_batch(
             clip.tasks(skip),
             missing,

@@ -126,6 +126,7 @@ def test_a_clip_on_ray_is_painted_in_overlapping_chunks_and_joined(local_cluster
     )
     err = capsys.readouterr().err
     # Two chunks, one per worker: frames 1-6, and 5-12 (5 and 6 painted by both, and faded).
+    assert "2 chunk(s), 2 frames shared at each join: painting 2 on 2 worker(s)" in err
     assert "[chunk 1/2] frames 1-6 painted" in err and "[chunk 2/2] frames 5-12 painted" in err
     assert "12 frames in 2 chunk(s) on 2 Ray workers" in err
     workers = {line.rsplit(" on ", 1)[1] for line in err.splitlines() if line.startswith("[chunk")}
