@@ -187,3 +187,21 @@ def test_a_chunk_is_the_in_process_chain_and_a_run_goes_on_from_the_chunks_kept(
     other = ChunkedClip(clip, [painting], params.replace(beta=20), out, settings, overlap=2)
     other.plan(2)
     assert other.done() == set()
+
+
+def test_a_chunk_that_fails_twice_is_reported_and_the_clip_is_not_written(local_cluster, painting, tmp_path):
+    from engine.clip_cluster import ChunkedClip, paint_clip
+    from engine.params import StyleParams
+    from tests.clips import make_clip
+
+    clip = make_clip(tmp_path / "walk.mp4", frames=12, fps=8, audio=None)
+    params = StyleParams(size=32, steps=4, weights=str(tmp_path / "nowhere.pth"))  # fails on every worker
+    chunked = ChunkedClip(clip, [painting], params, tmp_path / "out.mp4", video.VideoSettings(frame_steps=2), 2)
+    reports = []
+    assert paint_clip(chunked, reports.append) == (2, 2)
+    by_chunk = {}
+    for report in reports:
+        by_chunk.setdefault(report.task.index, []).append(report.retrying)
+    assert by_chunk == {0: [True, False], 1: [True, False]}  # each tried twice, then given up
+    assert "nowhere.pth" in reports[-1].error
+    assert chunked.done() == set() and not (tmp_path / "out.mp4").exists()
