@@ -12,7 +12,6 @@ missing.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,24 +26,23 @@ from .atomic import write_atomically
 from .clip_chunks import OVERLAP, Chunk, join_frames, plan_chunks
 from .errors import BrushworkError
 from .params import StyleParams
-from .video import ClipRender, VideoSettings, frame_engine
+from .video import JOB_FILE, ClipRender, VideoSettings, frame_engine, frame_name, new_work_folder, write_frame
 from .video_io import read_frames, write_clip
-
-log = logging.getLogger(__name__)
-
-_JOB_FILE = "job.json"
 
 
 @dataclass(frozen=True)
 class ChunkTask:
     """One chunk of a clip, as it travels to a worker: its photo frames at the painting size."""
 
-    index: int
     name: str  # what the artist is told: "frames 17-32"
     chunk: Chunk
     photos: tuple[np.ndarray, ...]  # uint8 H x W x 3, frames chunk.start onwards
     params: StyleParams
     settings: VideoSettings
+
+    @property
+    def index(self) -> int:
+        return self.chunk.index
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,7 @@ class ChunkedClip:
         that run painted, however many workers there are now)."""
         job = self.render.job()
         try:
-            kept = json.loads((self.work / _JOB_FILE).read_text())
+            kept = json.loads((self.work / JOB_FILE).read_text())
             chunks, overlap = kept.pop("chunks", None), kept.pop("overlap", None)
             if chunks is not None and overlap == self.overlap and kept == job:
                 self.chunks = tuple(Chunk.from_list(c) for c in chunks)
@@ -118,14 +116,7 @@ class ChunkedClip:
         except (OSError, ValueError, TypeError, AttributeError):
             pass  # no earlier run of this job, or one that left no readable plan: start anew
         self.chunks = plan_chunks(self.render.info.frames, workers, self.overlap)
-        record = dict(job, overlap=self.overlap, chunks=[c.to_list() for c in self.chunks])
-        try:
-            if self.work.exists():
-                shutil.rmtree(self.work)
-            self.work.mkdir(parents=True)
-            write_atomically(self.work / _JOB_FILE, json.dumps(record, indent=1).encode())
-        except OSError as exc:
-            raise BrushworkError(f"Cannot keep the painted chunks in {self.work}: {exc.strerror or exc}") from exc
+        new_work_folder(self.work, dict(job, overlap=self.overlap, chunks=[c.to_list() for c in self.chunks]))
         return self.chunks
 
     def done(self) -> set[int]:
@@ -157,7 +148,7 @@ class ChunkedClip:
 
     def _task(self, chunk: Chunk, photos: list[np.ndarray]) -> ChunkTask:
         name = chunk.label(chunk.start + len(photos))
-        return ChunkTask(chunk.index, name, chunk, tuple(photos), self.render.params, self.render.settings)
+        return ChunkTask(name, chunk, tuple(photos), self.render.params, self.render.settings)
 
     def keep(self, task: ChunkTask, painted: PaintedChunk) -> None:
         """Save a chunk's painted frames, then mark it done (so a chunk cut off while saving is painted again)."""
@@ -165,17 +156,13 @@ class ChunkedClip:
         try:
             folder.mkdir(exist_ok=True)
             for offset, frame in enumerate(painted.frames):
-                picture = Image.fromarray(frame)
-                write_atomically(
-                    folder / f"frame_{task.chunk.start + offset:06d}.png",
-                    lambda handle, picture=picture: picture.save(handle, format="PNG", compress_level=1),
-                )
+                write_frame(folder / frame_name(task.chunk.start + offset), Image.fromarray(frame))
             write_atomically(self._done_mark(task.index), b"")
         except OSError as exc:
             raise BrushworkError(f"Cannot save {task.name} in {self.work}: {exc.strerror or exc}") from exc
 
     def painted(self, index: int, frame: int) -> np.ndarray | None:
-        path = self._chunk_folder(index) / f"frame_{frame:06d}.png"
+        path = self._chunk_folder(index) / frame_name(frame)
         return np.asarray(Image.open(path).convert("RGB")) if path.is_file() else None
 
     def painted_frames(self) -> int:

@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 # to a third of its time (tests/benchmarks/bench_video.py).
 FRAME_STEPS = 40
 WORK_SUFFIX = ".frames"
-_JOB_FILE = "job.json"
+JOB_FILE = "job.json"  # in the work folder: what its frames were painted from
 
 
 @dataclass(frozen=True)
@@ -144,10 +144,32 @@ def frame_engine(
     return engine, start
 
 
+def frame_name(index: int) -> str:
+    """A painted frame's file name in a work folder (``index`` 0-based, over the whole clip)."""
+    return f"frame_{index:06d}.png"
+
+
+def write_frame(path: Path, picture: Image.Image) -> None:
+    """A painted frame as a PNG, written atomically; compressed lightly, since frames are many and go once
+    the clip is encoded. Raises OSError."""
+    write_atomically(path, lambda handle: picture.save(handle, format="PNG", compress_level=1))
+
+
 def work_folder(output: Path) -> Path:
     """Where a clip's finished frames wait to be encoded: beside the output, so the artist can see it."""
     output = Path(output)
     return output.with_name(output.name + WORK_SUFFIX)
+
+
+def new_work_folder(folder: Path, job: dict) -> None:
+    """Empty ``folder`` (an earlier job's frames are of no use) and record ``job`` in it."""
+    try:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        write_atomically(folder / JOB_FILE, json.dumps(job, indent=1).encode())
+    except OSError as exc:
+        raise BrushworkError(f"Cannot keep the painted frames in {folder}: {exc.strerror or exc}") from exc
 
 
 def _styles_digest(styles: Sequence[Image.Image]) -> str:
@@ -212,31 +234,21 @@ class ClipRender:
     def frames_done(self) -> int:
         """Frames an earlier run of this job left in the work folder (0 if it was another job's)."""
         try:
-            if json.loads((self.work / _JOB_FILE).read_text()) != self.job():
+            if json.loads((self.work / JOB_FILE).read_text()) != self.job():
                 return 0
         except (OSError, ValueError):
             return 0
         done = 0
-        while (self.work / self._frame_name(done)).is_file():
+        while (self.work / frame_name(done)).is_file():
             done += 1
         return done
-
-    @staticmethod
-    def _frame_name(index: int) -> str:
-        return f"frame_{index:06d}.png"
 
     def _start_work(self) -> int:
         """Make the work folder ready; the frames already painted for this very job."""
         done = self.frames_done()
         if done:
             return done
-        try:
-            if self.work.exists():
-                shutil.rmtree(self.work)
-            self.work.mkdir(parents=True)
-            write_atomically(self.work / _JOB_FILE, json.dumps(self.job(), indent=1).encode())
-        except OSError as exc:
-            raise BrushworkError(f"Cannot keep the painted frames in {self.work}: {exc.strerror or exc}") from exc
+        new_work_folder(self.work, self.job())
         return 0
 
     @property
@@ -275,7 +287,7 @@ class ClipRender:
                 continue  # painted by an earlier run; only the last of those is needed, to go on from
             photo = images.resize(frame.convert("RGB"), *self.dims)
             if index == done - 1:
-                previous = (photo, Image.open(self.work / self._frame_name(index)).convert("RGB"))
+                previous = (photo, Image.open(self.work / frame_name(index)).convert("RGB"))
                 continue
             if self._cancelled.is_set():
                 return
@@ -298,18 +310,13 @@ class ClipRender:
             raise BrushworkError(f"{self.clip.name} has no frames that can be read")
         if self.cut_short:
             log.warning("%s announces %d frames but only %d could be read", self.clip.name, self.info.frames, count)
-        write_clip(
-            (Image.open(self.work / self._frame_name(i)).convert("RGB") for i in range(count)), self.info, self.output
-        )
+        write_clip((Image.open(self.work / frame_name(i)).convert("RGB") for i in range(count)), self.info, self.output)
         shutil.rmtree(self.work, ignore_errors=True)
         self.finished = True
         yield FrameProgress(count - 1, count, None, frame_finished=True, resumed=done, finished=True)
 
     def _save_frame(self, index: int, painted: Image.Image) -> None:
-        def write(handle) -> None:
-            painted.save(handle, format="PNG", compress_level=1)
-
         try:
-            write_atomically(self.work / self._frame_name(index), write)
+            write_frame(self.work / frame_name(index), painted)
         except OSError as exc:
             raise BrushworkError(f"Cannot save frame {index + 1} in {self.work}: {exc.strerror or exc}") from exc
