@@ -76,6 +76,21 @@ class LBFGS:
         self._pending_s = None
         self._capped = False
 
+    def restarted(self, picture: torch.Tensor) -> LBFGS:
+        """A new optimiser on ``picture`` (a new leaf tensor) that keeps this one's settings and step scale.
+
+        When a preview hands its picture back to the full size, the picture is
+        a new tensor and the objective's weights may have changed: no pair
+        carries over, but a fresh optimiser's first step is an exploratory
+        ``first_step`` one that barely moves the picture, which cost a
+        slider's effect a whole step at the slowest scale. The kept scale is
+        capped on the first step, as after ``reset``.
+        """
+        other = LBFGS(picture, history=self.history, first_step=self.first_step, store=self.store)
+        other._gamma = None if self._gamma is None else self._gamma.clone()
+        other._capped = False
+        return other
+
     @property
     def pairs(self) -> int:
         """Number of curvature pairs currently held."""

@@ -8,8 +8,10 @@ where a frame is cheap, and refine once the user lets go. We do the same:
 
 - When a setting that changes the look arrives (weights, stroke scale,
   colours, style images) and a step at the current scale is slower than
-  ``LIVE_STEP_SECONDS``, the engine works at a *preview side* where a step
-  costs about that much, starting from the current picture brought down.
+  ``LIVE_STEP_SECONDS`` (for anything but the colours, slower than a preview
+  lasts: ``TEXTURE_PREVIEW_SECONDS``), the engine works at a *preview side*
+  where a step costs about that much, starting from the current picture
+  brought down.
 - What is shown is the full-size picture plus the preview's change brought up
   (``composite``): the coarse change comes through at once, and the detail
   painted so far stays, so the picture does not go blurry while it updates.
@@ -32,14 +34,29 @@ SETTLE_SECONDS = 1.0  # no change for this long: the artist has let go of the sl
 MIN_PREVIEW_STEPS = 6  # a change is shown for at least this many preview steps before climbing back
 MIN_PREVIEW_SIDE = 96  # below this the preview shows too little to judge a setting by
 WORTHWHILE = 0.75  # a preview side above this share of the scale's side saves too little to bother
+# A preview of a texture change (weights, stroke scale, layers) pays only where
+# a full-size step is slower than the preview lasts. Its coarse change is a
+# small share of such a change: at 512 px, the best a 263 px preview could
+# show, one that knew where the next minute's optimisation ends, is 17-24 % of
+# that minute's drop for the weights (bench_slider_latency.py), and the
+# preview's own worth was about one full-size step. Where steps are fast (0.95 s
+# at 512 px with bfloat16) the preview's 1.5 s only delayed the full-size steps:
+# half the change came 0.7-1 s later than without it. A change of colours, a
+# change of large areas, the preview carries almost whole: it is previewed on
+# any slow scale (1.0 s against 3.5 s there).
+TEXTURE_PREVIEW_SECONDS = MIN_PREVIEW_STEPS * LIVE_STEP_SECONDS
 
 
-def preview_side(side: int, step_seconds: float | None) -> int | None:
+def preview_side(side: int, step_seconds: float | None, colours_only: bool = False) -> int | None:
     """The long side at which a step takes about ``LIVE_STEP_SECONDS``, or None if ``side`` is fast enough.
 
     A step's cost grows with the pixel count, so with the square of the side.
+    A change of colours alone is previewed on any slow scale. Any other change
+    is previewed only where a full-size step takes longer than a preview lasts
+    (``TEXTURE_PREVIEW_SECONDS``), see there.
     """
-    if step_seconds is None or step_seconds <= LIVE_STEP_SECONDS:
+    slow = LIVE_STEP_SECONDS if colours_only else TEXTURE_PREVIEW_SECONDS
+    if step_seconds is None or step_seconds <= slow:
         return None
     target = max(MIN_PREVIEW_SIDE, round(side * math.sqrt(LIVE_STEP_SECONDS / step_seconds)))
     return target if target <= WORTHWHILE * side else None

@@ -12,6 +12,7 @@ underflow, so with float16 the engine scales the loss (``engine.scaling``).
 from __future__ import annotations
 
 import functools
+import os
 import platform
 from pathlib import Path
 
@@ -22,16 +23,31 @@ from .errors import DeviceError
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
+# oneDNN instruction sets (ONEDNN_MAX_CPU_ISA) below AVX512_CORE_BF16: capped at
+# one of these, oneDNN emulates bfloat16 in float32 and is slower than float32.
+_ISAS_WITHOUT_BF16 = frozenset({"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"})
+
+
 @functools.cache
 def cpu_has_fast_bf16() -> bool:
-    """True if the CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."""
-    if platform.system() != "Linux":
+    """True if the CPU computes bfloat16 natively (AVX-512 BF16 or AMX) and oneDNN may use it."""
+    if platform.system() != "Linux" or onednn_isa_capped_below_bf16():
         return False
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         return False
     return ("avx512_bf16" in flags or "amx_bf16" in flags) and torch.backends.mkldnn.is_available()
+
+
+def onednn_isa_capped_below_bf16() -> bool:
+    """True if ``ONEDNN_MAX_CPU_ISA`` (or its old name ``DNNL_MAX_CPU_ISA``) keeps oneDNN off bfloat16.
+
+    Someone who caps oneDNN this way (the benchmarks do, to measure an AVX2-only
+    CPU on one that has AVX-512 BF16) gets float32 from "auto", as such a CPU would.
+    """
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or ""
+    return isa.strip().upper() in _ISAS_WITHOUT_BF16
 
 
 def resolve_precision(name: str, device: torch.device) -> torch.dtype:

@@ -120,6 +120,16 @@ class _Plan:
     def keys(self) -> tuple[tuple, tuple, tuple]:
         return self.target_key, self.style_key, self.weights_key
 
+    @property
+    def colourless_keys(self) -> tuple[tuple, tuple, tuple]:
+        """``keys`` without the colour setting, which ``_plan`` puts last in the target and style keys."""
+        return _colourless(self.keys)
+
+
+def _colourless(keys: tuple[tuple | None, tuple | None, tuple | None]) -> tuple:
+    target, style, weights = keys
+    return (target[:-1] if target else target), (style[:-1] if style else style), weights
+
 
 # What belongs to one scale; a preview keeps the plan's scale aside in these.
 _SCALE_FIELDS = (
@@ -484,9 +494,11 @@ class StyleTransfer:
             boxes=boxes,
             style_dims=style_dims,
             net_key=net_key,
+            # The colour setting goes last in both keys (see _Plan.colourless_keys).
             target_key=(net_key, inputs.content_version, dims, params.content_layer, params.clean_edges, colours[0]),
-            style_key=(inputs.style_version, style_dims, tuple(listed), colours, boxes)
-            + ((inputs.style_mask_version, style_masked) if style_masked else ()),
+            style_key=(inputs.style_version, style_dims, tuple(listed), boxes)
+            + ((inputs.style_mask_version, style_masked) if style_masked else ())
+            + (colours,),
             weights_key=(params.alpha, params.beta, params.tv_weight, params.style_layers, params.style_blend)
             + ((inputs.mask_version, params.regions, params.outside_regions) if params.regions else ()),
         )
@@ -602,7 +614,8 @@ class StyleTransfer:
         """
         if self._preview is None:
             pace = self._pace.seconds if self._pace.side == full_plan.side else None
-            side = preview_side(full_plan.side, pace)
+            colours_only = full_plan.colourless_keys == _colourless(self._built_keys())
+            side = preview_side(full_plan.side, pace, colours_only)
             if side is None or not self._changes_look(full_plan):
                 return None
             log.debug("preview at %d px while settings change (%.2f s per step at %d px)", side, pace, full_plan.side)
@@ -636,7 +649,11 @@ class StyleTransfer:
         self._restore_scale_state(self._main_scale)
         self._preview = self._main_scale = None
         self._set_picture(self._view.to_canvas(_pad(shown, self._margin)))
-        self._new_optimizer(self._optimizer_kind)  # a new picture: L-BFGS starts afresh
+        if isinstance(self._optimizer, LBFGS):
+            # A new picture: no curvature pair carries over, but the step scale does.
+            self._optimizer = self._optimizer.restarted(self._picture)
+        else:
+            self._new_optimizer(self._optimizer_kind)
         self._stillness.reset()
 
     def _scale_state(self) -> dict:

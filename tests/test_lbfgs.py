@@ -1,14 +1,16 @@
+import pytest
 import torch
 
 from engine.lbfgs import LBFGS, RESET_STEP
 
 
-def _quadratic(scale: float):
-    """An ill-conditioned quadratic 0.5 x^T A x with its minimum at 1, times ``scale``."""
+def _quadratic(scale: float, x: torch.Tensor | None = None):
+    """An ill-conditioned quadratic 0.5 x^T A x with its minimum at 1, times ``scale``, on ``x`` (zeros if None)."""
     generator = torch.Generator().manual_seed(0)
     q, _ = torch.linalg.qr(torch.randn(40, 40, generator=generator, dtype=torch.float64))
     a = q @ torch.diag(torch.logspace(0, 3, 40, dtype=torch.float64)) @ q.T
-    x = torch.zeros(40, dtype=torch.float64, requires_grad=True)
+    if x is None:
+        x = torch.zeros(40, dtype=torch.float64, requires_grad=True)
 
     def closure():
         d = x - 1
@@ -93,6 +95,32 @@ def test_after_a_reset_a_jump_of_the_losss_scale_cannot_throw_the_picture_away()
     for _ in range(60):  # the curvature it learns next is the new loss's: it goes on converging
         opt.step(closure)
     assert (x.detach() - 1).abs().max().item() < 0.1 * error
+
+
+def test_a_restarted_optimiser_on_a_new_picture_keeps_the_step_scale_but_no_pairs():
+    """A preview hands back a new picture tensor: the first step there is a step of the learnt scale,
+    not an exploratory ``first_step`` one."""
+    x, closure = _quadratic(1.0)
+    opt = LBFGS(x, history=5, first_step=0.1)
+    for _ in range(12):
+        opt.step(closure)
+    moved = x.detach().clone().requires_grad_(True)
+    fresh = LBFGS(moved.detach().clone().requires_grad_(True), history=5, first_step=0.1)
+    again = opt.restarted(moved)
+    assert again.picture is moved and again.pairs == 0 and again.history == 5
+
+    def first_step(optimizer):
+        start = optimizer.picture.detach().clone()
+        optimizer.step(_quadratic(1.0, optimizer.picture)[1])
+        return (optimizer.picture.detach() - start).abs().max().item()
+
+    assert first_step(fresh) == pytest.approx(0.1)  # a new optimiser: an exploratory step
+    kept = first_step(again)
+    assert abs(kept - 0.1) > 0.05 and kept <= RESET_STEP * (1 + 1e-9)  # the learnt scale: 0.011 here
+    _, on_moved = _quadratic(1.0, moved)
+    for _ in range(200):  # and it converges from there like any L-BFGS
+        again.step(on_moved)
+    assert (moved.detach() - 1).abs().max().item() < 1e-4
 
 
 def test_history_kept_in_bfloat16_converges_like_full_precision(monkeypatch):

@@ -23,6 +23,7 @@ def slow_scales(monkeypatch):
     number of steps: no test waits on the clock.
     """
     monkeypatch.setattr(live_preview, "LIVE_STEP_SECONDS", 1e-6)
+    monkeypatch.setattr(live_preview, "TEXTURE_PREVIEW_SECONDS", 1e-6)
     monkeypatch.setattr(live_preview, "MIN_PREVIEW_SIDE", 48)
     monkeypatch.setattr(live_preview, "SETTLE_SECONDS", 0.0)
     monkeypatch.setattr(live_preview, "MIN_PREVIEW_STEPS", 3)
@@ -32,10 +33,14 @@ def test_the_preview_side_makes_a_step_cost_about_the_live_budget():
     assert preview_side(512, None) is None  # nothing measured yet
     assert preview_side(512, 0.1) is None  # fast enough as it is
     # A step's cost goes with the pixel count: a quarter of the cost at half the side.
-    assert preview_side(512, 4 * live_preview.LIVE_STEP_SECONDS) == 256
+    assert preview_side(512, 4 * live_preview.LIVE_STEP_SECONDS, colours_only=True) == 256
     assert preview_side(512, 2.4) == round(512 * (live_preview.LIVE_STEP_SECONDS / 2.4) ** 0.5)
     assert preview_side(4096, 1000.0) == live_preview.MIN_PREVIEW_SIDE
-    assert preview_side(128, 0.3) is None  # 116 px would save too little
+    assert preview_side(128, 0.3, colours_only=True) is None  # 116 px would save too little
+    # Anything but the colours: only where a full-size step is slower than a preview lasts.
+    assert live_preview.TEXTURE_PREVIEW_SECONDS == live_preview.MIN_PREVIEW_STEPS * live_preview.LIVE_STEP_SECONDS
+    assert preview_side(512, 0.95) is None  # 512 px with bfloat16
+    assert preview_side(512, 0.95, colours_only=True) == round(512 * (live_preview.LIVE_STEP_SECONDS / 0.95) ** 0.5)
 
 
 def test_the_composite_keeps_the_detail_and_adds_the_coarse_change():
@@ -170,6 +175,57 @@ def test_fast_scales_are_never_previewed():
         if p.step == 4:
             engine.update(PARAMS.replace(beta=200.0))
     assert sides == [None] * 14
+
+
+def test_only_the_colours_are_previewed_where_a_full_size_step_is_quicker_than_a_preview(monkeypatch):
+    """Every step is slow for the live budget, but quicker than a preview lasts: a weight change goes
+    straight to full-size steps, a change of colours is previewed."""
+    monkeypatch.setattr(live_preview, "LIVE_STEP_SECONDS", 1e-6)
+    monkeypatch.setattr(live_preview, "TEXTURE_PREVIEW_SECONDS", 1e6)
+    monkeypatch.setattr(live_preview, "MIN_PREVIEW_SIDE", 48)
+    monkeypatch.setattr(live_preview, "SETTLE_SECONDS", 0.0)
+    monkeypatch.setattr(live_preview, "MIN_PREVIEW_STEPS", 3)
+    assert preview_side(512, 2.4) is None and preview_side(512, 2.4, colours_only=True) is not None
+
+    def sides_after(change):
+        engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+        sides = []
+        for p in engine.run():
+            sides.append(p.preview_side)
+            if p.step == 4 and len(sides) == 4:
+                engine.update(change)
+        return sides
+
+    assert sides_after(PARAMS.replace(beta=200.0)) == [None] * 14
+    assert sides_after(PARAMS.with_style_weight("conv4_1", 2.0)) == [None] * 14
+    assert sides_after(PARAMS.replace(style_scale=1.5)) == [None] * 14
+    # Colours and something else at once: not colours alone.
+    assert sides_after(PARAMS.replace(keep_colors="match", beta=200.0)) == [None] * 14
+    for colours in (PARAMS.replace(keep_colors="match"), PARAMS.replace(keep_colors="luminance")):
+        previewed = [side for side in sides_after(colours) if side is not None]
+        assert previewed == [48] * live_preview.MIN_PREVIEW_STEPS
+
+
+def test_climbing_back_keeps_the_full_size_step_scale(slow_scales):
+    """The first full-size step after a preview is one of the scale's learnt size, not a fresh
+    optimiser's exploratory one, which barely moved the picture and cost a whole slow step."""
+    engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+    learnt = None
+    for p in engine.run():
+        if p.step == 4 and p.preview_side is None and learnt is None:
+            learnt = engine._optimizer._gamma.clone()
+            engine.update(PARAMS.replace(beta=20.0))
+        elif p.preview_side is None and learnt is not None and p.step == 5:
+            optimizer = engine._optimizer
+            engine.cancel()
+    # A fresh optimiser would have taken its scale from the first gradient (first_step / max |g|);
+    # the kept one starts from the learnt scale, capped only for a jump of the loss's size.
+    assert optimizer.picture is engine._picture
+    assert optimizer.pairs == 0
+    assert optimizer._gamma is not None
+    fresh = optimizer.first_step / engine._picture.grad.abs().max()
+    assert optimizer._gamma.item() == pytest.approx(min(learnt.item(), optimizer._gamma.item()))
+    assert optimizer._gamma.item() > 3 * fresh.item(), (optimizer._gamma.item(), fresh.item(), learnt.item())
 
 
 def test_a_new_colour_mode_shows_during_the_preview(slow_scales):

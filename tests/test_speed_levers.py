@@ -26,6 +26,30 @@ def test_precision_choices(monkeypatch):
         resolve_precision("float16", cpu)
 
 
+@pytest.mark.parametrize(
+    ("cap", "fast"), [(None, True), ("AVX2", False), ("avx512_core_vnni", False), ("AVX512_CORE_BF16", True)]
+)
+def test_a_onednn_capped_below_bf16_makes_auto_pick_float32(monkeypatch, tmp_path, cap, fast):
+    """On a CPU with AVX-512 BF16, ``ONEDNN_MAX_CPU_ISA=AVX2`` makes oneDNN emulate bfloat16 (slowly)."""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("flags\t\t: fpu avx2 fma avx512f avx512_bf16\n")
+    real_path = precision.Path
+    monkeypatch.setattr(precision, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
+    monkeypatch.setattr(precision.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(precision.torch.backends.mkldnn, "is_available", lambda: True)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    if cap is None:
+        monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    else:
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    precision.cpu_has_fast_bf16.cache_clear()
+    try:
+        assert precision.cpu_has_fast_bf16() is fast
+        assert resolve_precision("auto", torch.device("cpu")) == (torch.bfloat16 if fast else torch.float32)
+    finally:
+        precision.cpu_has_fast_bf16.cache_clear()
+
+
 def test_bf16_features_are_close_to_float32(oxford):
     x = torch.rand(1, 3, 48, 48, generator=torch.Generator().manual_seed(0))
     taps = ["conv1_1", "conv3_1", "conv5_1"]

@@ -18,6 +18,10 @@ is a lower bound (that picture barely shows any style yet).
 
     python tests/benchmarks/bench_slider_latency.py [--size 512] [--follow 60]
 
+It also works out how much of the reference drop any preview at a given side
+could show at best (``coarse_bound``): the goal is reachable by a preview only
+where that share is over one half.
+
 Prints a table, writes results/slider_latency.json and a plot of E(t).
 """
 
@@ -36,6 +40,7 @@ import torch.nn.functional as F
 from tests.benchmarks.common import IMAGES, RESULTS, cpu_kind, print_table, run_pastiche, save_json
 
 CONTENT, STYLE = IMAGES / "chelsea.png", IMAGES / "starry_night.jpg"
+BOUND_SIDES = (128, 256, 384)  # sides at which the best possible preview is also worked out
 PACE_STEPS = 3  # steps at the top scale before the change, so that the engine knows its pace
 CHANGES = {
     "beta 10 -> 50": lambda p: p.replace(beta=50.0),
@@ -63,9 +68,10 @@ def trial(start, first_step: int, params, change, follow: float, preview: bool) 
     """Change a setting at t = 0 and record what the screen shows for ``follow`` seconds."""
     from engine import StyleTransfer, live_preview, load_image
 
-    saved = live_preview.LIVE_STEP_SECONDS
+    saved = live_preview.LIVE_STEP_SECONDS, live_preview.TEXTURE_PREVIEW_SECONDS
     if not preview:
-        live_preview.LIVE_STEP_SECONDS = float("inf")  # never slower than the budget: no preview
+        # Never slower than the budgets: no preview.
+        live_preview.LIVE_STEP_SECONDS = live_preview.TEXTURE_PREVIEW_SECONDS = float("inf")
     try:
         engine = StyleTransfer(
             load_image(CONTENT, 4096), load_image(STYLE, 4096), params.replace(stop_early=False),
@@ -88,25 +94,48 @@ def trial(start, first_step: int, params, change, follow: float, preview: bool) 
                 engine.cancel()
         return {"frames": frames, "sides": sides, "engine": engine}
     finally:
-        live_preview.LIVE_STEP_SECONDS = saved
+        live_preview.LIVE_STEP_SECONDS, live_preview.TEXTURE_PREVIEW_SECONDS = saved
 
 
 def energies(engine, frames, times) -> list[tuple[float, float]]:
     """E(t) of the frames nearest to ``times``: the full-size objective of the new settings."""
-    from engine import images
-
-    objective, view, margin = engine._objective, engine._view, engine._margin
     out = []
     for t in times:
         when, frame = min((f for f in frames if f[1] is not None), key=lambda f: abs(f[0] - t))
         if out and when == out[-1][0]:
             continue
-        rgb = images.to_tensor(frame_to_pil(frame)).to(engine.device)
-        canvas = F.pad(rgb, (margin,) * 4, mode="reflect") if margin else rgb
-        with torch.no_grad():
-            terms = objective(view.to_network(view.to_canvas(canvas)))[1]
-        out.append((when, terms[3].item()))
+        out.append((when, energy(engine, _tensor(engine, frame))))
     return out
+
+
+def energy(engine, rgb: torch.Tensor) -> float:
+    """The full-size objective of the new settings (content + style terms) of picture ``rgb``."""
+    objective, view, margin = engine._objective, engine._view, engine._margin
+    canvas = F.pad(rgb, (margin,) * 4, mode="reflect") if margin else rgb
+    with torch.no_grad():
+        return objective(view.to_network(view.to_canvas(canvas)))[1][3].item()
+
+
+def coarse_bound(engine, frames, side: int) -> float:
+    """E of the best picture any preview at ``side`` could show: one that knew the minute's end.
+
+    The picture at t = 0 plus the change that full-size optimisation makes in
+    the minute, brought down to ``side`` and up again, as the composite does. A
+    preview cannot do better than the coarse part of the change it aims at, so
+    if this stays above the half-way line, no preview at that side gets there.
+    """
+    from engine import images
+    from engine.live_preview import composite, resample
+
+    first, last = _tensor(engine, frames[0][1]), _tensor(engine, frames[-1][1])
+    dims = images.fit_dims(first.shape[-1], first.shape[-2], side)
+    return energy(engine, composite(first, resample(last, dims), resample(first, dims)))
+
+
+def _tensor(engine, frame) -> torch.Tensor:
+    from engine import images
+
+    return images.to_tensor(frame_to_pil(frame)).to(engine.device)
 
 
 def frame_to_pil(frame):
@@ -143,16 +172,23 @@ def main(argv=None) -> int:
         # Both curves are counted by the same objective: the plain run's full-size one.
         live_curve = energies(plain["engine"], live["frames"], times)
         reference = plain_curve[0][1] - plain_curve[-1][1]
+        sides = sorted({s for _, s in live["sides"] if s is not None})
+        # The share of the reference drop that the best preview at each side could show (see coarse_bound).
+        bounds = {side: (plain_curve[0][1] - coarse_bound(plain["engine"], plain["frames"], side)) / reference
+                  for side in sorted({*sides, *BOUND_SIDES})}  # fmt: skip
         record = {
             "change": name, "reference_drop": reference,
             "plain_latency": latency(plain_curve, reference), "live_latency": latency(live_curve, reference),
             "plain_curve": plain_curve, "live_curve": live_curve,
-            "preview_sides": sorted({s for _, s in live["sides"] if s is not None}),
+            "preview_sides": sides, "coarse_bound_share": bounds,
         }  # fmt: skip
         records.append(record)
         rows.append([name, _s(record["plain_latency"]), _s(record["live_latency"]),
-                     ", ".join(map(str, record["preview_sides"])) or "-", f"{peer_restart:.1f}"])  # fmt: skip
-        print_table(["change", "no preview s", "progressive s", "preview px", "pastiche restart s"], rows)
+                     ", ".join(map(str, sides)) or "-",
+                     " ".join(f"{side}:{share:.2f}" for side, share in bounds.items()),
+                     f"{peer_restart:.1f}"])  # fmt: skip
+        print_table(["change", "no preview s", "progressive s", "preview px", "best preview's share (px:share)",
+                     "pastiche restart s"], rows)  # fmt: skip
         print(flush=True)
         save_json("slider_latency", {"cpu_kind": cpu_kind(), "size": args.size, "follow": args.follow,
                                      "pastiche_restart_seconds": peer_restart, "results": records})  # fmt: skip

@@ -38,6 +38,10 @@ STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 # pastiche runs where Brushwork's "auto" would: on the GPU when there is one.
 PEER_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 SCORER_BETA = 10.0
+# What holds a bfloat16 CPU to AVX2, to measure the other kind of CPU on it (see cpu_kind):
+#   ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 python tests/benchmarks/...
+# Both are inherited by the pastiche run, so the peer is held to AVX2 too.
+EMULATION_VARIABLES = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
 
 
 def machine() -> dict:
@@ -56,9 +60,16 @@ def machine() -> dict:
 
 def cpu_kind() -> str:
     """Which kind of CPU a figure comes from: the two kinds differ by about 2x (see the README)."""
-    from engine.precision import cpu_has_fast_bf16
+    from engine.precision import cpu_has_fast_bf16, onednn_isa_capped_below_bf16
 
-    return "AVX-512 BF16/AMX" if cpu_has_fast_bf16() else "no bfloat16 (AVX2/FMA)"
+    if cpu_has_fast_bf16():
+        return "AVX-512 BF16/AMX"
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    if onednn_isa_capped_below_bf16() and ("avx512_bf16" in flags or "amx_bf16" in flags):
+        # Measured on a bfloat16 CPU held to AVX2: the same instructions, but not the same chip or clock.
+        caps = ", ".join(f"{name}={os.environ[name]}" for name in EMULATION_VARIABLES if name in os.environ)
+        return f"no bfloat16 (AVX2/FMA), emulated on an AVX-512 BF16 CPU with {caps}"
+    return "no bfloat16 (AVX2/FMA)"
 
 
 def save_json(name: str, payload: dict) -> Path:

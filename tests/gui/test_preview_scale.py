@@ -14,6 +14,7 @@ def test_a_slider_moved_on_a_slow_scale_shows_the_preview_scale_until_the_artist
     # Make every step "slow" so that a small picture previews at 48 px, and let
     # go quickly; nothing here waits on the clock, only on what the window shows.
     monkeypatch.setattr(live_preview, "LIVE_STEP_SECONDS", 1e-6)
+    monkeypatch.setattr(live_preview, "TEXTURE_PREVIEW_SECONDS", 1e-6)
     monkeypatch.setattr(live_preview, "MIN_PREVIEW_SIDE", 48)
     monkeypatch.setattr(live_preview, "SETTLE_SECONDS", 0.3)
     load_both(qtbot, window, image_paths)
