@@ -34,16 +34,16 @@ SETTLE_SECONDS = 1.0  # no change for this long: the artist has let go of the sl
 MIN_PREVIEW_STEPS = 6  # a change is shown for at least this many preview steps before climbing back
 MIN_PREVIEW_SIDE = 96  # below this the preview shows too little to judge a setting by
 WORTHWHILE = 0.75  # a preview side above this share of the scale's side saves too little to bother
-# A preview of a texture change (weights, stroke scale, layers) pays only where
-# a full-size step is slower than the preview lasts. Its coarse change is a
-# small share of such a change: at 512 px, the best a 263 px preview could
-# show, one that knew where the next minute's optimisation ends, is 17-24 % of
-# that minute's drop for the weights (bench_slider_latency.py), and the
-# preview's own worth was about one full-size step. Where steps are fast (0.95 s
-# at 512 px with bfloat16) the preview's 1.5 s only delayed the full-size steps:
-# half the change came 0.7-1 s later than without it. A change of colours, a
-# change of large areas, the preview carries almost whole: it is previewed on
-# any slow scale (1.0 s against 3.5 s there).
+# A preview of a texture change (weights, stroke scale, layers, style images)
+# pays only where a full-size step is slower than the preview lasts. Its coarse
+# part is a small share of such a change: at 512 px, the best a 263 px preview
+# could show, one that knew where the next minute's optimisation ends, is
+# 17-24 % of that minute's drop for the weights (bench_slider_latency.py), and
+# what the preview was worth came to about one full-size step. Where steps are
+# fast (0.95 s at 512 px with bfloat16) its 1.5 s only delayed the full-size
+# steps: half of a layer weight's or the stroke scale's change came 0.7-1.0 s
+# later than without it. A change of colours, a change of large areas, the
+# preview carries almost whole: it is previewed on any slow scale.
 TEXTURE_PREVIEW_SECONDS = MIN_PREVIEW_STEPS * LIVE_STEP_SECONDS
 
 

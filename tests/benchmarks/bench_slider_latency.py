@@ -16,7 +16,7 @@ pastiche cannot change a picture in flight: to see a new setting it starts
 again. Its figure is its restart, to the first picture after one step, which
 is a lower bound (that picture barely shows any style yet).
 
-    python tests/benchmarks/bench_slider_latency.py [--size 512] [--follow 60]
+    python tests/benchmarks/bench_slider_latency.py [--size 512] [--follow 60] [--tag NAME]
 
 It also works out how much of the reference drop any preview at a given side
 could show at best (``coarse_bound``): the goal is reachable by a preview only
@@ -157,6 +157,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--follow", type=float, default=60.0, help="seconds to follow each change")
     ap.add_argument("--changes", nargs="+", type=int, default=list(range(len(CHANGES))))
+    ap.add_argument("--tag", default="slider_latency", help="name of the JSON and plot under results/")
     args = ap.parse_args(argv)
     began = time.perf_counter()
     peer = run_pastiche(CONTENT, STYLE, args.size, 1, RESULTS / "tmp" / "pastiche_restart", every=1)
@@ -190,9 +191,9 @@ def main(argv=None) -> int:
         print_table(["change", "no preview s", "progressive s", "preview px", "best preview's share (px:share)",
                      "pastiche restart s"], rows)  # fmt: skip
         print(flush=True)
-        save_json("slider_latency", {"cpu_kind": cpu_kind(), "size": args.size, "follow": args.follow,
+        save_json(args.tag, {"cpu_kind": cpu_kind(), "size": args.size, "follow": args.follow,
                                      "pastiche_restart_seconds": peer_restart, "results": records})  # fmt: skip
-        plot(records, RESULTS / "slider_latency.png")
+        plot(records, RESULTS / f"{args.tag}.png")
     del peer
     return 0
 
