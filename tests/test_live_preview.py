@@ -177,14 +177,10 @@ def test_fast_scales_are_never_previewed():
     assert sides == [None] * 14
 
 
-def test_only_the_colours_are_previewed_where_a_full_size_step_is_quicker_than_a_preview(monkeypatch):
+def test_only_the_colours_are_previewed_where_a_full_size_step_is_quicker_than_a_preview(slow_scales, monkeypatch):
     """Every step is slow for the live budget, but quicker than a preview lasts: a weight change goes
     straight to full-size steps, a change of colours is previewed."""
-    monkeypatch.setattr(live_preview, "LIVE_STEP_SECONDS", 1e-6)
     monkeypatch.setattr(live_preview, "TEXTURE_PREVIEW_SECONDS", 1e6)
-    monkeypatch.setattr(live_preview, "MIN_PREVIEW_SIDE", 48)
-    monkeypatch.setattr(live_preview, "SETTLE_SECONDS", 0.0)
-    monkeypatch.setattr(live_preview, "MIN_PREVIEW_STEPS", 3)
     assert preview_side(512, 2.4) is None and preview_side(512, 2.4, colours_only=True) is not None
 
     def sides_after(change):
