@@ -46,6 +46,8 @@ class PresetActions(QObject):
         bar.import_requested.connect(self.import_file)
         bar.export_requested.connect(self.export)
         editor.params_changed.connect(self._on_params_changed)
+        self._reported: set[tuple[str, str]] = set()  # unreadable preset files already told about
+        self._reporting = False  # nobody listens to ``error`` yet: the window calls report_unreadable()
         self.refresh(None)  # which one is selected is part of restoring a session
 
     def _params(self) -> StyleParams:
@@ -79,6 +81,22 @@ class PresetActions(QObject):
 
     def refresh(self, selected: str | None = None) -> None:
         self.bar.set_presets(self.library.builtin(), self.library.user(), selected)
+        if self._reporting:
+            self.report_unreadable()
+
+    def report_unreadable(self) -> None:
+        """Tell the artist about preset files of theirs that could not be read (once each), and from now
+        on after every refresh. The files stay as they are, so that nothing is lost."""
+        self._reporting = True
+        new = {item for item in self.library.unreadable.items() if item not in self._reported}
+        if not new:
+            return
+        self._reported |= new
+        listed = "\n".join(f"- {name}: {why}" for name, why in sorted(new))
+        self.error.emit(
+            f"{len(new)} of your presets could not be read and are not in the list:\n{listed}\n"
+            f"Their files are left as they are, in {self.library.user_dir}."
+        )
 
     def save_as(self) -> None:
         current = self.bar.selected()

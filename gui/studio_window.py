@@ -83,6 +83,8 @@ __all__ = ["CONTENT", "STYLE", "StudioWindow", "default_data_dir"]
 log = logging.getLogger(__name__)
 
 MASK_AUTOSAVE_MS = 1000  # the masks are autosaved this long after the last edit, not after every stroke
+# Where a picture went stays up this long; the run's losses and pace make room for it meanwhile.
+SAVED_MESSAGE_MS = 15000
 
 
 def default_data_dir() -> Path:
@@ -270,6 +272,7 @@ class StudioWindow(QMainWindow):
         self.presets.applied.connect(lambda params: self._params_applied(params, "apply preset"))
         self.presets.error.connect(self.show_error)
         self.presets.status.connect(self.status.message)
+        self.presets.report_unreadable()  # presets found damaged when the window was built
         self.editor.params_changed.connect(lambda params: self._params_applied(params, "change settings"))
         self.editor.style.add_requested.connect(self.inputs.add_style)
         self.editor.style.remove_requested.connect(self._remove_style)
@@ -281,7 +284,7 @@ class StudioWindow(QMainWindow):
         self.history.save_requested.connect(lambda snap: self.files.save(snap.picture))
         self.files.saved.connect(self._on_saved)
         self.files.error.connect(self.show_error)
-        self.files.status.connect(lambda text: self.status.message(text, 0))
+        self.files.status.connect(lambda text: self.status.message(text, SAVED_MESSAGE_MS))
         self.history.restore_requested.connect(lambda snap: self.set_params(snap.params))
         self.controller.progressed.connect(self._on_progress)
         self.controller.failed.connect(self._on_failed)

@@ -33,6 +33,11 @@ class StatusPanel:
             widget.setMinimumWidth(1)
             bar.addPermanentWidget(widget)
         bar.addPermanentWidget(self.progress)
+        # A message ("Saved ...", an error's first line) shares the bar with the
+        # run's fields, which left it cut mid-word. While one shows, the fields
+        # give it their room (the progress bar stays); they come back, up to
+        # date, when it goes.
+        bar.messageChanged.connect(self._make_room)
         self._recent: deque[float] = deque(maxlen=20)  # elapsed at each of the last reports
         self.time_left = TimeLeft()
         self._estimated = False  # an estimate has been shown in this run
@@ -95,3 +100,7 @@ class StatusPanel:
 
     def message(self, text: str, timeout_ms: int = 6000) -> None:
         self.bar.showMessage(text, timeout_ms)
+
+    def _make_room(self, text: str) -> None:
+        for label in (self.device, self.step, self.scale, self.losses, self.rate, self.left):
+            label.setVisible(not text)

@@ -45,7 +45,9 @@ class StylePanel(QGroupBox):
         self.colors.setMinimumContentsLength(14)
         self.colors.addItem("no, use the painting's colours", "off")
         self.colors.addItem("yes, style on luminance only", "luminance")
-        self.colors.addItem("yes, match the painting's colours", "match")
+        # Read after "Keep photo colours": the painting is recoloured to the photo's palette before it is
+        # used (a trial read "match the painting's colours" the other way round).
+        self.colors.addItem("yes, recolour the painting to the photo's", "match")
         wheel_only_when_focused(self.colors)  # the wheel scrolls the panel, not this choice
         self.strength = SliderFieldWidget(0.0, 1.0, step=0.05)
         self.strength.setToolTip("How much of the photo's colour to keep")

@@ -17,13 +17,16 @@ class PresetLibrary:
 
     def __init__(self, user_dir: Path) -> None:
         self.user_dir = Path(user_dir)
+        # The files the last ``user()`` could not read, with why: the window tells the artist.
+        self.unreadable: dict[str, str] = {}
 
     def builtin(self) -> list[Preset]:
         return builtin_presets()
 
     def user(self) -> list[Preset]:
-        """The artist's presets; unreadable files are skipped (and logged), never fatal."""
+        """The artist's presets; unreadable files are skipped (listed in ``unreadable``), never fatal."""
         presets = []
+        self.unreadable = {}
         if not self.user_dir.is_dir():
             return presets
         for path in sorted(self.user_dir.glob("*.json")):
@@ -31,6 +34,7 @@ class PresetLibrary:
                 presets.append(load_preset(path))
             except PresetError as exc:
                 log.warning("skipping preset %s: %s", path, exc)
+                self.unreadable[path.name] = str(exc)
         return sorted(presets, key=lambda p: p.name.lower())
 
     def path_for(self, name: str) -> Path:

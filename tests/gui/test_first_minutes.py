@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import stat
+import tempfile
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -17,6 +20,7 @@ from engine.app_dirs import app_data_dir
 from engine.losses import LossTerms
 from engine.params import StyleParams
 from engine.progress import Progress
+from gui import studio_window
 from gui.app import report_slot_errors_to
 from gui.panels.message_banner import contrast_ratio
 from gui.platform_check import xcb_problem
@@ -152,6 +156,32 @@ def test_saving_a_picture_from_an_earlier_scale_says_so(qtbot, window, image_pat
     click(qtbot, window.save_button)
     assert window.dialogs.asked[asked:] == ["partial: (43, 32) -> (64, 48)"]  # no file dialog after cancel
     click(qtbot, window.stop_button)
+
+
+def test_the_saved_message_gets_the_status_bars_room_then_gives_it_back(
+    qtbot, window, image_paths, tmp_path, monkeypatch
+):
+    # A trial found "Saved /tmp/art/coffee_wave.png (512 x 341 px, as painte": cut by the run's fields.
+    monkeypatch.setattr(studio_window, "SAVED_MESSAGE_MS", 300)
+    _run(qtbot, window, image_paths, size=64, steps=3)
+    qtbot.waitUntil(lambda: not window.controller.running and window.picture is not None, timeout=SLOW)
+    status = window.status
+    # A folder of an ordinary length, as /tmp/art was in the trial (pytest's own are 70 characters long).
+    folder = Path(tempfile.mkdtemp(prefix="art-"))
+    out = folder / "coffee_wave.png"
+    window.dialogs.save_image_path = out
+    click(qtbot, window.save_button)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Saved"), timeout=SLOW)
+    message = window.statusBar().currentMessage()
+    assert str(out) in message
+    fields = [status.device, status.step, status.scale, status.losses, status.rate, status.left]
+    assert not any(field.isVisible() for field in fields) and status.progress.isVisible()
+    room = window.statusBar().width() - status.progress.width()
+    assert window.statusBar().fontMetrics().horizontalAdvance(message) < room, (message, room)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "", timeout=SLOW)
+    assert all(field.isVisible() for field in fields)
+    assert status.losses.text().startswith("content") and status.step.text().startswith("step")
+    shutil.rmtree(folder)
 
 
 def test_relaunch_keeps_an_added_style_and_the_last_picture(qtbot, tmp_path, event_loop_qt, image_paths):
