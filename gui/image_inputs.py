@@ -159,13 +159,28 @@ class ImageInputs(QObject):
         return self.offer_paths(self.well(role), [str(path)])
 
     def offer_paths(self, well: ImageWellWidget, paths: list[str]) -> asyncio.Task | None:
+        """Load the first of ``paths`` into ``well``. Several paintings dropped on the Style well are
+        blended, the others added as "Add a style image..." adds them; the Content well takes one."""
         if not paths:
             return None
-        text = paths[0]
+        text, rest = paths[0], paths[1:]
         if is_web_address(text):
             self.error.emit(f"{text[:80]} is a web address. Save the image to your computer first, then drop the file.")
             return None
-        return self._spawn(self._load_into(well, Path(text)))
+        if rest and well is not self.style_well:
+            self.error.emit(
+                f"Only {Path(text).name} was used: the photo is one image or clip, and {len(paths)} files were "
+                "dropped. To blend paintings, drop them on the Style well."
+            )
+            rest = []
+        return self._spawn(self._load_all(well, Path(text), [Path(p) for p in rest if not is_web_address(p)]))
+
+    async def _load_all(self, well: ImageWellWidget, first: Path, blended: list[Path]) -> None:
+        # The first painting is in its well before any other is blended with it, so that a run
+        # started meanwhile never takes an added painting for the main one.
+        await self._load_into(well, first)
+        for path in blended:
+            await self._load_extra_style(path)
 
     async def _load_into(self, well: ImageWellWidget, path: Path) -> None:
         well.set_loading(path.name)

@@ -150,7 +150,7 @@ class ImageWellWidget(QFrame):
         if mime is None:
             return False
         if mime.hasUrls():
-            self.files_offered.emit(mime_paths(mime)[:1])
+            self.files_offered.emit(mime_paths(mime))
             return True
         if mime.hasImage():
             self.image_pasted.emit(qimage_to_pil(mime.imageData()))

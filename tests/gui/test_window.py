@@ -49,6 +49,29 @@ def test_two_files_dropped_at_once_fill_both(qtbot, window, image_paths):
     assert window.style_well.path == image_paths[1]
 
 
+def test_paintings_dropped_together_on_the_style_well_are_blended(qtbot, window, image_paths, tmp_path):
+    # A trial dropped two paintings on the Style well: the second was dropped without a word.
+    from tests.conftest import make_painting
+
+    second = tmp_path / "second.png"
+    make_painting(48, 48, seed=5).save(second)
+    drop(window.content_well, file_mime(image_paths[0]))
+    event = drop(window.style_well, file_mime(image_paths[1], second))
+    assert event.isAccepted()
+    qtbot.waitUntil(lambda: len(window.editor.style.blend_fields) == 2, timeout=SLOW)
+    assert window.style_well.path == image_paths[1]  # the first is the main painting
+    assert [path for path, _ in window.inputs.extra_styles] == [second]
+    assert len(window.inputs.all_styles()) == 2  # both go to the run
+
+
+def test_several_files_dropped_on_the_content_well_use_the_first_and_say_so(qtbot, window, image_paths):
+    with qtbot.waitSignal(window.error_shown, timeout=SLOW) as blocker:
+        drop(window.content_well, file_mime(*image_paths))
+    assert f"Only {image_paths[0].name} was used" in blocker.args[0]
+    qtbot.waitUntil(lambda: not window.content_well.is_empty, timeout=SLOW)
+    assert window.content_well.path == image_paths[0] and window.style_well.is_empty
+
+
 def test_a_dropped_text_file_shows_an_error_and_the_window_still_works(qtbot, window, image_paths, tmp_path):
     notes = tmp_path / "notes.png"
     notes.write_text("not really a picture")
