@@ -75,6 +75,27 @@ def test_a_preset_survives_load_edit_and_save_unchanged(qtbot, window, tmp_path)
     assert window.editor.current.alpha == 4e-5
 
 
+def test_keys_on_a_focused_slider_move_it_by_visible_steps(qtbot, window):
+    # A trial: the Right arrow moved conv1_1 from 1 to 1.002 and Page Up by 0.02, nothing visible.
+    field = window.editor.layers.fields["conv1_1"]  # a 0-2 slider
+    slider = field.slider
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=slider.rect().center())  # the hand clicks into it
+    qtbot.waitUntil(slider.hasFocus)
+
+    def weight():
+        return window.editor.current.style_weights["conv1_1"]
+
+    start = weight()
+    qtbot.keyClick(slider, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: weight() != start, timeout=SLOW)  # changes reach the settings throttled
+    assert weight() - start == pytest.approx(0.02, abs=1e-9)  # 1 % of the slider
+    arrow = weight()
+    qtbot.keyClick(slider, Qt.Key.Key_PageDown)
+    qtbot.waitUntil(lambda: weight() != arrow, timeout=SLOW)
+    assert arrow - weight() == pytest.approx(0.2, abs=1e-9)  # 10 %
+    assert field.spin.value() == weight()
+
+
 def test_the_controls_show_values_beyond_the_sliders(window):
     params = StyleParams(alpha=4e-5, seed=3_000_000_000, tv_weight=5000.0).with_style_weight("conv3_1", 5.0)
     window.set_params(params)
