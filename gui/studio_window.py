@@ -83,7 +83,7 @@ __all__ = ["CONTENT", "STYLE", "StudioWindow", "default_data_dir"]
 log = logging.getLogger(__name__)
 
 MASK_AUTOSAVE_MS = 1000  # the masks are autosaved this long after the last edit, not after every stroke
-# Where a picture went stays up this long; the run's losses and pace make room for it meanwhile.
+# Where a picture went stays up this long (the run's fields make room for it meanwhile: gui.panels.status_panel).
 SAVED_MESSAGE_MS = 15000
 
 

@@ -34,9 +34,11 @@ class StatusPanel:
             bar.addPermanentWidget(widget)
         bar.addPermanentWidget(self.progress)
         # A message ("Saved ...", an error's first line) shares the bar with the
-        # run's fields, which left it cut mid-word. While one shows, the fields
-        # give it their room (the progress bar stays); they come back, up to
-        # date, when it goes.
+        # run's fields, which left it cut mid-word. While a passing one shows
+        # that does not fit beside them, the fields give it their room (the
+        # progress bar stays); they come back, up to date, when it goes. One
+        # that stays ("Finished", "Paused") leaves them: they would be gone.
+        self._passing: str | None = None  # the last message shown with a timeout
         bar.messageChanged.connect(self._make_room)
         self._recent: deque[float] = deque(maxlen=20)  # elapsed at each of the last reports
         self.time_left = TimeLeft()
@@ -99,8 +101,15 @@ class StatusPanel:
         return (len(self._recent) - 1) / span if span > 0 else 0.0
 
     def message(self, text: str, timeout_ms: int = 6000) -> None:
+        self._passing = text if timeout_ms > 0 else None
         self.bar.showMessage(text, timeout_ms)
 
     def _make_room(self, text: str) -> None:
-        for label in (self.device, self.step, self.scale, self.losses, self.rate, self.left):
-            label.setVisible(not text)
+        fields = (self.device, self.step, self.scale, self.losses, self.rate, self.left)
+        metrics = self.bar.fontMetrics()
+        # Each field's text, plus the bar's gaps and the size grip, about an "M" each.
+        taken = sum(metrics.horizontalAdvance(f.text()) + metrics.horizontalAdvance("M") for f in fields)
+        fits = metrics.horizontalAdvance(text) + taken + self.progress.width() < self.bar.width()
+        make_room = bool(text) and text == self._passing and not fits
+        for label in fields:
+            label.setVisible(not make_room)

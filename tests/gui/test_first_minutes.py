@@ -166,6 +166,9 @@ def test_the_saved_message_gets_the_status_bars_room_then_gives_it_back(
     _run(qtbot, window, image_paths, size=64, steps=3)
     qtbot.waitUntil(lambda: not window.controller.running and window.picture is not None, timeout=SLOW)
     status = window.status
+    fields = [status.device, status.step, status.scale, status.losses, status.rate, status.left]
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "Finished", timeout=SLOW)
+    assert all(field.isVisible() for field in fields)  # a short message leaves the run's fields
     # A folder of an ordinary length, as /tmp/art was in the trial (pytest's own are 70 characters long).
     folder = Path(tempfile.mkdtemp(prefix="art-"))
     out = folder / "coffee_wave.png"
@@ -174,7 +177,6 @@ def test_the_saved_message_gets_the_status_bars_room_then_gives_it_back(
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Saved"), timeout=SLOW)
     message = window.statusBar().currentMessage()
     assert str(out) in message
-    fields = [status.device, status.step, status.scale, status.losses, status.rate, status.left]
     assert not any(field.isVisible() for field in fields) and status.progress.isVisible()
     room = window.statusBar().width() - status.progress.width()
     assert window.statusBar().fontMetrics().horizontalAdvance(message) < room, (message, room)
