@@ -31,13 +31,20 @@ _ISAS_WITHOUT_BF16 = frozenset({"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_
 @functools.cache
 def cpu_has_fast_bf16() -> bool:
     """True if the CPU computes bfloat16 natively (AVX-512 BF16 or AMX) and oneDNN may use it."""
-    if platform.system() != "Linux" or onednn_isa_capped_below_bf16():
+    if onednn_isa_capped_below_bf16():
+        return False
+    return cpu_reports_bf16() and torch.backends.mkldnn.is_available()
+
+
+def cpu_reports_bf16() -> bool:
+    """True if the CPU's flags (Linux's /proc/cpuinfo) list AVX-512 BF16 or AMX, whatever oneDNN is allowed."""
+    if platform.system() != "Linux":
         return False
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         return False
-    return ("avx512_bf16" in flags or "amx_bf16" in flags) and torch.backends.mkldnn.is_available()
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def onednn_isa_capped_below_bf16() -> bool:

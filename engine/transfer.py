@@ -613,10 +613,12 @@ class StyleTransfer:
         full-size picture and the plan's scale takes over again.
         """
         if self._preview is None:
+            if not self._changes_look(full_plan):
+                return None
             pace = self._pace.seconds if self._pace.side == full_plan.side else None
             colours_only = full_plan.colourless_keys == _colourless(self._built_keys())
             side = preview_side(full_plan.side, pace, colours_only)
-            if side is None or not self._changes_look(full_plan):
+            if side is None:
                 return None
             log.debug("preview at %d px while settings change (%.2f s per step at %d px)", side, pace, full_plan.side)
             self._main_scale = self._scale_state()

@@ -60,12 +60,11 @@ def machine() -> dict:
 
 def cpu_kind() -> str:
     """Which kind of CPU a figure comes from: the two kinds differ by about 2x (see the README)."""
-    from engine.precision import cpu_has_fast_bf16, onednn_isa_capped_below_bf16
+    from engine.precision import cpu_has_fast_bf16, cpu_reports_bf16, onednn_isa_capped_below_bf16
 
     if cpu_has_fast_bf16():
         return "AVX-512 BF16/AMX"
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    if onednn_isa_capped_below_bf16() and ("avx512_bf16" in flags or "amx_bf16" in flags):
+    if onednn_isa_capped_below_bf16() and cpu_reports_bf16():
         # Measured on a bfloat16 CPU held to AVX2: the same instructions, but not the same chip or clock.
         caps = ", ".join(f"{name}={os.environ[name]}" for name in EMULATION_VARIABLES if name in os.environ)
         return f"no bfloat16 (AVX2/FMA), emulated on an AVX-512 BF16 CPU with {caps}"
