@@ -393,6 +393,19 @@ def test_a_relaunch_or_the_demo_names_a_preset_only_if_its_settings_are_in_force
     assert again.presets_bar.selected().name == "Warm glass" and again.params().size == 256
 
 
+def test_the_colour_choice_is_picked_by_keys_and_says_which_way_it_recolours(qtbot, window):
+    # A trial read "match the painting's colours" the wrong way round.
+    combo = window.editor.style.colors
+    qtbot.mouseClick(combo, Qt.MouseButton.LeftButton)  # the hand clicks into it (the list opens)...
+    qtbot.keyClick(combo.view(), Qt.Key.Key_Escape)  # ...and closes it again, leaving the focus there
+    qtbot.waitUntil(combo.hasFocus)
+    for _ in range(2):
+        qtbot.keyClick(combo, Qt.Key.Key_Down)
+    window.editor.flush()
+    assert window.editor.current.keep_colors == "match"
+    assert combo.currentText() == "yes, recolour the painting to the photo's"
+
+
 def test_the_content_layer_offers_conv3_2_for_more_photo_detail(qtbot, window):
     combo = window.editor.content_layer
     assert combo.findData("conv3_2") == 0 and combo.currentData() == "conv4_2"
