@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .layers import BLOCK_DEPTHS, CONV_LAYERS, layer_index
+from .step_abandon import checkpoint, watch_backward
 from .weights import InputSpace, VGGWeights
 
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -84,11 +85,13 @@ class FeatureExtractor(nn.Module):
         x = self.encode(image).to(self.dtype).contiguous(memory_format=self.memory_format)
         pool = F.max_pool2d if self.pooling == "max" else F.avg_pool2d
         for i, name in enumerate(self.layer_names[: stop + 1]):
+            checkpoint()  # a step that a newer change made worthless stops here (engine.step_abandon)
             x = F.conv2d(x, self.convs[2 * i], self.convs[2 * i + 1], padding=1)
             # In place is safe: conv2d's backward needs its input, not its output,
             # and a tapped activation is never modified afterwards (the next op
             # is a conv or a pooling, both out of place).
             x = F.relu_(x)
+            watch_backward(x)
             if name in taps:
                 out[name] = x
             if name in _BLOCK_ENDS and i < stop:

@@ -4,7 +4,7 @@ cheaper side first, without losing the full-size picture's detail, and the plan 
 import pytest
 import torch
 
-from engine import live_preview
+from engine import live_preview, transfer
 from engine.live_preview import Pace, PreviewState, composite, preview_side, resample
 from engine.params import StyleParams
 from engine.transfer import StyleTransfer
@@ -27,6 +27,8 @@ def slow_scales(monkeypatch):
     monkeypatch.setattr(live_preview, "MIN_PREVIEW_SIDE", 48)
     monkeypatch.setattr(live_preview, "SETTLE_SECONDS", 0.0)
     monkeypatch.setattr(live_preview, "MIN_PREVIEW_STEPS", 3)
+    # A frame with every step: 48 px steps can take under the 0.1 s between frames on a fast machine.
+    monkeypatch.setattr(transfer, "PREVIEW_INTERVAL", 0.0)
 
 
 def test_the_preview_side_makes_a_step_cost_about_the_live_budget():

@@ -10,7 +10,12 @@ picture on screen has made half that drop.
 Each trial starts from the same picture, part-way through the top scale (a
 default run's first scales, saved once), takes a few steps there so that the
 engine knows its pace, then changes one setting as a slider or menu would:
-beta, one layer's weight, the stroke scale or the colour mode.
+beta, one layer's weight, the stroke scale or the colour mode. The change
+arrives half-way through a step (``CHANGE_AT``), from another thread, as a
+slider let go at a random moment does on average. Each change runs three
+ways: without a preview, with the preview but the step in flight always
+finished first (as before engine.step_abandon), and as Brushwork does it,
+which gives that step up for a change of colours.
 
 pastiche cannot change a picture in flight: to see a new setting it starts
 again. Its figure is its restart, to the first picture after one step, which
@@ -42,6 +47,7 @@ from tests.benchmarks.common import IMAGES, RESULTS, cpu_kind, print_table, run_
 CONTENT, STYLE = IMAGES / "chelsea.png", IMAGES / "starry_night.jpg"
 BOUND_SIDES = (128, 256, 384)  # sides at which the best possible preview is also worked out
 PACE_STEPS = 3  # steps at the top scale before the change, so that the engine knows its pace
+CHANGE_AT = 0.5  # the change arrives this far through a step, the average for a slider let go at random
 CHANGES = {
     "beta 10 -> 50": lambda p: p.replace(beta=50.0),
     "conv4_1 weight 0.4 -> 2": lambda p: p.with_style_weight("conv4_1", 2.0),
@@ -64,8 +70,14 @@ def warm_start(size: int):
     return engine.result(), top.first_step, params
 
 
-def trial(start, first_step: int, params, change, follow: float, preview: bool) -> dict:
-    """Change a setting at t = 0 and record what the screen shows for ``follow`` seconds."""
+def trial(start, first_step: int, params, change, follow: float, preview: bool, abandon: bool = True) -> dict:
+    """Change a setting at t = 0, part-way through a step, and record what the screen shows for ``follow`` s.
+
+    ``abandon=False`` lets the step in flight finish, as the engine did before
+    engine.step_abandon.
+    """
+    import threading
+
     from engine import StyleTransfer, live_preview, load_image
 
     saved = live_preview.LIVE_STEP_SECONDS, live_preview.TEXTURE_PREVIEW_SECONDS
@@ -77,15 +89,28 @@ def trial(start, first_step: int, params, change, follow: float, preview: bool) 
             load_image(CONTENT, 4096), load_image(STYLE, 4096), params.replace(stop_early=False),
             start_picture=start, start_step=first_step,
         )  # fmt: skip
+        if not abandon:
+            engine._superseded = lambda stage: False
         frames, sides = [], []
         changed_at = None
+        shown = {}  # the last picture on screen, and when it came
+
+        def make_change():
+            nonlocal changed_at
+            frames.append((0.0, shown["frame"]))
+            engine.update(change(params).replace(stop_early=False))
+            changed_at = time.perf_counter()
+
+        timer = None
         for progress in engine.run():
             now = time.perf_counter()
             if changed_at is None:
-                if progress.step >= first_step + PACE_STEPS:
-                    engine.update(change(params).replace(stop_early=False))
-                    changed_at = now
-                    frames.append((0.0, progress.preview))
+                if progress.preview is not None:
+                    shown["frame"] = progress.preview
+                if timer is None and progress.step >= first_step + PACE_STEPS:
+                    timer = threading.Timer(CHANGE_AT * (now - shown["at"]), make_change)
+                    timer.start()
+                shown["at"] = now
                 continue
             sides.append((now - changed_at, progress.preview_side))
             if progress.preview is not None:
@@ -169,8 +194,10 @@ def main(argv=None) -> int:
         name, change = list(CHANGES.items())[index]
         plain = trial(start, first_step, params, change, args.follow, preview=False)
         plain_curve = energies(plain["engine"], plain["frames"], times)
+        waited = trial(start, first_step, params, change, args.follow, preview=True, abandon=False)
         live = trial(start, first_step, params, change, args.follow, preview=True)
-        # Both curves are counted by the same objective: the plain run's full-size one.
+        # All curves are counted by the same objective: the plain run's full-size one.
+        waited_curve = energies(plain["engine"], waited["frames"], times)
         live_curve = energies(plain["engine"], live["frames"], times)
         reference = plain_curve[0][1] - plain_curve[-1][1]
         sides = sorted({s for _, s in live["sides"] if s is not None})
@@ -180,16 +207,18 @@ def main(argv=None) -> int:
         record = {
             "change": name, "reference_drop": reference,
             "plain_latency": latency(plain_curve, reference), "live_latency": latency(live_curve, reference),
-            "plain_curve": plain_curve, "live_curve": live_curve,
+            "step_finished_latency": latency(waited_curve, reference),
+            "plain_curve": plain_curve, "step_finished_curve": waited_curve, "live_curve": live_curve,
             "preview_sides": sides, "coarse_bound_share": bounds,
         }  # fmt: skip
         records.append(record)
-        rows.append([name, _s(record["plain_latency"]), _s(record["live_latency"]),
+        rows.append([name, _s(record["plain_latency"]), _s(record["step_finished_latency"]),
+                     _s(record["live_latency"]),
                      ", ".join(map(str, sides)) or "-",
                      " ".join(f"{side}:{share:.2f}" for side, share in bounds.items()),
                      f"{peer_restart:.1f}"])  # fmt: skip
-        print_table(["change", "no preview s", "progressive s", "preview px", "best preview's share (px:share)",
-                     "pastiche restart s"], rows)  # fmt: skip
+        print_table(["change", "no preview s", "preview, step in flight finished s", "as Brushwork does it s",
+                     "preview px", "best preview's share (px:share)", "pastiche restart s"], rows)  # fmt: skip
         print(flush=True)
         save_json(args.tag, {"cpu_kind": cpu_kind(), "size": args.size, "follow": args.follow,
                                      "pastiche_restart_seconds": peer_restart, "results": records})  # fmt: skip
@@ -210,7 +239,11 @@ def plot(records: list[dict], path: Path) -> None:
 
     fig, axes = plt.subplots(1, len(records), figsize=(4 * len(records), 3.2), squeeze=False)
     for ax, record in zip(axes.flat, records, strict=True):
-        for key, marker, label in (("plain", "o-", "no preview"), ("live", "s-", "progressive")):
+        for key, marker, label in (
+            ("plain", "o-", "no preview"),
+            ("step_finished", "^-", "preview, step in flight finished"),
+            ("live", "s-", "as Brushwork does it"),
+        ):
             t, v = zip(*record[f"{key}_curve"], strict=True)
             ax.plot(t, v, marker, markersize=3, label=f"{label} ({_s(record[f'{key}_latency'])} s)")
         start = record["plain_curve"][0][1]
