@@ -40,7 +40,7 @@ from .region_style import normalise_guides
 from .regions import RegionError, RegionMasks
 from .scale_memory import LBFGS_HISTORY, ScaleMemory, plan_scale
 from .scaling import LossScaler
-from .schedule import Stage, plan_stages, stage_at
+from .schedule import Stage, plan_stages, resume_step, stage_at
 from .step_abandon import StepAbandoned, abandonable
 from .temporal import TemporalTarget, TemporalTerm
 from .tiled_objective import TiledObjective, grid_offset
@@ -356,6 +356,7 @@ class StyleTransfer:
         elapsed = 0.0
         last_preview = -1.0
         last: Progress | None = None
+        planned: tuple[tuple[int, int], int] | None = None  # (size, steps) of the last step's plan, and its side
         while True:
             self._wait_while_paused()
             if self._cancelled.is_set():
@@ -366,9 +367,12 @@ class StyleTransfer:
             params = inputs.params
             stages = plan_stages(params.size, params.steps)
             total = stages[-1].end
+            if planned is not None and planned[0] != (params.size, params.steps):
+                step = self.steps_done = _replanned_step(stages, step, planned[1])
             if step >= total:
                 break
             stage = stage_at(stages, step)
+            planned = (params.size, params.steps), stage.side
             try:
                 plan = self._plan(inputs, stage.side)
                 values = self._step_preview(inputs, plan)
@@ -898,8 +902,9 @@ class StyleTransfer:
             return True
         inputs = self._inputs
         params = inputs.params
-        if stage_at(plan_stages(params.size, params.steps), self.steps_done).side != stage.side:
-            return True
+        stages = plan_stages(params.size, params.steps)
+        if stage_at(stages, _replanned_step(stages, self.steps_done, stage.side)).side != stage.side:
+            return True  # a new size: the step in flight is for a scale the run leaves
         plan = self._plan(inputs, stage.side)
         if plan.target_key[:3] != self._target_key[:3]:
             return True
@@ -936,6 +941,23 @@ class StyleTransfer:
             with torch.no_grad():
                 self._picture.clamp_(0.0, 1.0)
         return report[-1].tolist()
+
+
+def _replanned_step(stages: tuple[Stage, ...], step: int, side: int) -> int:
+    """Where a run painting at long side ``side`` goes on when a new size or step budget gives ``stages``.
+
+    The step count alone would put it on whatever scale that number falls
+    in: more steps moved a half-painted 256 px picture back to 128 px, and
+    fewer ended the run at once, a 256 px picture reported as finished at
+    512 px (found in a user trial). It goes on at the scale of the picture it
+    has instead, and ends at once only where it is already at the output size.
+    """
+    if step < stages[-1].end:
+        return resume_step(stages, step, side)
+    if side == stages[-1].side:
+        return step  # the budget was cut below the steps taken at full size: done
+    # Cut below the steps taken before full size: on to the next finer scale, with its own budget.
+    return next((stage.first_step for stage in stages if stage.side > side), stages[-1].first_step)
 
 
 def render(

@@ -238,3 +238,54 @@ def test_engine_never_imports_qt():
 def test_render_returns_the_output_size():
     picture = transfer.render(make_photo(80, 40), make_painting(), FAST.replace(steps=2))
     assert picture.size == (64, 32) and picture.mode == "RGB"
+
+
+# Three scales of 32, 55 and 96 px; 30 steps split 14 / 9 / 7.
+THREE_SCALES = StyleParams(size=96, steps=30, stop_early=False)
+
+
+def _change_mid_run(engine, at_step: int, change) -> list:
+    reports = []
+    for p in engine.run():
+        reports.append(p)
+        if p.step == at_step and len(reports) == at_step:
+            engine.update(change)
+        if len(reports) == at_step + 3:
+            engine.cancel()
+    return reports
+
+
+def test_fewer_steps_mid_run_still_end_at_the_output_size(photo, painting, monkeypatch):
+    """A user trial: Steps lowered at a middle scale below the steps taken ended the run at once, a
+    55 px picture reported as finished. It goes on to the output size with the new budget."""
+    monkeypatch.setattr(schedule, "FIRST_SIDE", 32)
+    engine = StyleTransfer(photo, painting, THREE_SCALES)
+    reports = []
+    for p in engine.run():
+        reports.append(p)
+        if p.step == 18 and len(reports) == 18:
+            assert p.width == 55
+            engine.update(THREE_SCALES.replace(steps=12))  # 5 / 3 / 4 steps
+    after = reports[18:]
+    assert [(p.step, p.total_steps, p.width) for p in after] == [(step, 12, 96) for step in range(9, 13)]
+    assert after[-1].finished and engine.result().size == (96, 72)
+
+
+def test_more_steps_mid_run_keep_the_scale_being_painted(photo, painting, monkeypatch):
+    """More steps put step 18 on the 32 px scale of the new plan: the picture must not shrink back."""
+    monkeypatch.setattr(schedule, "FIRST_SIDE", 32)
+    engine = StyleTransfer(photo, painting, THREE_SCALES)
+    more = THREE_SCALES.replace(steps=300)
+    reports = _change_mid_run(engine, 18, more)
+    middle = schedule.plan_stages(96, 300)[1]
+    assert reports[17].width == 55
+    assert [(p.step, p.width) for p in reports[18:]] == [(middle.first_step + i, 55) for i in (1, 2, 3)]
+
+
+def test_fewer_steps_than_taken_at_the_output_size_end_the_run(photo, painting, monkeypatch):
+    monkeypatch.setattr(schedule, "FIRST_SIDE", 32)
+    engine = StyleTransfer(photo, painting, THREE_SCALES)
+    reports = _change_mid_run(engine, 25, THREE_SCALES.replace(steps=20))
+    assert reports[24].width == 96
+    assert len(reports) == 26 and reports[-1].finished and reports[-1].width == 96
+    assert engine.result().size == (96, 72)
