@@ -202,3 +202,22 @@ def test_the_preview_shows_the_photo_until_the_first_picture(qtbot, window, imag
     expected = photo.getpixel((photo.width // 2, photo.height // 2))
     got = shot.pixelColor(centre)
     assert max(abs(a - b) for a, b in zip((got.red(), got.green(), got.blue()), expected, strict=True)) < 40
+
+
+def test_fewer_steps_typed_mid_run_still_finish_at_full_size(qtbot, window, image_paths, monkeypatch):
+    """A user trial: Steps lowered below the steps taken, at a middle scale, ended the run there,
+    "Finished" on a coarse picture that Save then refused as unfinished."""
+    from engine import schedule
+
+    monkeypatch.setattr(schedule, "FIRST_SIDE", 32)  # scales of 32, 55 and 96 px
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.params().replace(size=96, steps=300, stop_early=False))  # 142 / 94 / 64 steps
+    finished = []
+    window.controller.run_finished.connect(finished.append)
+    click(qtbot, window.start_button)
+    qtbot.waitUntil(lambda: window.last_progress is not None and window.last_progress.scale == 1, timeout=SLOW)
+    type_into(qtbot, window.editor.steps, "100")  # 47 / 31 / 22: fewer than the 142 already taken
+    qtbot.waitUntil(lambda: bool(finished), timeout=SLOW)
+    last = window.last_progress
+    assert last.finished and (last.step, last.total_steps) == (100, 100)
+    assert (last.scale, last.width) == (2, 96)
