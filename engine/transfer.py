@@ -903,11 +903,12 @@ class StyleTransfer:
         inputs = self._inputs
         params = inputs.params
         stages = plan_stages(params.size, params.steps)
-        if stage_at(stages, _replanned_step(stages, self.steps_done, stage.side)).side != stage.side:
-            return True  # a new size: the step in flight is for a scale the run leaves
-        plan = self._plan(inputs, stage.side)
+        # The scale the run goes on at (the loop replans the same way): a new
+        # size that leaves this scale shows as new dims in the target key.
+        side = stage_at(stages, _replanned_step(stages, self.steps_done, stage.side)).side
+        plan = self._plan(inputs, side)
         if plan.target_key[:3] != self._target_key[:3]:
-            return True
+            return True  # a new photo, size or network: the step in flight is for what is gone
         return self._changes_look(plan) and self._colours_only(plan) and self._preview_side_for(plan) is not None
 
     def _step(self, abandonable_by: Stage | None = None) -> list[float]:
