@@ -8,7 +8,7 @@ import logging
 import logging.handlers
 import sys
 
-from engine.resources import sample_images
+from brushwork.engine.files.bundled_files import sample_images
 
 from .platform_check import xcb_problem
 
@@ -40,7 +40,7 @@ def report_slot_errors_to(window) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="brushwork", description="Brushwork: a studio for neural style transfer")
-    from engine.cli import _version
+    from brushwork.engine.cli.main import _version
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--demo", action="store_true", help="open with the bundled samples and start painting")

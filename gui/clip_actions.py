@@ -2,17 +2,16 @@
 
 The live run paints one frame like a photo, so every slider works on it as
 usual; the render then paints the whole clip with the same settings
-(``engine.video``), in the background, and the window's live run waits.
+(``engine.video.clip_painter``), in the background, and the window's live run waits.
 """
 
 from __future__ import annotations
 
 import time
 
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.video.clip_painter import FrameProgress, VideoSettings, clip_dims, seconds_left
 from PySide6.QtCore import QObject, Signal
-
-from engine.errors import BrushworkError
-from engine.video import FrameProgress, VideoSettings, clip_dims, seconds_left
 
 from .panels.clip_bar import ClipBar
 from .panels.clip_render_dialog import ClipRenderDialog

@@ -14,14 +14,13 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.pictures.images import MAX_DECODE_SIDE, is_web_address, load_image, original_size
+from brushwork.engine.video.clip_files import ClipInfo, frame_at, is_video, probe
 from PIL import Image
 from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication
-
-from engine.errors import BrushworkError
-from engine.images import MAX_DECODE_SIDE, is_web_address, load_image, original_size
-from engine.video_io import ClipInfo, frame_at, is_video, probe
 
 from .panels.image_well import THUMB_SIZE, ImageWellWidget, mime_has_input, mime_paths
 from .persist.session_store import SessionStore

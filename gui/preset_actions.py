@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from brushwork.engine.errors import PresetError
+from brushwork.engine.settings.presets import Preset
+from brushwork.engine.settings.style_params import StyleParams
 from PySide6.QtCore import QObject, Signal
-
-from engine.errors import PresetError
-from engine.params import StyleParams
-from engine.presets import Preset
 
 from .panels.params_editor import ParamsEditor
 from .panels.presets_bar import PresetBarWidget

@@ -6,10 +6,9 @@ import dataclasses
 import time
 from collections.abc import Callable
 
+from brushwork.engine.settings.style_params import StyleParams
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
-
-from engine.params import StyleParams
 
 MERGE_SECONDS = 1.5  # a drag of one slider, reported ten times a second, is one step
 

@@ -26,6 +26,13 @@ from collections.abc import Coroutine
 from pathlib import Path
 
 import numpy as np
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.pictures.images import fit_dims
+from brushwork.engine.run.progress import Progress, format_duration, plan_work
+from brushwork.engine.run.schedule import plan_stages, resume_step
+from brushwork.engine.settings.presets import Preset, preset_to_json
+from brushwork.engine.settings.regions import RegionMasks, RegionSetting
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
@@ -39,14 +46,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from engine.errors import BrushworkError
-from engine.images import fit_dims
-from engine.params import StyleParams
-from engine.presets import Preset, preset_to_json
-from engine.progress import Progress, format_duration, plan_work
-from engine.regions import RegionMasks, RegionSetting
-from engine.schedule import plan_stages, resume_step
 
 from .clip_actions import ClipActions
 from .dialogs import Dialogs
@@ -71,8 +70,8 @@ from .picture_files import PictureFiles
 from .preset_actions import PresetActions
 from .print_render.print_actions import PrintRenderActions
 from .qt_images import array_to_qimage
-from .region_editing import RegionEditing
-from .region_masks import RegionMaskDocument
+from .regions.region_editing import RegionEditing
+from .regions.region_masks import RegionMaskDocument
 from .roles import CONTENT, STYLE
 from .run.controller import RunController, RunFailure, RunRequest
 from .settings_history import SettingsHistory

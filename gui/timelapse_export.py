@@ -6,11 +6,10 @@ import asyncio
 import logging
 from pathlib import Path
 
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.run.progress import Progress
+from brushwork.engine.video.timelapse import FORMATS, TimelapseOptions, TimelapseRecorder, write_timelapse
 from PySide6.QtCore import QObject
-
-from engine.errors import BrushworkError
-from engine.progress import Progress
-from engine.timelapse import FORMATS, TimelapseOptions, TimelapseRecorder, write_timelapse
 
 from .panels.timelapse_dialog import TimelapseDialog
 

@@ -49,6 +49,6 @@ def image_files(tmp_path, photo, painting):
 
 @pytest.fixture(scope="session")
 def oxford():
-    from engine.weights import load_weights
+    from brushwork.engine.network.vgg_weights import load_weights
 
     return load_weights("oxford")

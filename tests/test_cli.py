@@ -2,10 +2,10 @@ import subprocess
 import sys
 
 import pytest
+from brushwork.engine.cli import main as cli
+from brushwork.engine.run import style_transfer as transfer
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
-
-from engine import cli, transfer
-from engine.params import StyleParams
 
 SMALL = ["--size", "48", "--steps", "3"]
 
@@ -125,5 +125,6 @@ def test_ctrl_c_keeps_the_picture_so_far(image_files, tmp_path, monkeypatch, cap
 
 
 def test_the_module_runs_as_a_command():
-    out = subprocess.run([sys.executable, "-m", "engine", "--help"], capture_output=True, text=True, check=True)
+    command = [sys.executable, "-m", "brushwork.engine", "--help"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
     assert "brushwork-render" in out.stdout and "--layer-weights" in out.stdout

@@ -6,10 +6,9 @@ import itertools
 
 import numpy as np
 import pytest
+from brushwork.engine.cluster.clip_chunks import Chunk, fade_weight, join_frames, plan_chunks
 from hypothesis import given
 from hypothesis import strategies as st
-
-from engine.clip_chunks import Chunk, fade_weight, join_frames, plan_chunks
 
 
 @given(frames=st.integers(1, 2000), workers=st.integers(1, 16), overlap=st.integers(0, 8))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from brushwork.engine.cli import main as cli
+from brushwork.engine.cluster import batch_cluster as cluster
+from brushwork.engine.video import clip_painter as video
 from PIL import Image
 
-from engine import cli, cluster, video
 from tests.conftest import make_photo
 
 ray = pytest.importorskip("ray")
@@ -93,7 +95,7 @@ def test_a_ray_batch_gives_the_in_process_batchs_pictures(
 
 
 def test_a_failing_task_is_retried_once_then_reported_and_the_batch_goes_on(local_cluster, painting):
-    from engine.params import StyleParams
+    from brushwork.engine.settings.style_params import StyleParams
 
     good = StyleParams(size=32, steps=2)
     bad = good.replace(weights="/nowhere/weights.pth")  # fails on the worker, every time
@@ -115,7 +117,8 @@ CLIP_SMALL = ["--size", "48", "--steps", "12", "--frame-steps", "3"]
 
 
 def test_a_clip_on_ray_is_painted_in_overlapping_chunks_and_joined(local_cluster, image_files, tmp_path, capsys):
-    from engine.video_io import probe
+    from brushwork.engine.video.clip_files import probe
+
     from tests.clips import make_clip, sound_seconds
 
     _, style = image_files
@@ -152,9 +155,10 @@ def test_a_clip_on_ray_is_painted_in_overlapping_chunks_and_joined(local_cluster
 def test_a_chunk_is_the_in_process_chain_and_a_run_goes_on_from_the_chunks_kept(
     local_cluster, one_thread, painting, tmp_path
 ):
-    from engine.clip_cluster import ChunkedClip, paint_clip
-    from engine.params import StyleParams
-    from engine.video_io import probe
+    from brushwork.engine.cluster.clip_cluster import ChunkedClip, paint_clip
+    from brushwork.engine.settings.style_params import StyleParams
+    from brushwork.engine.video.clip_files import probe
+
     from tests.clips import make_clip
 
     clip = make_clip(tmp_path / "walk.mp4", frames=12, fps=8, audio=None)
@@ -190,8 +194,9 @@ def test_a_chunk_is_the_in_process_chain_and_a_run_goes_on_from_the_chunks_kept(
 
 
 def test_a_chunk_that_fails_twice_is_reported_and_the_clip_is_not_written(local_cluster, painting, tmp_path):
-    from engine.clip_cluster import ChunkedClip, paint_clip
-    from engine.params import StyleParams
+    from brushwork.engine.cluster.clip_cluster import ChunkedClip, paint_clip
+    from brushwork.engine.settings.style_params import StyleParams
+
     from tests.clips import make_clip
 
     clip = make_clip(tmp_path / "walk.mp4", frames=12, fps=8, audio=None)

@@ -1,14 +1,14 @@
-"""Sharing the cores with other programs (engine.core_share): spinning threads give way."""
+"""Sharing the cores with other programs (engine.run.core_share): spinning threads give way."""
 
 import itertools
 
 import pytest
 import torch
+from brushwork.engine.run import core_share
+from brushwork.engine.run.core_share import CoreShare
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.style_params import StyleParams
 
-from engine import core_share
-from engine.core_share import CoreShare
-from engine.params import StyleParams
-from engine.transfer import StyleTransfer
 from tests.conftest import make_painting, make_photo
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from brushwork.engine.cli import main as cli
+from brushwork.engine.errors import ParamsError
+from brushwork.engine.objective.colour_transfer import ColourView, luminance, match_colors, rgb_to_yiq, yiq_to_rgb
+from brushwork.engine.objective.layer_explorer import gram_heatmap, look_at_layer, map_grid
+from brushwork.engine.pictures.images import to_tensor
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 
-from engine import cli
-from engine.colour import ColourView, luminance, match_colors, rgb_to_yiq, yiq_to_rgb
-from engine.errors import ParamsError
-from engine.explore import gram_heatmap, look_at_layer, map_grid
-from engine.images import to_tensor
-from engine.params import StyleParams
-from engine.transfer import StyleTransfer
 from tests.conftest import make_painting, make_photo
 
 FAST = StyleParams(size=48, steps=16)
@@ -155,7 +155,7 @@ def test_the_paintings_frame_is_left_out_of_its_style(photo):
 
 
 def test_inner_box_keeps_at_least_32_px():
-    from engine.images import inner_box
+    from brushwork.engine.pictures.images import inner_box
 
     assert inner_box(752, 600, 0.03) == (23, 18, 729, 582)
     assert inner_box(34, 200, 0.03) == (1, 6, 33, 194)

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from brushwork.engine.cli import main as cli
+from brushwork.engine.errors import PresetError
+from brushwork.engine.files.atomic_write import write_atomically
+from brushwork.engine.pictures.images import save_image
+from brushwork.engine.settings.presets import Preset, find_preset, save_preset
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
-
-from engine import cli
-from engine.atomic import write_atomically
-from engine.errors import PresetError
-from engine.images import save_image
-from engine.params import StyleParams
-from engine.presets import Preset, find_preset, save_preset
 
 
 @pytest.mark.parametrize("flag", ["--help", "--version"])
@@ -112,7 +111,7 @@ def read_png16(path) -> np.ndarray:
 
 
 def test_a_16_bit_png_keeps_every_bit(tmp_path):
-    from engine.export import ExportOptions, export_picture
+    from brushwork.engine.pictures.picture_export import ExportOptions, export_picture
 
     rng = np.random.default_rng(0)
     sixteen = rng.integers(0, 65536, (20, 30, 3), dtype=np.uint16)
@@ -127,7 +126,7 @@ def test_a_16_bit_png_keeps_every_bit(tmp_path):
 
 
 def test_the_desktop_entry_and_icon_are_installed(tmp_path):
-    from gui.desktop_entry import install_desktop_entry
+    from brushwork.gui.desktop_entry import install_desktop_entry
 
     entry, icon = install_desktop_entry(tmp_path)
     text = entry.read_text()

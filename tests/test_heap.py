@@ -19,7 +19,7 @@ PROBE = textwrap.dedent(
     """
     import sys
     import torch
-    from engine.memory import bound_heap
+    from brushwork.engine.run.out_of_memory import bound_heap
 
     def resident_mib():
         with open("/proc/self/statm") as statm:

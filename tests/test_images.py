@@ -4,10 +4,10 @@ import zlib
 import numpy as np
 import pytest
 import torch
+from brushwork.engine.errors import ImageLoadError, ImageSaveError
+from brushwork.engine.pictures.images import fit_dims, load_image, save_image, to_array, to_tensor
 from PIL import Image
 
-from engine.errors import ImageLoadError, ImageSaveError
-from engine.images import fit_dims, load_image, save_image, to_array, to_tensor
 from tests.conftest import make_photo
 
 

@@ -1,7 +1,6 @@
 import torch
 import torchvision
-
-from engine.layers import (
+from brushwork.engine.network.layers import (
     CONV_LAYERS,
     DEFAULT_STYLE_WEIGHTS,
     KERAS_NAMES,

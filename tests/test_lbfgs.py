@@ -1,7 +1,6 @@
 import pytest
 import torch
-
-from engine.lbfgs import LBFGS, RESET_STEP
+from brushwork.engine.optimisers.lbfgs import LBFGS, RESET_STEP
 
 
 def _quadratic(scale: float, x: torch.Tensor | None = None):
@@ -127,7 +126,7 @@ def test_history_kept_in_bfloat16_converges_like_full_precision(monkeypatch):
     # Print size keeps the curvature pairs in bfloat16 to halve their memory.
     # Slices of 7 elements make the mixed-precision products run in pieces, as
     # they do on a 4096 px picture.
-    monkeypatch.setattr("engine.lbfgs._CHUNK", 7)
+    monkeypatch.setattr("brushwork.engine.optimisers.lbfgs._CHUNK", 7)
 
     def run(store):
         x, closure = _quadratic(1.0)

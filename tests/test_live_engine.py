@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from brushwork.engine.network import vgg19 as network
+from brushwork.engine.network.vgg19 import FeatureExtractor
+from brushwork.engine.objective.scale_objective import Objective
+from brushwork.engine.pictures import images
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.style_params import StyleParams
 
-from engine import images, network
-from engine.network import FeatureExtractor
-from engine.objective import Objective
-from engine.params import StyleParams
-from engine.transfer import StyleTransfer
 from tests.conftest import make_painting, make_photo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +113,7 @@ def _gradients(objective, picture, recorder, scaler=None):
 
 
 def test_float16_loss_scaling_keeps_the_gradient(oxford, monkeypatch):
-    from engine.scaling import LossScaler
+    from brushwork.engine.objective.loss_scaling import LossScaler
 
     recorder = _RecordingFunctional()
     monkeypatch.setattr(network, "F", recorder)
@@ -159,8 +160,8 @@ def test_float16_loss_scaling_keeps_the_gradient(oxford, monkeypatch):
 
 
 def test_the_loss_scale_backs_off_on_overflow_and_grows_after_good_steps(monkeypatch):
-    from engine import scaling
-    from engine.scaling import LossScaler
+    from brushwork.engine.objective import loss_scaling as scaling
+    from brushwork.engine.objective.loss_scaling import LossScaler
 
     picture = torch.ones(4, requires_grad=True)
     evaluations = []
@@ -191,7 +192,7 @@ def test_the_loss_scale_backs_off_on_overflow_and_grows_after_good_steps(monkeyp
 
 
 def test_a_nan_loss_stops_the_run_and_keeps_the_last_finite_picture(monkeypatch):
-    from engine.errors import BrushworkError, NumericalError
+    from brushwork.engine.errors import BrushworkError, NumericalError
 
     real = Objective.__call__
     calls = []
@@ -255,7 +256,7 @@ def test_holding_says_when_a_paused_run_has_no_step_in_flight():
 
 
 def test_our_adam_takes_the_same_steps_as_torchs():
-    from engine.adam import Adam
+    from brushwork.engine.optimisers.adam import Adam
 
     target = torch.linspace(-1, 1, 50).reshape(1, 1, 5, 10)
     ours = torch.zeros_like(target, requires_grad=True)

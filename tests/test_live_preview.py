@@ -1,13 +1,14 @@
-"""Progressive refinement (engine.live_preview): a change on a slow scale is shown at a smaller,
+"""Progressive refinement (engine.run.live_preview): a change on a slow scale is shown at a smaller,
 cheaper side first, without losing the full-size picture's detail, and the plan then carries on."""
 
 import pytest
 import torch
+from brushwork.engine.run import live_preview
+from brushwork.engine.run import style_transfer as transfer
+from brushwork.engine.run.live_preview import Pace, PreviewState, composite, preview_side, resample
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.style_params import StyleParams
 
-from engine import live_preview, transfer
-from engine.live_preview import Pace, PreviewState, composite, preview_side, resample
-from engine.params import StyleParams
-from engine.transfer import StyleTransfer
 from tests.conftest import make_painting, make_photo
 
 # One scale of 96 px (coarse to fine starts at 128 px), with no early stop, so
@@ -243,11 +244,11 @@ def test_a_new_colour_mode_shows_during_the_preview(slow_scales):
     assert "during" in shown
 
     def chroma(rgb):  # the I and Q channels of YIQ
-        from engine.colour import rgb_to_yiq
+        from brushwork.engine.objective.colour_transfer import rgb_to_yiq
 
         return rgb_to_yiq(rgb)[:, 1:]
 
-    from engine import images
+    from brushwork.engine.pictures import images
 
     photo_rgb = images.to_tensor(images.resize(photo, 72, 96))  # at the picture's size
     # On the first preview step, the picture's colours are already much nearer the photo's.

@@ -2,13 +2,13 @@ import math
 
 import pytest
 import torch
+from brushwork.engine.network.vgg19 import FeatureExtractor
+from brushwork.engine.network.vgg_weights import VGGWeights
+from brushwork.engine.objective.loss_terms import gram_matrix, inverse_energy, relative_error, tv_energy
+from brushwork.engine.objective.scale_objective import Objective
+from brushwork.engine.pictures.images import fit_dims, resize, to_tensor
+from brushwork.engine.settings.style_params import StyleParams
 
-from engine.images import fit_dims, resize, to_tensor
-from engine.losses import gram_matrix, inverse_energy, relative_error, tv_energy
-from engine.network import FeatureExtractor
-from engine.objective import Objective
-from engine.params import StyleParams
-from engine.weights import VGGWeights
 from tests.conftest import make_painting, make_photo
 
 

@@ -1,9 +1,8 @@
 import math
 
 import pytest
-
-from engine.errors import ParamsError
-from engine.params import StyleParams
+from brushwork.engine.errors import ParamsError
+from brushwork.engine.settings.style_params import StyleParams
 
 
 def test_defaults_are_the_source_materials():

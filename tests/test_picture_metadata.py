@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from brushwork.engine.cli import main as cli
+from brushwork.engine.errors import PresetError
+from brushwork.engine.pictures.images import save_image
+from brushwork.engine.pictures.picture_export import ExportOptions, export_picture
+from brushwork.engine.settings.presets import Preset, find_preset, preset_to_json
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 
-from engine import cli
-from engine.errors import PresetError
-from engine.export import ExportOptions, export_picture
-from engine.images import save_image
-from engine.params import StyleParams
-from engine.presets import Preset, find_preset, preset_to_json
 from tests.conftest import make_painting, make_photo
 
 PARAMS = StyleParams(beta=42.0, size=48, steps=6, style_scale=1.5)

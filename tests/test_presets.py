@@ -2,10 +2,8 @@ import json
 import math
 
 import pytest
-
-from engine.errors import PresetError
-from engine.params import StyleParams
-from engine.presets import (
+from brushwork.engine.errors import PresetError
+from brushwork.engine.settings.presets import (
     SCHEMA_VERSION,
     Preset,
     builtin_presets,
@@ -16,6 +14,7 @@ from engine.presets import (
     preset_to_json,
     save_preset,
 )
+from brushwork.engine.settings.style_params import StyleParams
 
 
 def _doc(**params):

@@ -10,21 +10,17 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from engine.images import fit_dims
-from engine.losses import LossTerms
-from engine.memory import memory_budget
-from engine.params import StyleParams
-from engine.print_estimate import (
+from brushwork.engine.objective.loss_terms import LossTerms
+from brushwork.engine.pictures.images import fit_dims
+from brushwork.engine.print_size.print_estimate import (
     GIB,
     TARGET_STEPS,
     RenderClock,
     estimate_render,
     tiled_time_factor,
 )
-from engine.print_units import convert_length, dpi_for, length_for, pixels_for
-from engine.progress import Progress
-from engine.scale_memory import (
+from brushwork.engine.print_size.print_units import convert_length, dpi_for, length_for, pixels_for
+from brushwork.engine.run.memory_plan import (
     LBFGS_HISTORY,
     MIN_TILED_HISTORY,
     NARROW_STORE,
@@ -33,8 +29,11 @@ from engine.scale_memory import (
     peak_bytes,
     plan_scale,
 )
-from engine.schedule import first_step_above, plan_stages, resume_step
-from engine.transfer import canvas_margin
+from brushwork.engine.run.out_of_memory import memory_budget
+from brushwork.engine.run.progress import Progress
+from brushwork.engine.run.schedule import first_step_above, plan_stages, resume_step
+from brushwork.engine.run.style_transfer import canvas_margin
+from brushwork.engine.settings.style_params import StyleParams
 
 RESULTS = Path(__file__).parent / "benchmarks" / "results" / "print_size.json"
 CHELSEA = (451, 300)  # the benchmark's photo

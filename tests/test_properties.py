@@ -6,14 +6,13 @@ import io
 import json
 
 import numpy as np
+from brushwork.engine.errors import ImageLoadError, PresetError
+from brushwork.engine.pictures.images import load_image
+from brushwork.engine.settings.presets import parse_preset, preset_to_json
+from brushwork.engine.settings.style_params import StyleParams
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-
-from engine.errors import ImageLoadError, PresetError
-from engine.images import load_image
-from engine.params import StyleParams
-from engine.presets import parse_preset, preset_to_json
 
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

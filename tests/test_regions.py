@@ -7,27 +7,27 @@ import contextlib
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageDraw
-
-from engine import cli
-from engine.errors import ParamsError
-from engine.images import to_tensor
-from engine.layers import DEFAULT_STYLE_WEIGHTS
-from engine.losses import gram_matrix
-from engine.network import FeatureExtractor
-from engine.objective import Objective
-from engine.params import StyleParams
-from engine.presets import Preset, parse_preset, preset_to_json
-from engine.region_style import guide_at, guided_grams, normalise_guides
-from engine.regions import (
+from brushwork.engine.cli import main as cli
+from brushwork.engine.errors import ParamsError
+from brushwork.engine.network.layers import DEFAULT_STYLE_WEIGHTS
+from brushwork.engine.network.vgg19 import FeatureExtractor
+from brushwork.engine.objective.guided_gram import guide_at, guided_grams, normalise_guides
+from brushwork.engine.objective.loss_terms import gram_matrix
+from brushwork.engine.objective.scale_objective import Objective
+from brushwork.engine.pictures.images import to_tensor
+from brushwork.engine.run.schedule import plan_stages
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.presets import Preset, parse_preset, preset_to_json
+from brushwork.engine.settings.regions import (
     RegionError,
     RegionMasks,
     RegionSetting,
     colour_image_from_masks,
     masks_from_colour_image,
 )
-from engine.schedule import plan_stages
-from engine.transfer import StyleTransfer
+from brushwork.engine.settings.style_params import StyleParams
+from PIL import Image, ImageDraw
+
 from tests.conftest import make_painting, make_photo
 
 SIZE = (64, 48)
@@ -315,7 +315,7 @@ def test_cli_explains_a_malformed_mask(tmp_path, capsys, mask, message):
 
 
 def test_cli_says_a_presets_regions_need_a_mask_and_paints_the_whole_picture(tmp_path, capsys):
-    from engine.presets import save_preset
+    from brushwork.engine.settings.presets import save_preset
 
     photo, painting = tmp_path / "photo.png", tmp_path / "painting.png"
     make_photo(*SIZE).save(photo)
@@ -402,7 +402,7 @@ def test_a_region_run_takes_no_wild_step():
     """A soft region from a photo start: L-BFGS once stepped from a total of 16 to 4e8 here.
 
     The first curvature pairs of a photo start are flat or negative; without
-    Powell's damping (engine.lbfgs) a pair of tiny curvature threw the next
+    Powell's damping (engine.optimisers.lbfgs) a pair of tiny curvature threw the next
     step 150 pixel values along it, and the artist saw one frame of noise.
     """
     from PIL import ImageFilter

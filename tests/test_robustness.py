@@ -14,16 +14,17 @@ import textwrap
 
 import pytest
 import torch
+from brushwork.engine.cli import main as cli
+from brushwork.engine.errors import ImageLoadError, ImageSaveError, OutOfMemoryError, PresetError, WeightsError
+from brushwork.engine.network.vgg_weights import load_weights
+from brushwork.engine.objective.scale_objective import Objective
+from brushwork.engine.pictures.images import load_image, save_image
+from brushwork.engine.run import schedule
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.presets import load_preset
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image, ImageFile
 
-from engine import cli, schedule
-from engine.errors import ImageLoadError, ImageSaveError, OutOfMemoryError, PresetError, WeightsError
-from engine.images import load_image, save_image
-from engine.objective import Objective
-from engine.params import StyleParams
-from engine.presets import load_preset
-from engine.transfer import StyleTransfer
-from engine.weights import load_weights
 from tests.bad_inputs import AWKWARD_IMAGES, BAD_IMAGES, BAD_PRESETS, preset_text
 from tests.conftest import make_painting, make_photo
 
@@ -67,7 +68,7 @@ def test_an_unreadable_file(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied", str(file))
         return open(file, *args, **kwargs)
 
-    monkeypatch.setattr("engine.images.open", refuse, raising=False)
+    monkeypatch.setattr("brushwork.engine.pictures.images.open", refuse, raising=False)
     with pytest.raises(ImageLoadError, match=r"secret\.png cannot be read: permission denied"):
         load_image(path)
 
@@ -240,7 +241,7 @@ def test_a_read_only_folder_fails_cleanly(tmp_path, photo, monkeypatch):
     def read_only(*args, **kwargs):
         raise OSError(30, "Read-only file system")
 
-    monkeypatch.setattr("engine.atomic.tempfile.mkstemp", read_only)
+    monkeypatch.setattr("brushwork.engine.files.atomic_write.tempfile.mkstemp", read_only)
     with pytest.raises(ImageSaveError, match="not writable"):
         save_image(photo, target)
     assert target.read_bytes() == before
@@ -273,7 +274,8 @@ def test_a_full_disk_mid_write_leaves_no_partial_file(tmp_path, photo, monkeypat
         def __exit__(self, *exc):
             return self.handle.__exit__(*exc)
 
-    monkeypatch.setattr("engine.atomic.os.fdopen", lambda fd, mode: FillsUp(real_fdopen(fd, mode)))
+    fills_up = lambda fd, mode: FillsUp(real_fdopen(fd, mode))  # noqa: E731
+    monkeypatch.setattr("brushwork.engine.files.atomic_write.os.fdopen", fills_up)
     with pytest.raises(ImageSaveError, match=r"keep\.png: the disk is full"):
         save_image(photo, target)
     assert target.read_bytes() == before
@@ -288,7 +290,7 @@ def test_a_kill_in_the_middle_of_a_save_keeps_the_old_file(tmp_path):
         f"""
         import sys, time
         from pathlib import Path
-        from engine.atomic import write_atomically
+        from brushwork.engine.files.atomic_write import write_atomically
         def slow(handle):
             handle.write(b"half a picture")
             handle.flush()

@@ -1,9 +1,8 @@
 import itertools
 
 import pytest
-
-from engine.images import fit_dims
-from engine.schedule import FIRST_SIDE, plan_stages, stage_at, stage_sides
+from brushwork.engine.pictures.images import fit_dims
+from brushwork.engine.run.schedule import FIRST_SIDE, plan_stages, stage_at, stage_sides
 
 
 @pytest.mark.parametrize("size", [32, 128, 200, 512, 1024, 4096])
@@ -36,7 +35,7 @@ def test_most_steps_are_spent_where_they_are_cheap():
 
 
 def test_a_picture_goes_on_at_its_own_scale_whatever_the_plan():
-    from engine.schedule import resume_step
+    from brushwork.engine.run.schedule import resume_step
 
     plan = plan_stages(512, 300)  # 128 / 256 / 512 px
     assert resume_step(plan, 150, 256) == 150  # mid-scale, same plan: where it was

@@ -2,14 +2,14 @@
 
 import pytest
 import torch
-
-from engine import convergence, precision
-from engine.devices import resolve_device
-from engine.errors import DeviceError
-from engine.network import FeatureExtractor
-from engine.params import StyleParams
-from engine.precision import cpu_has_fast_bf16, resolve_precision
-from engine.transfer import StyleTransfer
+from brushwork.engine.errors import DeviceError
+from brushwork.engine.network import precision
+from brushwork.engine.network.devices import resolve_device
+from brushwork.engine.network.precision import cpu_has_fast_bf16, resolve_precision
+from brushwork.engine.network.vgg19 import FeatureExtractor
+from brushwork.engine.run import convergence
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.style_params import StyleParams
 
 FAST = StyleParams(size=64, steps=12)
 
@@ -64,8 +64,8 @@ def test_bf16_features_are_close_to_float32(oxford):
 def test_bf16_runs_end_like_float32_runs(photo, painting, oxford):
     # L-BFGS paths part ways at the first rounding difference, so the pictures
     # are compared the way the benchmark's scorer does: by a float32 objective.
-    from engine.images import fit_dims, resize, to_tensor
-    from engine.objective import Objective
+    from brushwork.engine.objective.scale_objective import Objective
+    from brushwork.engine.pictures.images import fit_dims, resize, to_tensor
 
     # Without AVX-512 BF16 or AMX, bfloat16 convolutions are emulated at more than
     # ten times the cost of float32 ones: there, a shorter run on a smaller picture

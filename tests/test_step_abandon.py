@@ -1,4 +1,4 @@
-"""A step in flight is given up when a newer change makes it worthless (engine.step_abandon).
+"""A step in flight is given up when a newer change makes it worthless (engine.network.step_abandon).
 
 A change reaches the engine part-way through a step here: the network's
 checkpoints are wrapped so that the change is made at a chosen one, on the
@@ -7,10 +7,12 @@ way forward or on the way back, as a slider moved at that moment would.
 
 import pytest
 import torch
+from brushwork.engine.network import step_abandon
+from brushwork.engine.network import vgg19 as network
+from brushwork.engine.run import live_preview
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.style_params import StyleParams
 
-from engine import live_preview, network, step_abandon
-from engine.params import StyleParams
-from engine.transfer import StyleTransfer
 from tests.conftest import make_painting, make_photo
 
 PARAMS = StyleParams(size=96, steps=14, stop_early=False)  # one 96 px scale: every step at 96 px

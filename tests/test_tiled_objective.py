@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+from brushwork.engine.network.vgg19 import FeatureExtractor
+from brushwork.engine.objective.loss_terms import tv_energy
+from brushwork.engine.objective.scale_objective import Objective
+from brushwork.engine.objective.tiled_objective import TiledObjective, banded_tv_energy, halo_for, plan_tiles, reach
+from brushwork.engine.pictures.images import to_tensor
+from brushwork.engine.run.memory_plan import LBFGS_HISTORY, MIN_TILED_HISTORY, NARROW_STORE
+from brushwork.engine.settings.regions import RegionSetting
+from brushwork.engine.settings.style_params import StyleParams
 
-from engine.images import to_tensor
-from engine.losses import tv_energy
-from engine.network import FeatureExtractor
-from engine.objective import Objective
-from engine.params import StyleParams
-from engine.regions import RegionSetting
-from engine.scale_memory import LBFGS_HISTORY, MIN_TILED_HISTORY, NARROW_STORE
-from engine.tiled_objective import TiledObjective, banded_tv_energy, halo_for, plan_tiles, reach
 from tests.conftest import make_painting, make_photo
 
 
@@ -107,7 +107,7 @@ def test_a_halo_narrower_than_the_reach_is_not_exact(oxford):
 @pytest.mark.parametrize("band", [1, 5, 23, 256])
 def test_the_smoothness_term_in_bands_is_the_whole_one(monkeypatch, band):
     # 23 rows: bands of 5 leave a last band of 3; a band of 23 or more is the whole picture.
-    monkeypatch.setattr("engine.tiled_objective.TV_BAND", band)
+    monkeypatch.setattr("brushwork.engine.objective.tiled_objective.TV_BAND", band)
     picture = torch.rand(1, 3, 23, 17, generator=torch.Generator().manual_seed(2))
     whole = picture.clone().requires_grad_(True)
     energy = tv_energy(whole)
@@ -139,11 +139,10 @@ def test_a_tiled_scale_takes_the_same_step_as_a_whole_one(regions):
     moved. Later steps use curvature pairs, which amplify float rounding (and
     the tiled optimiser keeps a narrower history, tests/test_lbfgs.py).
     """
+    from brushwork.engine.run.schedule import plan_stages
+    from brushwork.engine.run.style_transfer import StyleTransfer
+    from brushwork.engine.settings.regions import RegionMasks
     from PIL import Image, ImageDraw, ImageFilter
-
-    from engine.regions import RegionMasks
-    from engine.schedule import plan_stages
-    from engine.transfer import StyleTransfer
 
     photo, painting = make_photo(192, 144), make_painting(64, 64)
     params = StyleParams(
@@ -178,8 +177,8 @@ def test_a_tiled_scale_takes_the_same_step_as_a_whole_one(regions):
 )
 def test_a_tiled_scale_keeps_the_curvature_pairs_its_memory_holds(monkeypatch, free_gib, history, store):
     """Memory unknown: the few narrow pairs that bound it; ample: a whole scale's full float32 history."""
-    from engine import transfer
-    from engine.schedule import plan_stages
+    from brushwork.engine.run import style_transfer as transfer
+    from brushwork.engine.run.schedule import plan_stages
 
     monkeypatch.setattr(transfer, "available_bytes", lambda device: free_gib and free_gib * 2**30)
     params = StyleParams(size=128, steps=40, tile=64, style_layers={"conv1_1": 1.0}, content_layer="conv3_2")

@@ -7,19 +7,18 @@ import dataclasses
 import av
 import numpy as np
 import pytest
-from PIL import Image
-
-from engine.errors import BrushworkError
-from engine.losses import LossTerms
-from engine.params import StyleParams
-from engine.progress import Progress
-from engine.timelapse import (
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.objective.loss_terms import LossTerms
+from brushwork.engine.run.progress import Progress
+from brushwork.engine.settings.style_params import StyleParams
+from brushwork.engine.video.timelapse import (
     TimelapseOptions,
     TimelapseRecorder,
     frame_size,
     sampled,
     write_timelapse,
 )
+from PIL import Image
 
 TERMS = LossTerms(1.0, 1.0, 0.0, 2.0)
 

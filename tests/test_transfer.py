@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+from brushwork.engine.errors import DeviceError, WeightsError
+from brushwork.engine.network.devices import available_devices, resolve_device
+from brushwork.engine.pictures.images import fit_dims
+from brushwork.engine.run import schedule
+from brushwork.engine.run import style_transfer as transfer
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 
-from engine import schedule, transfer
-from engine.devices import available_devices, resolve_device
-from engine.errors import DeviceError, WeightsError
-from engine.images import fit_dims
-from engine.params import StyleParams
-from engine.transfer import StyleTransfer
 from tests.conftest import make_painting, make_photo
 
 FAST = StyleParams(size=64, steps=12)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from brushwork.engine import StyleParams, StyleTransfer
+from brushwork.engine.errors import BrushworkError, ParamsError
+from brushwork.engine.objective.temporal_term import TemporalTarget, TemporalTerm
+from brushwork.engine.video.clip_files import VideoError, frame_at, probe, read_frames, write_clip
+from brushwork.engine.video.clip_painter import ClipRender, VideoSettings, work_folder
+from brushwork.engine.video.optical_flow import flow, frame_motion, reliable, start_picture, warp, warping_error
 from PIL import Image
 
-from engine import StyleParams, StyleTransfer
-from engine.errors import BrushworkError, ParamsError
-from engine.optical_flow import flow, frame_motion, reliable, start_picture, warp, warping_error
-from engine.temporal import TemporalTarget, TemporalTerm
-from engine.video import ClipRender, VideoSettings, work_folder
-from engine.video_io import VideoError, frame_at, probe, read_frames, write_clip
 from tests.clips import SQUARE, STEP, clip_frame, make_clip, sound_seconds
 
 YELLOW = np.array([250, 240, 40])

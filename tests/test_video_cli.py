@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from brushwork.engine.cli import clip_options as cli_video
+from brushwork.engine.cli import main as cli
+from brushwork.engine.objective import temporal_term as temporal
+from brushwork.engine.video import clip_files as video_io
+from brushwork.engine.video import clip_painter as video
+from brushwork.engine.video.clip_files import probe
 
-from engine import cli, cli_video, temporal, video, video_io
-from engine.video_io import probe
 from tests.clips import make_clip, sound_seconds
 
 SMALL = ["--size", "48", "--steps", "16", "--frame-steps", "3"]

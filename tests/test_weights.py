@@ -6,11 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
-
-from engine import weights as weights_module
-from engine.errors import WeightsError
-from engine.network import FeatureExtractor
-from engine.weights import InputSpace, VGGWeights, load_weights, oxford_weights_path
+from brushwork.engine.errors import WeightsError
+from brushwork.engine.network import vgg_weights as weights_module
+from brushwork.engine.network.vgg19 import FeatureExtractor
+from brushwork.engine.network.vgg_weights import InputSpace, VGGWeights, load_weights, oxford_weights_path
 
 TAPS = ["conv1_1", "conv2_1", "conv3_1", "conv4_2", "conv5_1"]
 
@@ -111,7 +110,8 @@ def test_extractor_is_truncated_and_frozen(oxford):
 def test_forward_stops_at_the_deepest_tap(oxford, monkeypatch):
     calls = []
     real_conv = F.conv2d
-    monkeypatch.setattr("engine.network.F.conv2d", lambda *a, **k: calls.append(1) or real_conv(*a, **k))
+    counted = lambda *a, **k: calls.append(1) or real_conv(*a, **k)  # noqa: E731
+    monkeypatch.setattr("brushwork.engine.network.vgg19.F.conv2d", counted)
     net = FeatureExtractor(oxford, "conv5_4")
     net(torch.rand(1, 3, 32, 32), ["conv2_1"])
     assert len(calls) == 3  # conv1_1, conv1_2, conv2_1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from brushwork.engine.network.devices import available_devices
+from brushwork.engine.settings.style_params import MAX_WEIGHT
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -11,9 +13,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QWidget,
 )
-
-from engine.devices import available_devices
-from engine.params import MAX_WEIGHT
 
 from .collapsible import CollapsibleSection
 from .param_changes import FieldChange

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from brushwork.engine.settings.style_params import MAX_WEIGHT
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QWidget
-
-from engine.params import MAX_WEIGHT
 
 from .param_changes import FieldChange
 from .slider_fields import SliderFieldWidget

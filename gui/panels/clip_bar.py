@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from brushwork.engine.video.clip_files import ClipInfo
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
-
-from engine.video_io import ClipInfo
 
 # Milliseconds the scrubber rests before its frame is decoded: dragging
 # through a clip then decodes where the artist stops, not every frame passed.

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from brushwork.engine.objective.temporal_term import TEMPORAL_WEIGHT
+from brushwork.engine.run.progress import format_duration
+from brushwork.engine.video.clip_files import ClipInfo
+from brushwork.engine.video.clip_painter import FRAME_STEPS, FrameProgress, VideoSettings
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -15,11 +19,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
-
-from engine.progress import format_duration
-from engine.temporal import TEMPORAL_WEIGHT
-from engine.video import FRAME_STEPS, FrameProgress, VideoSettings
-from engine.video_io import ClipInfo
 
 from ..qt_images import array_to_qimage
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from brushwork.engine.pictures.picture_export import ExportOptions
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -14,8 +15,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
-
-from engine.export import ExportOptions
 
 FORMATS = (("PNG", ".png"), ("JPEG", ".jpg"), ("TIFF", ".tif"))
 MAX_EXPORT_SIDE = 16384

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.network.layers import CONV_LAYERS
+from brushwork.engine.objective.layer_explorer import LayerView, gram_heatmap, heatmap_scale, look_at_layer, map_grid
 from PIL import Image
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QComboBox, QDialog, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
-
-from engine.errors import BrushworkError
-from engine.explore import LayerView, gram_heatmap, heatmap_scale, look_at_layer, map_grid
-from engine.layers import CONV_LAYERS
 
 from ..qt_images import pil_to_qimage
 from ..roles import CONTENT, STYLE

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
+from brushwork.engine.run.progress import Progress
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
-
-from engine.progress import Progress
 
 # Content and style in colours that read on light and dark backgrounds; total in the palette's text colour.
 SERIES = (("total", None), ("content", QColor("#3b8fd6")), ("style", QColor("#e0523f")))

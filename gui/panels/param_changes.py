@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import ParamsError
-from engine.layers import CONV_LAYERS
-from engine.params import StyleParams
-from engine.regions import RegionError, RegionSetting
+from brushwork.engine.errors import ParamsError
+from brushwork.engine.network.layers import CONV_LAYERS
+from brushwork.engine.settings.regions import RegionError, RegionSetting
+from brushwork.engine.settings.style_params import StyleParams
 
 Colour = tuple[int, int, int]
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 
+from brushwork.engine.errors import ParamsError
+from brushwork.engine.network.layers import CONTENT_LAYER_CHOICES
+from brushwork.engine.settings.style_params import MAX_SIZE, MAX_STEPS, MIN_SIZE, StyleParams
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QVBoxLayout, QWidget
-
-from engine.errors import ParamsError
-from engine.layers import CONTENT_LAYER_CHOICES
-from engine.params import MAX_SIZE, MAX_STEPS, MIN_SIZE, StyleParams
 
 from .advanced_panel import AdvancedPanel
 from .balance_panel import BalancePanel

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from brushwork.engine.settings.presets import Preset
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QPushButton, QWidget
-
-from engine.presets import Preset
 
 from .slider_fields import wheel_only_when_focused
 

@@ -42,7 +42,7 @@ class PreviewCanvas(QWidget):
         self._pan = QPointF(0, 0)  # picture offset from centred, in widget pixels
         self._drag_from: QPointF | None = None
         self.placeholder = "Drop a photo and a painting, then press Start"
-        self.overlay: QImage | None = None  # the region masks in their colours (gui.region_overlay)
+        self.overlay: QImage | None = None  # the region masks in their colours (gui.regions.region_overlay)
         self.overlay_opacity = 0.5
         self.tool_active = False
         self.brush_radius: float | None = None  # on screen, in pixels: the outline drawn at the pointer
@@ -260,7 +260,7 @@ class PreviewPane(QWidget):
         self.split_button.setToolTip("Split view: the photo left of a divider you can drag, the picture right of it")
         self.zoom_label = QLabel("fit")
         # While a setting changes on a slow scale the engine works smaller
-        # (engine.live_preview): say so, or a coarser picture looks like a fault.
+        # (engine.run.live_preview): say so, or a coarser picture looks like a fault.
         self.working_label = QLabel("")
         self.working_label.setObjectName("working_label")
         self.working_label.setStyleSheet("font-style: italic")

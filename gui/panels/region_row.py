@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from brushwork.engine.settings.regions import MAX_REGION_STRENGTH, PALETTE, RegionSetting
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -15,8 +16,6 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
-
-from engine.regions import MAX_REGION_STRENGTH, PALETTE, RegionSetting
 
 from .param_changes import RegionFieldChange
 from .slider_fields import SliderFieldWidget, wheel_only_when_focused

@@ -8,6 +8,8 @@ the parameters.
 
 from __future__ import annotations
 
+from brushwork.engine.settings.regions import MAX_REGIONS, RegionSetting
+from brushwork.engine.settings.style_params import StyleParams
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,9 +22,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from engine.params import StyleParams
-from engine.regions import MAX_REGIONS, RegionSetting
 
 from .collapsible import CollapsibleSection
 from .param_changes import FieldChange

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from brushwork.engine.run.progress import Progress, TimeLeft, format_duration
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
-
-from engine.progress import Progress, TimeLeft, format_duration
 
 
 def _loss(value: float) -> str:

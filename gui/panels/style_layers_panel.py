@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from brushwork.engine.network.layers import DEFAULT_STYLE_WEIGHTS
+from brushwork.engine.settings.style_params import MAX_LAYER_WEIGHT
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton, QWidget
-
-from engine.layers import DEFAULT_STYLE_WEIGHTS
-from engine.params import MAX_LAYER_WEIGHT
 
 from .param_changes import StyleWeightChange
 from .slider_fields import SliderFieldWidget

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from brushwork.engine.settings.style_params import MAX_LAYER_WEIGHT, MAX_STYLE_SCALE, MIN_STYLE_SCALE
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -15,8 +16,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from engine.params import MAX_LAYER_WEIGHT, MAX_STYLE_SCALE, MIN_STYLE_SCALE
 
 from .param_changes import BlendWeightChange, FieldChange
 from .slider_fields import SliderFieldWidget, wheel_only_when_focused

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from brushwork.engine.run.progress import format_duration
+from brushwork.engine.video.timelapse import FORMATS, MAX_SIDE, TimelapseOptions
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -14,9 +16,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
-
-from engine.progress import format_duration
-from engine.timelapse import FORMATS, MAX_SIDE, TimelapseOptions
 
 GIF_SIDE = 480  # a GIF's default long side: it has no inter-frame compression worth the name
 

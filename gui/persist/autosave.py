@@ -19,15 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.pictures.images import load_image, save_image
+from brushwork.engine.run.progress import Progress
+from brushwork.engine.settings.presets import Preset, parse_preset, preset_to_json
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 
-from engine.errors import BrushworkError
-from engine.images import load_image, save_image
-from engine.params import StyleParams
-from engine.presets import Preset, parse_preset, preset_to_json
-from engine.progress import Progress
-
-from ..region_masks import Colour
+from ..regions.region_masks import Colour
 from .mask_store import read_masks, read_painting_masks, write_masks, write_painting_masks
 from .state_file import read_state, write_state
 

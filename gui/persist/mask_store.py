@@ -3,7 +3,7 @@
 A file is named for its region's colour (``region-ff0000.png``), since the
 colour is what a mask is found by; files of regions that no longer have paint
 are removed, so that a folder always holds one set. Masks on the paintings
-(``gui.painting_masks``) lie beside them, named for the painting's index too
+(``gui.regions.painting_masks``) lie beside them, named for the painting's index too
 (``painting-0-ff0000.png``).
 """
 
@@ -13,13 +13,12 @@ import logging
 import re
 from pathlib import Path
 
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.files.atomic_write import write_atomically
+from brushwork.engine.settings.regions import open_mask_image
 from PIL import Image
 
-from engine.atomic import write_atomically
-from engine.errors import BrushworkError
-from engine.regions import open_mask_image
-
-from ..region_masks import Colour
+from ..regions.region_masks import Colour
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ def mask_file_name(colour: Colour) -> str:
 
 
 def painting_mask_file_name(painting: int, colour: Colour) -> str:
-    """A mask on a painting (``gui.painting_masks``): ``painting-1-ff0000.png`` for the second painting's red."""
+    """A painting's mask (``gui.regions.painting_masks``): ``painting-1-ff0000.png`` for the second painting's red."""
     return "painting-{}-{:02x}{:02x}{:02x}.png".format(painting, *colour)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from engine.errors import PresetError
-from engine.params import StyleParams
-from engine.presets import Preset, builtin_presets, load_preset, preset_file_name, save_preset
+from brushwork.engine.errors import PresetError
+from brushwork.engine.settings.presets import Preset, builtin_presets, load_preset, preset_file_name, save_preset
+from brushwork.engine.settings.style_params import StyleParams
 
 log = logging.getLogger(__name__)
 

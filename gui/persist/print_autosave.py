@@ -26,13 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.pictures.images import fit_dims, load_image, save_image
+from brushwork.engine.settings.presets import Preset, parse_preset, preset_to_json
+from brushwork.engine.settings.regions import RegionMasks, open_mask_image
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
-
-from engine.errors import BrushworkError
-from engine.images import fit_dims, load_image, save_image
-from engine.params import StyleParams
-from engine.presets import Preset, parse_preset, preset_to_json
-from engine.regions import RegionMasks, open_mask_image
 
 from .state_file import read_state, write_state
 

@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.pictures.images import load_image, save_image
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 
-from engine.errors import BrushworkError
-from engine.images import load_image, save_image
-from engine.params import StyleParams
-
 from ..image_inputs import prepare
-from ..painting_masks import PaintingMask
+from ..regions.painting_masks import PaintingMask
 from ..roles import CONTENT, STYLE
 from .autosave import Autosave
 from .mask_store import read_masks, read_painting_masks, write_masks, write_painting_masks
@@ -72,7 +71,7 @@ class SessionKeeper:
         studio.presets.select_matching(params, session.preset_name())
         if warning:
             studio.show_error(warning)
-        # Before the photo: when it arrives, masks of its shape are kept (gui.region_masks).
+        # Before the photo: when it arrives, masks of its shape are kept (gui.regions.region_masks).
         studio.mask_doc.restore(read_masks(self.masks_folder))
         state = session.layout_state()
         if "geometry" in state:
@@ -96,7 +95,7 @@ class SessionKeeper:
         """The paintings added for blending, in order, once the Style well's is in; then the masks on them.
 
         The masks on the paintings wait for every painting: each is kept only
-        if its painting is there again, with its shape (``gui.painting_masks``).
+        if its painting is there again, with its shape (``gui.regions.painting_masks``).
         """
         await asyncio.gather(*loads, return_exceptions=True)
         for path in paths:

@@ -12,11 +12,10 @@ import logging
 import re
 from pathlib import Path
 
+from brushwork.engine.errors import PresetError
+from brushwork.engine.settings.presets import Preset, load_preset, save_preset
+from brushwork.engine.settings.style_params import StyleParams
 from PySide6.QtCore import QByteArray, QSettings
-
-from engine.errors import PresetError
-from engine.params import StyleParams
-from engine.presets import Preset, load_preset, save_preset
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.atomic import write_atomically
+from brushwork.engine.files.atomic_write import write_atomically
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from engine.images import write_failure
+from brushwork.engine.pictures.images import write_failure
 
 # What a print shop takes at more than 8 bits: PNG or TIFF, both written with the settings inside.
 FORMATS = (("PNG, 16 bits per channel", ".png"), ("TIFF, 16 bits per channel", ".tif"))

@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from brushwork.engine.print_size.print_estimate import REFERENCE_PACE, machine_memory, step_units
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QPushButton
-
-from engine.print_estimate import REFERENCE_PACE, machine_memory, step_units
 
 from ..persist.print_autosave import PrintAutosave
 from ..run.print_job import FINISHED, PrintJob, PrintOutcome, PrintReport, PrintRequest

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from brushwork.engine.print_size.print_estimate import REFERENCE_PACE, RenderEstimate, estimate_render
+from brushwork.engine.run.schedule import first_step_above, plan_stages
+from brushwork.engine.settings.style_params import MAX_MEMORY_LIMIT, MAX_STEPS, MIN_MEMORY_LIMIT, StyleParams
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,10 +40,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from engine.params import MAX_MEMORY_LIMIT, MAX_STEPS, MIN_MEMORY_LIMIT, StyleParams
-from engine.print_estimate import REFERENCE_PACE, RenderEstimate, estimate_render
-from engine.schedule import first_step_above, plan_stages
 
 from ..persist.print_autosave import KeptRenderInfo
 from ..qt_images import array_to_qimage, pil_to_qimage

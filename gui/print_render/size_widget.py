@@ -8,12 +8,11 @@ other side follows the photo's aspect.
 
 from __future__ import annotations
 
+from brushwork.engine.pictures.images import fit_dims
+from brushwork.engine.print_size.print_units import UNITS, convert_length, dpi_for, length_for, pixels_for
+from brushwork.engine.settings.style_params import MAX_SIZE, MIN_SIZE
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
-
-from engine.images import fit_dims
-from engine.params import MAX_SIZE, MIN_SIZE
-from engine.print_units import UNITS, convert_length, dpi_for, length_for, pixels_for
 
 from ..panels.slider_fields import wheel_only_when_focused
 from . import wording

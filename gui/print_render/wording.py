@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.print_estimate import GIB, REFERENCE_MACHINE, RenderEstimate, ScaleCost
-from engine.print_units import length_for
+from brushwork.engine.print_size.print_estimate import GIB, REFERENCE_MACHINE, RenderEstimate, ScaleCost
+from brushwork.engine.print_size.print_units import length_for
 
 
 def duration(seconds: float) -> str:

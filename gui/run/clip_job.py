@@ -1,4 +1,4 @@
-"""Painting a clip in the background: one ``engine.video.ClipRender`` on its own engine thread.
+"""Painting a clip in the background: one ``engine.video.clip_painter.ClipRender`` on its own engine thread.
 
 Like a print render (``print_job``), it runs on a second ``RunController``, so
 none of its reports can reach the live run's picture; the window pauses the
@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from brushwork.engine.settings.style_params import StyleParams
+from brushwork.engine.video.clip_painter import ClipRender, FrameProgress, VideoSettings
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
-
-from engine.params import StyleParams
-from engine.video import ClipRender, FrameProgress, VideoSettings
 
 from .controller import RunController, RunFailure
 

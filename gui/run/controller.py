@@ -17,15 +17,14 @@ import threading
 import traceback
 from dataclasses import dataclass
 
+from brushwork.engine.errors import BrushworkError, OutOfMemoryError
+from brushwork.engine.run.core_share import create_thread_pools
+from brushwork.engine.run.progress import Progress
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.regions import RegionMasks
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 from PySide6.QtCore import QObject, QThread, Signal, Slot
-
-from engine.core_share import create_thread_pools
-from engine.errors import BrushworkError, OutOfMemoryError
-from engine.params import StyleParams
-from engine.progress import Progress
-from engine.regions import RegionMasks
-from engine.transfer import StyleTransfer
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ class RunRequest:
     params: StyleParams
     start_picture: Image.Image | None = None
     start_step: int = 0
-    masks: RegionMasks | None = None  # where each of params.regions is (engine.regions)
+    masks: RegionMasks | None = None  # where each of params.regions is (engine.settings.regions)
 
 
 @dataclass(frozen=True)
@@ -171,7 +170,7 @@ class RunController(QObject):
 
     def start_job(self, job) -> None:
         """Run ``job`` on the engine thread instead of a picture's engine: anything with ``run()`` (yielding
-        reports), ``cancel()`` and ``finished``, such as a clip's ``engine.video.ClipRender``."""
+        reports), ``cancel()`` and ``finished``, such as a clip's ``engine.video.clip_painter.ClipRender``."""
         if self._engine is not None:
             self._engine.cancel()
         worker = self._ensure_thread()

@@ -18,17 +18,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from brushwork.engine.errors import BrushworkError
+from brushwork.engine.pictures.picture_export import ExportOptions, export_picture
+from brushwork.engine.print_size.print_estimate import (
+    RenderClock,
+    RenderEstimate,
+    ScaleCost,
+    estimate_render,
+    machine_memory,
+)
+from brushwork.engine.run.progress import Progress
+from brushwork.engine.run.schedule import plan_stages, resume_step
+from brushwork.engine.settings.presets import Preset, preset_to_json
+from brushwork.engine.settings.regions import RegionMasks
+from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
-
-from engine.errors import BrushworkError
-from engine.export import ExportOptions, export_picture
-from engine.params import StyleParams
-from engine.presets import Preset, preset_to_json
-from engine.print_estimate import RenderClock, RenderEstimate, ScaleCost, estimate_render, machine_memory
-from engine.progress import Progress
-from engine.regions import RegionMasks
-from engine.schedule import plan_stages, resume_step
 
 from ..persist.print_autosave import PrintAutosave
 from ..persist.state_file import write_in_background
@@ -81,7 +86,7 @@ class PrintOutcome:
 
 
 def write_print(final: Progress, path: Path) -> Path:
-    """The finished picture as a 16-bit PNG or TIFF with its settings inside (``engine.picture_metadata``)."""
+    """The finished picture as a 16-bit PNG or TIFF with its settings inside (``engine.pictures.picture_metadata``)."""
     settings = preset_to_json(Preset("Picture", final.params, "the settings this picture was painted with"))
     options = ExportOptions(long_side=max(final.width, final.height), bits=16)
     return export_picture(final.preview, path, options, final.picture16, settings)

@@ -5,7 +5,7 @@ painted with default settings three ways:
 
 - ``in-process``: one chain, frame after frame (the peer);
 - ``Ray, faded``: two chunks on two local workers, the second starting
-  ``--overlap`` frames early and faded in over them (``engine.clip_chunks``);
+  ``--overlap`` frames early and faded in over them (``engine.cluster.clip_chunks``);
 - ``Ray, hard cut``: the same with no overlap, for comparison: the join is
   where the second chunk's fresh strokes begin.
 
@@ -39,7 +39,7 @@ from tests.benchmarks.common import IMAGES, cpu_kind, print_table, save_json
 
 
 def in_process(clip: Path, params, out: Path) -> list[Image.Image]:
-    from engine.video import ClipRender
+    from brushwork.engine.video.clip_painter import ClipRender
 
     render = ClipRender(clip, Image.open(IMAGES / STYLE).convert("RGB"), params, out)
     painted = []
@@ -51,8 +51,8 @@ def in_process(clip: Path, params, out: Path) -> list[Image.Image]:
 
 def on_ray(clip: Path, params, out: Path, overlap: int) -> tuple[list[Image.Image], list[int]]:
     """The joined frames (before encoding) and the frames where a chunk begins its own part."""
-    from engine.clip_chunks import join_frames
-    from engine.clip_cluster import ChunkedClip, paint_clip
+    from brushwork.engine.cluster.clip_chunks import join_frames
+    from brushwork.engine.cluster.clip_cluster import ChunkedClip, paint_clip
 
     chunked = ChunkedClip(clip, [Image.open(IMAGES / STYLE).convert("RGB")], params, out, overlap=overlap)
     workers, failed = paint_clip(chunked, lambda outcome: None)
@@ -69,9 +69,8 @@ def main() -> None:
     parser.add_argument("--overlap", type=int, default=4)
     args = parser.parse_args()
     import ray
-
-    from engine import StyleParams
-    from engine.optical_flow import warping_error
+    from brushwork.engine import StyleParams
+    from brushwork.engine.video.optical_flow import warping_error
 
     params = StyleParams(size=args.size)
     records = []

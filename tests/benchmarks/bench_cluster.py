@@ -33,7 +33,8 @@ STYLE = "starry_night.jpg"
 
 
 def batch(photos: Path, out: Path, size: int, ray: bool) -> float:
-    command = [sys.executable, "-m", "engine", str(photos / "*.png"), "-s", str(IMAGES / STYLE), "-o", str(out)]
+    command = [sys.executable, "-m", "brushwork.engine", str(photos / "*.png"), "-s", str(IMAGES / STYLE)]
+    command += ["-o", str(out)]
     command += ["--size", str(size), "-q"] + (["--ray", "auto"] if ray else [])
     started = time.perf_counter()
     subprocess.run(command, check=True)

@@ -29,7 +29,7 @@ CONTENT, STYLE = IMAGES / "chelsea.png", IMAGES / "starry_night.jpg"
 
 
 def _engine_first_preview() -> float:
-    from engine import StyleParams, StyleTransfer, load_image
+    from brushwork.engine import StyleParams, StyleTransfer, load_image
 
     began = time.perf_counter()
     engine = StyleTransfer(load_image(CONTENT), load_image(STYLE), StyleParams())
@@ -72,12 +72,11 @@ def measure_window(seconds: float) -> dict:
     import tempfile
 
     import qasync
+    from brushwork.gui.studio_window import CONTENT as CONTENT_ROLE
+    from brushwork.gui.studio_window import STYLE as STYLE_ROLE
+    from brushwork.gui.studio_window import StudioWindow
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
-
-    from gui.studio_window import CONTENT as CONTENT_ROLE
-    from gui.studio_window import STYLE as STYLE_ROLE
-    from gui.studio_window import StudioWindow
 
     app = QApplication([])
     loop = qasync.QEventLoop(app)

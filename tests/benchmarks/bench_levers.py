@@ -48,7 +48,7 @@ def _vgg_pass(net, x, extra=()):
 
 
 def network_levers(weights) -> list[dict]:
-    from engine.network import FeatureExtractor
+    from brushwork.engine.network.vgg19 import FeatureExtractor
 
     x = torch.rand(1, 3, 341, 512, requires_grad=True)
     rows = []
@@ -65,11 +65,11 @@ def network_levers(weights) -> list[dict]:
 
 
 def loop_levers(weights) -> list[dict]:
-    from engine.images import fit_dims, load_image, resize, to_array, to_tensor
-    from engine.lbfgs import LBFGS
-    from engine.network import FeatureExtractor
-    from engine.objective import Objective
-    from engine.params import StyleParams
+    from brushwork.engine.network.vgg19 import FeatureExtractor
+    from brushwork.engine.objective.scale_objective import Objective
+    from brushwork.engine.optimisers.lbfgs import LBFGS
+    from brushwork.engine.pictures.images import fit_dims, load_image, resize, to_array, to_tensor
+    from brushwork.engine.settings.style_params import StyleParams
 
     content, style = load_image(CONTENT), load_image(STYLE)
     dims = fit_dims(*content.size, 512)
@@ -113,7 +113,7 @@ def loop_levers(weights) -> list[dict]:
 
 
 def compile_lever(weights) -> list[dict]:
-    from engine.network import FeatureExtractor
+    from brushwork.engine.network.vgg19 import FeatureExtractor
 
     net = FeatureExtractor(weights, "conv5_1", dtype=torch.bfloat16)
     x = torch.rand(1, 3, 341, 512, requires_grad=True)
@@ -128,7 +128,7 @@ def compile_lever(weights) -> list[dict]:
 
 
 def _params(size, steps, **kw):
-    from engine.params import StyleParams
+    from brushwork.engine.settings.style_params import StyleParams
 
     return StyleParams(size=size, steps=steps, **kw)
 
@@ -156,7 +156,7 @@ def quality_levers(scorer: Scorer) -> tuple[list[dict], list]:
         "trim_frame": False,
     }
     run("coarse to fine 128-256-512, 200 steps", 512, _params(512, 200, **same))
-    from engine import schedule
+    from brushwork.engine.run import schedule
 
     first_side = schedule.FIRST_SIDE
     schedule.FIRST_SIDE = 512
@@ -165,7 +165,7 @@ def quality_levers(scorer: Scorer) -> tuple[list[dict], list]:
     finally:
         schedule.FIRST_SIDE = first_side
     # L-BFGS history, at 256 px.
-    from engine import transfer
+    from brushwork.engine.run import style_transfer as transfer
 
     for history in (20, 50, 100):
         saved = transfer.LBFGS_HISTORY
@@ -185,7 +185,7 @@ def main(argv=None) -> int:
     ap.add_argument("--compile", action="store_true", help="also measure torch.compile (about a minute)")
     ap.add_argument("--timing-only", action="store_true", help="skip the scored runs (about 15 minutes)")
     args = ap.parse_args(argv)
-    from engine.weights import load_weights
+    from brushwork.engine.network.vgg_weights import load_weights
 
     weights = load_weights()
     timing = network_levers(weights) + loop_levers(weights)

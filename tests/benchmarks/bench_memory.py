@@ -33,7 +33,7 @@ def _peak() -> dict:
 
 def child(system: str, size: int, precision: str) -> dict:
     if system == "brushwork":
-        from engine import StyleParams, StyleTransfer, load_image
+        from brushwork.engine import StyleParams, StyleTransfer, load_image
 
         # 20 steps: a few at every scale, so the final, largest one is reached.
         params = StyleParams(size=size, steps=20, precision=precision, stop_early=False)

@@ -41,8 +41,8 @@ SAVED = RESULTS / "print_size.json"
 
 def one_case(size: int, tile: int, steps: int, limit: float) -> dict:
     """Runs in the child: steps at the top scale, their median time."""
-    from engine import StyleParams, StyleTransfer, load_image
-    from engine.schedule import plan_stages
+    from brushwork.engine import StyleParams, StyleTransfer, load_image
+    from brushwork.engine.run.schedule import plan_stages
 
     params = StyleParams(size=size, tile=tile, memory_limit=limit, stop_early=False)
     top = plan_stages(size, params.steps)[-1].first_step
@@ -71,12 +71,11 @@ def one_case(size: int, tile: int, steps: int, limit: float) -> dict:
 
 def auto_tile(size: int, limit: float) -> int | None:
     """The tile the engine picks by itself at ``size`` within ``limit`` GiB (None: it paints it whole)."""
+    from brushwork.engine import StyleParams
+    from brushwork.engine.pictures.images import fit_dims
+    from brushwork.engine.run.memory_plan import plan_scale
+    from brushwork.engine.run.style_transfer import canvas_margin
     from PIL import Image
-
-    from engine import StyleParams
-    from engine.images import fit_dims
-    from engine.scale_memory import plan_scale
-    from engine.transfer import canvas_margin
 
     with Image.open(IMAGES / PAIR[0]) as photo:
         height, width = fit_dims(*photo.size, size)

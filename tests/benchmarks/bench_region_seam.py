@@ -4,7 +4,7 @@ The anchors' users report that soft masks leave a poor band where regions
 meet (neural-style-pt #46). This paints the cat photo with The Starry Night on
 the left and The Great Wave on the right, split along a wavy line, with:
 
-- ``ours``: guides weighted by t, each region's error by its area share (``engine.region_style``);
+- ``ours``: guides weighted by t, each region's error by its area share (``engine.objective.guided_gram``);
 - ``paper``: Gatys et al. 2017's features times guide, so a pixel weighs t^2;
 - ``hard``: ours with the mask thresholded, the reference for a clean cut.
 
@@ -44,16 +44,17 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from engine import region_style
-from engine.images import fit_dims, load_image, resize, to_tensor
-from engine.layers import DEFAULT_STYLE_WEIGHTS
-from engine.losses import gram_matrix
-from engine.network import FeatureExtractor
-from engine.params import StyleParams
-from engine.regions import RegionMasks, RegionSetting
-from engine.schedule import plan_stages
-from engine.transfer import StyleTransfer
-from engine.weights import load_weights
+from brushwork.engine.network.layers import DEFAULT_STYLE_WEIGHTS
+from brushwork.engine.network.vgg19 import FeatureExtractor
+from brushwork.engine.network.vgg_weights import load_weights
+from brushwork.engine.objective import guided_gram as region_style
+from brushwork.engine.objective.loss_terms import gram_matrix
+from brushwork.engine.pictures.images import fit_dims, load_image, resize, to_tensor
+from brushwork.engine.run.schedule import plan_stages
+from brushwork.engine.run.style_transfer import StyleTransfer
+from brushwork.engine.settings.regions import RegionMasks, RegionSetting
+from brushwork.engine.settings.style_params import StyleParams
+
 from tests.benchmarks.common import IMAGES, RESULTS, cpu_kind, print_table, save_json
 
 PHOTO, LEFT, RIGHT = "chelsea.png", "starry_night.jpg", "wave.jpg"

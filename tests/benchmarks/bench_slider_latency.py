@@ -58,8 +58,8 @@ CHANGES = {
 
 def warm_start(size: int):
     """The picture a default run has when its top scale begins, and that scale's first step."""
-    from engine import StyleParams, StyleTransfer, load_image
-    from engine.schedule import plan_stages
+    from brushwork.engine import StyleParams, StyleTransfer, load_image
+    from brushwork.engine.run.schedule import plan_stages
 
     params = StyleParams(size=size)
     top = plan_stages(size, params.steps)[-1]
@@ -78,7 +78,8 @@ def trial(start, first_step: int, params, change, follow: float, preview: bool, 
     """
     import threading
 
-    from engine import StyleTransfer, live_preview, load_image
+    from brushwork.engine import StyleTransfer, load_image
+    from brushwork.engine.run import live_preview
 
     saved = live_preview.LIVE_STEP_SECONDS, live_preview.TEXTURE_PREVIEW_SECONDS
     if not preview:
@@ -149,8 +150,8 @@ def coarse_bound(engine, frames, side: int) -> float:
     preview cannot do better than the coarse part of the change it aims at, so
     if this stays above the half-way line, no preview at that side gets there.
     """
-    from engine import images
-    from engine.live_preview import composite, resample
+    from brushwork.engine.pictures import images
+    from brushwork.engine.run.live_preview import composite, resample
 
     first, last = _tensor(engine, frames[0][1]), _tensor(engine, frames[-1][1])
     dims = images.fit_dims(first.shape[-1], first.shape[-2], side)
@@ -158,7 +159,7 @@ def coarse_bound(engine, frames, side: int) -> float:
 
 
 def _tensor(engine, frame) -> torch.Tensor:
-    from engine import images
+    from brushwork.engine.pictures import images
 
     return images.to_tensor(frame_to_pil(frame)).to(engine.device)
 

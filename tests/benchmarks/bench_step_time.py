@@ -50,7 +50,7 @@ CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
 
 def step_gflop(height: int, width: int, last: str = "conv5_1") -> float:
     """Multiply-adds x 2 of one step (forward to ``last`` and the input gradient), in GFLOP."""
-    from engine.layers import CONV_LAYERS, layer_index
+    from brushwork.engine.network.layers import CONV_LAYERS, layer_index
 
     flops, c_in = 0, 3
     for name in CONV_LAYERS[: layer_index(last) + 1]:
@@ -77,9 +77,9 @@ def cpu_peak_gflops(ghz: float | None = None) -> tuple[float, str]:
 
 def profile_step(size: int) -> None:
     """Where one float32 step's time goes, by operator."""
+    from brushwork.engine import StyleParams, StyleTransfer, load_image
+    from brushwork.engine.run import schedule
     from torch.profiler import profile
-
-    from engine import StyleParams, StyleTransfer, load_image, schedule
 
     schedule.FIRST_SIDE = size
     engine = StyleTransfer(
@@ -94,7 +94,8 @@ def profile_step(size: int) -> None:
 
 
 def brushwork_step(size: int, steps: int, **params) -> float:
-    from engine import StyleParams, StyleTransfer, load_image, schedule
+    from brushwork.engine import StyleParams, StyleTransfer, load_image
+    from brushwork.engine.run import schedule
 
     first_side = schedule.FIRST_SIDE
     schedule.FIRST_SIDE = size  # one scale: every step at the measured size
@@ -124,9 +125,9 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true", help="print where a float32 step's time goes")
     args = ap.parse_args(argv)
     import torch
-
-    from engine import images, load_image
-    from engine.transfer import canvas_margin
+    from brushwork.engine import load_image
+    from brushwork.engine.pictures import images
+    from brushwork.engine.run.style_transfer import canvas_margin
 
     peak, how = cpu_peak_gflops(args.ghz)
     print(f"CPU float32 peak: {peak:.0f} GFLOP/s ({how})")

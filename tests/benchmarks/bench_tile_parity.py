@@ -6,9 +6,9 @@ the top scale runs twice, in the same process, with default settings (stop
 early included):
 
 - ``whole``: the scale painted as one picture;
-- ``tiled``: the scale painted in ``--tile`` px tiles (``engine.tiled_objective``),
+- ``tiled``: the scale painted in ``--tile`` px tiles (``engine.objective.tiled_objective``),
   with the tile grid moved every evaluation, and L-BFGS keeping the curvature
-  pairs its memory holds (``engine.scale_memory``; the record says how many).
+  pairs its memory holds (``engine.run.memory_plan``; the record says how many).
 
 For each finished picture it gives the neutral scorer's total at the output
 size and a seam ratio: the mean squared luminance step across the lines where
@@ -38,9 +38,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from engine import StyleParams, StyleTransfer, load_image
-from engine.schedule import plan_stages
-from engine.tiled_objective import grid_offset
+from brushwork.engine import StyleParams, StyleTransfer, load_image
+from brushwork.engine.objective.tiled_objective import grid_offset
+from brushwork.engine.run.schedule import plan_stages
+
 from tests.benchmarks.common import IMAGES, RESULTS, Scorer, cpu_kind, print_table, save_json
 
 PAIR = ("chelsea.png", "starry_night.jpg")

@@ -1,7 +1,7 @@
 """How many L-BFGS pairs a print-size scale needs: 3 or 5 in bfloat16, against 20 in float32.
 
 At print size every curvature pair is two pictures' worth of memory, so the
-tiled path keeps no more than its budget holds (engine.scale_memory). A tiled
+tiled path keeps no more than its budget holds (engine.run.memory_plan). A tiled
 step is the whole picture's step (tests/test_tiled_objective.py), so this is
 measured where it is quick: at the 512 px top scale, painted whole, from the
 finished 256 px picture, for as many steps as a print-size scale gets
@@ -32,7 +32,7 @@ HISTORIES = (("3 bf16", 3, torch.bfloat16), ("5 bf16", 5, torch.bfloat16), ("20 
 
 def finished_lower_scale(content: Image.Image, style: Image.Image, params, top: int) -> Image.Image:
     """The picture at the end of the scale below the top one, as the default run paints it."""
-    from engine import StyleTransfer
+    from brushwork.engine import StyleTransfer
 
     engine = StyleTransfer(content, style, params)
     for progress in engine.run():
@@ -44,8 +44,8 @@ def finished_lower_scale(content: Image.Image, style: Image.Image, params, top: 
 
 def top_scale_totals(content, style, params, start, top: int, history: int, store, steps: int) -> list[float]:
     """The totals of ``steps`` top-scale steps with L-BFGS keeping ``history`` pairs in ``store``."""
-    import engine.transfer as transfer
-    from engine.lbfgs import LBFGS
+    import brushwork.engine.run.style_transfer as transfer
+    from brushwork.engine.optimisers.lbfgs import LBFGS
 
     def optimizer(self, kind):
         self._optimizer = LBFGS(self._picture, history=history, store=store)
@@ -67,8 +67,8 @@ def top_scale_totals(content, style, params, start, top: int, history: int, stor
 
 
 def main() -> None:
-    from engine import StyleParams, load_image
-    from engine.schedule import plan_stages
+    from brushwork.engine import StyleParams, load_image
+    from brushwork.engine.run.schedule import plan_stages
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=512)

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tag", default="time_to_finished")
     ap.add_argument("--params", default="", help="extra StyleParams fields, as k=v,k=v (for trying levers)")
     args = ap.parse_args(argv)
-    from engine.params import StyleParams
+    from brushwork.engine.settings.style_params import StyleParams
 
     extra = dict(item.split("=", 1) for item in args.params.split(",") if item)
     extra = {k: json.loads(v) for k, v in extra.items()}

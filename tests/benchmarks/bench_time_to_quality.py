@@ -46,7 +46,7 @@ BUDGETS = {256: (60, 100, 160), 512: (100, 160, 240), 1024: (160, 240)}
 
 
 def brushwork_params(size: int, steps: int, **overrides):
-    from engine.params import StyleParams
+    from brushwork.engine.settings.style_params import StyleParams
 
     return StyleParams(
         alpha=1.0,

@@ -31,8 +31,8 @@ PAIR = ("chelsea.png", "starry_night.jpg")
 
 def one_run(size: int, record: bool):
     """Seconds of the whole run, seconds spent in the recorder, and the recorder (None when not recording)."""
-    from engine import StyleParams, StyleTransfer, load_image
-    from engine.timelapse import TimelapseRecorder
+    from brushwork.engine import StyleParams, StyleTransfer, load_image
+    from brushwork.engine.video.timelapse import TimelapseRecorder
 
     engine = StyleTransfer(load_image(IMAGES / PAIR[0]), load_image(IMAGES / PAIR[1]), StyleParams(size=size))
     recorder = TimelapseRecorder() if record else None
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--readme-gif", type=Path, help="also write the README's GIF here (200 px, 5 s)")
     args = parser.parse_args()
-    from engine.timelapse import TimelapseOptions, write_timelapse
+    from brushwork.engine.video.timelapse import TimelapseOptions, write_timelapse
 
     one_run(64, False)  # load the weights and warm the allocator before timing
     plain, recorded, own, recorder = [], [], [], None

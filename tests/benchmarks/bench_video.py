@@ -71,7 +71,7 @@ def make_clip(path: Path, frames: int, size: int, pan: int = 4) -> list[Image.Im
 
 def paint(clip: Path, params, settings, out: Path) -> dict:
     """Paint the clip; the painted frames (read from the work folder as each finishes) and their times."""
-    from engine.video import ClipRender
+    from brushwork.engine.video.clip_painter import ClipRender
 
     render = ClipRender(clip, Image.open(IMAGES / STYLE).convert("RGB"), params, out, settings)
     painted, seconds, started = [], [], time.perf_counter()
@@ -92,9 +92,9 @@ def main() -> None:
     parser.add_argument("--name", default="video", help="results/NAME.json")
     parser.add_argument("--readme-still", type=Path)
     args = parser.parse_args()
-    from engine import StyleParams
-    from engine.optical_flow import warping_error
-    from engine.video import VideoSettings
+    from brushwork.engine import StyleParams
+    from brushwork.engine.video.clip_painter import VideoSettings
+    from brushwork.engine.video.optical_flow import warping_error
 
     scorer = Scorer()
     params = StyleParams(size=args.size)
@@ -151,7 +151,7 @@ def main() -> None:
             ],
         )
         if args.readme_still:
-            from engine.temporal import TEMPORAL_WEIGHT
+            from brushwork.engine.objective.temporal_term import TEMPORAL_WEIGHT
 
             chosen = next((r for r in records if r["mode"] == f"temporal {TEMPORAL_WEIGHT:g}"), records[-1])
             readme_still(args.readme_still, peer["painted"], chosen["painted"], shown)
@@ -169,7 +169,7 @@ def main() -> None:
 def readme_still(path: Path, independent: list, temporal: list, photos: list) -> None:
     """Two rows (frame by frame, with the temporal term): frames 5 and 6, and 4x what changed between them
     beyond the scene's own motion."""
-    from engine.optical_flow import frame_motion, warp
+    from brushwork.engine.video.optical_flow import frame_motion, warp
 
     i = min(5, len(photos) - 1)
     backward, trust = frame_motion(photos[i - 1], photos[i])

@@ -60,7 +60,7 @@ def machine() -> dict:
 
 def cpu_kind() -> str:
     """Which kind of CPU a figure comes from: the two kinds differ by about 2x (see the README)."""
-    from engine.precision import cpu_has_fast_bf16, cpu_reports_bf16, onednn_isa_capped_below_bf16
+    from brushwork.engine.network.precision import cpu_has_fast_bf16, cpu_reports_bf16, onednn_isa_capped_below_bf16
 
     if cpu_has_fast_bf16():
         return "AVX-512 BF16/AMX"
@@ -219,8 +219,8 @@ def run_brushwork(content: Path, style: Path, params, every_seconds: float = 2.0
 
     The time spent taking samples is not counted as the engine's.
     """
-    from engine import StyleTransfer, load_image
-    from engine import weights as weights_module
+    from brushwork.engine import StyleTransfer, load_image
+    from brushwork.engine.network import vgg_weights as weights_module
 
     weights_module._cache.clear()  # load the weights as a fresh start would
     start = time.perf_counter()

@@ -85,8 +85,8 @@ class StallProbe:
 
 
 async def stress(window, cycles: int, changes: int, size: int) -> dict:
-    from engine.presets import builtin_presets
-    from gui.roles import CONTENT, STYLE
+    from brushwork.engine.settings.presets import builtin_presets
+    from brushwork.gui.roles import CONTENT, STYLE
 
     photos = [IMAGES / "chelsea.png", IMAGES / "coffee.png"]
     paintings = [IMAGES / "starry_night.jpg", IMAGES / "wave.jpg"]

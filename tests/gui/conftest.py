@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import qasync
+from brushwork.gui.studio_window import StudioWindow
 from PySide6.QtCore import QElapsedTimer, QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from gui.studio_window import StudioWindow
 from tests.conftest import make_painting, make_photo
 
 # Waits end as soon as their condition holds, so a long limit costs nothing on a fast

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from brushwork.engine.video.clip_files import probe
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from engine.video_io import probe
 from tests.clips import STEP, make_clip
 from tests.gui.conftest import SLOW, click, drop, file_mime, type_into
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from brushwork.engine.run import schedule
 from PySide6.QtCore import QPoint, Qt
 
-from engine import schedule
 from tests.conftest import make_painting
 from tests.gui.conftest import SLOW, load_both
 

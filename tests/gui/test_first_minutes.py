@@ -10,21 +10,21 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from brushwork.engine.files.app_dirs import app_data_dir
+from brushwork.engine.objective.loss_terms import LossTerms
+from brushwork.engine.run import schedule
+from brushwork.engine.run.progress import Progress
+from brushwork.engine.settings.style_params import StyleParams
+from brushwork.gui import studio_window
+from brushwork.gui.app import report_slot_errors_to
+from brushwork.gui.panels.message_banner import contrast_ratio
+from brushwork.gui.platform_check import xcb_problem
+from brushwork.gui.studio_window import default_data_dir
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, QRect, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QColor, QPalette, QWheelEvent
 from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox
 
-from engine import schedule
-from engine.app_dirs import app_data_dir
-from engine.losses import LossTerms
-from engine.params import StyleParams
-from engine.progress import Progress
-from gui import studio_window
-from gui.app import report_slot_errors_to
-from gui.panels.message_banner import contrast_ratio
-from gui.platform_check import xcb_problem
-from gui.studio_window import default_data_dir
 from tests.conftest import make_painting
 from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window, type_into
 
@@ -417,7 +417,8 @@ def test_the_content_layer_offers_conv3_2_for_more_photo_detail(qtbot, window):
 
 
 def test_export_at_a_size_and_16_bits(qtbot, window, image_paths, tmp_path):
-    from engine.export import ExportOptions
+    from brushwork.engine.pictures.picture_export import ExportOptions
+
     from tests.test_first_minutes import read_png16
 
     _run(qtbot, window, image_paths, size=48, steps=4)
@@ -435,7 +436,7 @@ def test_export_at_a_size_and_16_bits(qtbot, window, image_paths, tmp_path):
     assert (pixels % 257 != 0).mean() > 0.5
     assert abs(pixels.astype(float) / 257 - window.picture).max() <= 1.0
     # The file carries the settings that made it: --preset print.png remakes the picture.
-    from engine.presets import find_preset
+    from brushwork.engine.settings.presets import find_preset
 
     assert find_preset(str(tmp_path / "print.png")).params == window.last_progress.params
     window.dialogs.export_answer = (ExportOptions(48), ".tif")
@@ -470,7 +471,7 @@ def test_the_cost_of_a_run_is_said_before_it_starts(qtbot, window, image_paths):
 
 
 def test_time_left_follows_the_recent_pace_not_the_first_step():
-    from engine.progress import TimeLeft, plan_work
+    from brushwork.engine.run.progress import TimeLeft, plan_work
 
     params = StyleParams(size=512, steps=300)
     total = plan_work(512, 341, params)
@@ -486,7 +487,7 @@ def test_time_left_follows_the_recent_pace_not_the_first_step():
 
 
 def test_the_export_dialog_by_hand(qtbot):
-    from gui.panels.export_dialog import ExportDialog
+    from brushwork.gui.panels.export_dialog import ExportDialog
 
     dialog = ExportDialog(painted_side=384, target_side=512, has_16_bits=True)
     qtbot.addWidget(dialog)

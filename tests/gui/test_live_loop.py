@@ -11,11 +11,11 @@ import weakref
 
 import numpy as np
 import pytest
+from brushwork.engine.objective.scale_objective import Objective
+from brushwork.engine.settings.presets import load_preset
+from brushwork.engine.settings.style_params import StyleParams
 from PySide6.QtCore import Qt
 
-from engine.objective import Objective
-from engine.params import StyleParams
-from engine.presets import load_preset
 from tests.gui.conftest import SLOW, ScriptedDialogs, click, gap_probe, load_both, make_window, type_into
 
 
@@ -121,7 +121,7 @@ def test_the_layer_explorer_reads_the_settings_on_the_gui_thread_and_reports_fai
     def broken(*_args, **_kwargs):
         raise RuntimeError("explorer bug")
 
-    monkeypatch.setattr("gui.panels.layer_explorer.look_at_layer", broken)
+    monkeypatch.setattr("brushwork.gui.panels.layer_explorer.look_at_layer", broken)
     with qtbot.waitSignal(window.error_shown, timeout=SLOW) as blocker:
         explorer.layer.setCurrentText("conv2_1")
     assert "explorer bug" in blocker.args[0]
@@ -207,7 +207,7 @@ def test_the_preview_shows_the_photo_until_the_first_picture(qtbot, window, imag
 def test_fewer_steps_typed_mid_run_still_finish_at_full_size(qtbot, window, image_paths, monkeypatch):
     """A user trial: Steps lowered below the steps taken, at a middle scale, ended the run there,
     "Finished" on a coarse picture that Save then refused as unfinished."""
-    from engine import schedule
+    from brushwork.engine.run import schedule
 
     monkeypatch.setattr(schedule, "FIRST_SIDE", 32)  # scales of 32, 55 and 96 px
     load_both(qtbot, window, image_paths)

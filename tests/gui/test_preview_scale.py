@@ -1,10 +1,10 @@
-"""The window says when it works at a smaller preview scale while the artist adjusts (engine.live_preview)."""
+"""The window says when it works at a smaller preview scale while the artist adjusts (engine.run.live_preview)."""
 
 from __future__ import annotations
 
+from brushwork.engine.run import live_preview
 from PySide6.QtCore import Qt
 
-from engine import live_preview
 from tests.gui.conftest import SLOW, click, load_both
 
 

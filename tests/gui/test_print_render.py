@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from brushwork.engine.pictures.picture_metadata import read_preset_json
+from brushwork.engine.run.memory_plan import TILE_SIDES
+from brushwork.engine.settings.presets import parse_preset
+from brushwork.gui.run.print_job import CANCELLED, FINISHED
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from engine.picture_metadata import read_preset_json
-from engine.presets import parse_preset
-from engine.scale_memory import TILE_SIDES
-from gui.run.print_job import CANCELLED, FINISHED
 from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window, type_into
 from tests.gui.painting import choose
 from tests.test_first_minutes import read_png16

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from brushwork.engine.settings.regions import RegionSetting, masks_from_colour_image
+from brushwork.gui.persist.mask_store import mask_file_name
 from PIL import Image, ImageDraw
 from PySide6.QtCore import Qt
 
-from engine.regions import RegionSetting, masks_from_colour_image
-from gui.persist.mask_store import mask_file_name
 from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window, type_into
 from tests.gui.painting import GREEN, RED, choose, load_photo, plane, press, spotted_photo, stroke
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from brushwork.engine.settings.regions import RegionSetting
+from brushwork.gui.persist.mask_store import painting_mask_file_name
+from brushwork.gui.roles import STYLE
 from PIL import Image, ImageDraw
 from PySide6.QtCore import Qt
 
-from engine.regions import RegionSetting
-from gui.persist.mask_store import painting_mask_file_name
-from gui.roles import STYLE
 from tests.conftest import make_painting
 from tests.gui.conftest import SLOW, ScriptedDialogs, click, load_both, make_window
 from tests.gui.painting import GREEN, RED, choose, press

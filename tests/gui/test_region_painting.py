@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from brushwork.engine.settings.regions import RegionSetting
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from engine.regions import RegionSetting
 from tests.gui.conftest import SLOW, click, load_both, type_into
 from tests.gui.painting import (
     GREEN,

@@ -16,11 +16,11 @@ import weakref
 import numpy as np
 import pytest
 import torch
+from brushwork.engine.objective.scale_objective import Objective
+from brushwork.engine.run import schedule
+from brushwork.gui.studio_window import CONTENT, STYLE
 from PySide6.QtCore import QSettings
 
-from engine import schedule
-from engine.objective import Objective
-from gui.studio_window import CONTENT, STYLE
 from tests.bad_inputs import AWKWARD_IMAGES, BAD_IMAGES, BAD_PRESETS, preset_text
 from tests.gui.conftest import SLOW, ScriptedDialogs, drop, file_mime, load_both, make_window, os_thread_names
 
@@ -203,7 +203,7 @@ def test_after_sigkill_the_next_launch_restores_and_can_continue(qtbot, tmp_path
         "XDG_CONFIG_HOME": str(home / "config"),
     }
     data_dir = home / "data" / "Brushwork" / "Brushwork"
-    child = subprocess.Popen([sys.executable, "-m", "gui", "--demo"], env=env, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen([sys.executable, "-m", "brushwork.gui", "--demo"], env=env, stderr=subprocess.DEVNULL)
     try:
         # picture.png is written before state.json: wait for the state that names its step.
         assert _wait_for(lambda: _autosaved_step(data_dir) > 0, 180), "no autosave appeared"
@@ -212,7 +212,7 @@ def test_after_sigkill_the_next_launch_restores_and_can_continue(qtbot, tmp_path
         child.wait(timeout=10)
     settings = QSettings(str(home / "config" / "Brushwork" / "Brushwork.conf"), QSettings.Format.IniFormat)
     dialogs = ScriptedDialogs()
-    from gui.studio_window import StudioWindow
+    from brushwork.gui.studio_window import StudioWindow
 
     win = StudioWindow(settings=settings, data_dir=data_dir, dialogs=dialogs)
     qtbot.addWidget(win)

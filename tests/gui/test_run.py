@@ -1,9 +1,9 @@
 import numpy as np
+from brushwork.gui import app as gui_app
+from brushwork.gui import studio_window
 from PIL import Image
 from PySide6.QtCore import QTimer
 
-from gui import app as gui_app
-from gui import studio_window
 from tests.gui.conftest import SLOW, ScriptedDialogs, click, gap_probe, load_both, make_window, os_thread_names
 
 LONG = {"size": 64, "steps": 100_000}
@@ -224,13 +224,13 @@ def test_brushwork_demo_opens_with_the_samples_and_starts(qtbot, tmp_path, monke
 
 
 def test_weights_download_progress_reaches_the_status_bar(qtbot, window, image_paths, monkeypatch):
-    from engine import weights as weights_module
+    from brushwork.engine.network import vgg_weights as weights_module
 
     def fake_load(source, progress=None):
         progress(50_000_000, 100_000_000)  # what the real download reports
         raise weights_module.WeightsError("offline (test)")
 
-    monkeypatch.setattr("engine.transfer.load_weights", fake_load)
+    monkeypatch.setattr("brushwork.engine.run.style_transfer.load_weights", fake_load)
     load_both(qtbot, window, image_paths)
     window.set_params(window.editor.current.replace(weights="torchvision", size=64, steps=2))
     messages = []

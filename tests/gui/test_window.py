@@ -2,12 +2,12 @@ import json
 
 import numpy as np
 import pytest
+from brushwork.engine.settings.style_params import StyleParams
+from brushwork.gui.studio_window import CONTENT, STYLE
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QKeySequence
 from PySide6.QtWidgets import QApplication
 
-from engine.params import StyleParams
-from gui.studio_window import CONTENT, STYLE
 from tests.gui.conftest import SLOW, ScriptedDialogs, drop, file_mime, load_both, make_window
 
 

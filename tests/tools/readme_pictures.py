@@ -16,10 +16,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from brushwork.engine import StyleParams, StyleTransfer, load_image
+from brushwork.engine.files.bundled_files import sample_images
 from PIL import Image, ImageDraw, ImageFont
-
-from engine import StyleParams, StyleTransfer, load_image
-from engine.resources import sample_images
 
 SIZE, STEPS = 384, 200
 
@@ -95,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def explorer_screenshot(path: Path) -> None:
-    from gui.roles import CONTENT, STYLE
+    from brushwork.gui.roles import CONTENT, STYLE
+
     from tests.tools.scratch_window import scratch_window
 
     loop, window = scratch_window("brushwork-explorer-")

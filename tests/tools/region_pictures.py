@@ -15,11 +15,11 @@ import argparse
 import time
 from pathlib import Path
 
+from brushwork.engine import StyleParams, StyleTransfer, load_image
+from brushwork.engine.files.bundled_files import sample_images
+from brushwork.engine.settings.regions import RegionMasks, RegionSetting, colour_image_from_masks
 from PIL import Image, ImageDraw, ImageFilter
 
-from engine import StyleParams, StyleTransfer, load_image
-from engine.regions import RegionMasks, RegionSetting, colour_image_from_masks
-from engine.resources import sample_images
 from tests.benchmarks.common import IMAGES
 from tests.tools.readme_pictures import montage, stained_glass
 

@@ -8,10 +8,9 @@ import tempfile
 from pathlib import Path
 
 import qasync
+from brushwork.gui.studio_window import StudioWindow
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
-
-from gui.studio_window import StudioWindow
 
 
 def scratch_window(prefix: str = "brushwork-") -> tuple[qasync.QEventLoop, StudioWindow]:

@@ -70,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
         os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_screen_config(width, height)}"
 
-    from engine.resources import sample_images
-    from gui.roles import CONTENT, STYLE
+    from brushwork.engine.files.bundled_files import sample_images
+    from brushwork.gui.roles import CONTENT, STYLE
+
     from tests.tools.scratch_window import scratch_window
 
     loop, window = scratch_window("brushwork-shot-")

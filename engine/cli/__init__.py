@@ -1,0 +1,1 @@
+"""``brushwork-render``: the engine without a window."""

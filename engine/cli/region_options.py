@@ -1,0 +1,168 @@
+"""The command line's regions: ``--regions MASK.png --region red=starry.jpg --region blue=photo``.
+
+A region spec is ``COLOUR=STYLE[@STRENGTH]``: COLOUR a palette name or
+``#rrggbb`` as painted in the mask, STYLE a painting's file or ``photo`` (the
+photo as it is there), STRENGTH a multiplier of beta inside the region (0-4,
+default 1). Kept apart from ``engine.cli.main`` so that that module stays about
+arguments and files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from ..errors import BrushworkError
+from ..settings.regions import (
+    PALETTE,
+    RegionError,
+    RegionMasks,
+    RegionSetting,
+    check_shape,
+    colours_present,
+    fit_mask,
+    masks_from_colour_image,
+    open_mask_image,
+    parse_colour,
+)
+
+PHOTO = "photo"
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """One ``--region`` argument, parsed."""
+
+    colour: str
+    style: str | None  # a painting's file; None for the photo
+    strength: float
+
+
+def parse_region(text: str) -> RegionSpec:
+    """``red=starry.jpg@0.8`` -> RegionSpec; a ``BrushworkError`` that quotes the argument otherwise."""
+    colour, sep, rest = text.partition("=")
+    if not sep or not colour.strip() or not rest.strip():
+        raise BrushworkError(f"--region {text!r}: write COLOUR=STYLE or COLOUR=photo, e.g. red=starry.jpg")
+    strength = 1.0
+    target, at, amount = rest.rpartition("@")
+    if at:
+        try:
+            strength = float(amount)
+        except ValueError:
+            if not Path(rest).exists():  # else an @ that is part of the file name
+                raise BrushworkError(
+                    f"--region {text!r}: the strength after @ must be a number (0-4), not {amount!r}"
+                ) from None
+        else:
+            rest = target
+    try:
+        parse_colour(colour)
+    except RegionError as exc:
+        raise BrushworkError(f"--region {text!r}: {exc}") from None
+    style = None if rest.strip().lower() == PHOTO else rest.strip()
+    return RegionSpec(colour.strip().lower(), style, strength)
+
+
+def parse_style_mask(text: str) -> tuple[str, str]:
+    """``--style-regions starry.jpg=starry_mask.png`` -> (painting, mask file)."""
+    painting, sep, mask = text.partition("=")
+    if not sep or not painting.strip() or not mask.strip():
+        raise BrushworkError(f"--style-regions {text!r}: write PAINTING=MASK.png, e.g. starry.jpg=starry_regions.png")
+    return painting.strip(), mask.strip()
+
+
+@dataclass(frozen=True)
+class RegionPlan:
+    """What the regions add to a run: the paintings to load, the settings, and the masks per photo."""
+
+    style_files: tuple[str, ...]  # every painting, the --style ones first
+    regions: tuple[RegionSetting, ...]
+    mask_image: Image.Image
+    style_masks: tuple[Image.Image | None, ...]
+    unmapped: tuple[str, ...] = ()  # palette colours in the mask that no region names
+
+    def masks_for(self, photo_size: tuple[int, int]) -> RegionMasks:
+        """The masks fitted to one photo (a ``RegionError`` if the mask has another shape)."""
+        colours = [r.colour for r in self.regions]
+        check_shape(self.mask_image.size, photo_size, "region mask")
+        photo = tuple(fit_mask(m, photo_size) for m in masks_from_colour_image(self.mask_image, colours))
+        return RegionMasks(photo, self.style_masks)
+
+
+def plan_regions(
+    mask_path: str, specs: list[str], style_files: list[str], style_mask_args: list[str] | None
+) -> RegionPlan:
+    """Read ``--regions``, ``--region`` and ``--style-regions`` into a ``RegionPlan``.
+
+    Paintings named by regions are added after the ``--style`` ones (each file
+    once); a region's style is that painting alone.
+    """
+    if not specs:
+        raise BrushworkError("--regions needs at least one --region COLOUR=STYLE (or COLOUR=photo)")
+    parsed = [parse_region(s) for s in specs]
+    colours = [parse_colour(p.colour) for p in parsed]
+    if len(set(colours)) != len(colours):
+        raise BrushworkError("two --region arguments name the same colour")
+    files = list(dict.fromkeys(style_files))
+    for spec in parsed:
+        if spec.style is not None and spec.style not in files:
+            files.append(spec.style)
+    regions = []
+    for spec in parsed:
+        weights = () if spec.style is None else tuple(1.0 if f == spec.style else 0.0 for f in files)
+        name = Path(spec.style).stem if spec.style else PHOTO
+        try:
+            regions.append(
+                RegionSetting(spec.colour, name, weights, photo_only=spec.style is None, strength=spec.strength)
+            )
+        except RegionError as exc:
+            raise BrushworkError(f"--region {spec.colour}: {exc}") from None
+    mask = open_mask_image(mask_path)
+    # Every colour must be found in the mask now, not after the first photo is painted.
+    masks_from_colour_image(mask, [r.colour for r in regions])
+    style_masks = _style_masks(parsed, regions, style_mask_args or [])
+    named = {r.rgb for r in regions}
+    present = colours_present(mask, [rgb for rgb in PALETTE.values() if rgb not in named])
+    unmapped = tuple(name for name, rgb in PALETTE.items() if rgb in present)
+    return RegionPlan(tuple(files), tuple(regions), mask, style_masks, unmapped)
+
+
+def _style_masks(
+    parsed: list[RegionSpec], regions: list[RegionSetting], args: list[str]
+) -> tuple[Image.Image | None, ...]:
+    """Per region, the part of its painting its style comes from (same colours as the photo's mask)."""
+    by_painting = dict(parse_style_mask(a) for a in args)
+    if not by_painting:
+        return ()
+    known = {p.style for p in parsed if p.style}
+    unknown = [p for p in by_painting if p not in known]
+    if unknown:
+        raise BrushworkError(f"--style-regions names {unknown[0]}, which no --region uses")
+    out: list[Image.Image | None] = []
+    decoded: dict[str, dict[str, Image.Image]] = {}
+    for spec, region in zip(parsed, regions, strict=True):
+        mask_file = by_painting.get(spec.style) if spec.style else None
+        if mask_file is None:
+            out.append(None)
+            continue
+        if spec.style not in decoded:
+            colours = [p.colour for p in parsed if p.style == spec.style]
+            image = open_mask_image(mask_file)
+            try:
+                decoded[spec.style] = dict(zip(colours, masks_from_colour_image(image, colours), strict=True))
+            except RegionError as exc:
+                raise BrushworkError(f"--style-regions {mask_file}: {exc}") from None
+        out.append(decoded[spec.style][region.colour])
+    return tuple(out)
+
+
+def check_style_masks(plan: RegionPlan, styles: list[Image.Image]) -> None:
+    """Each mask on a painting must have that painting's shape."""
+    for region, mask in zip(plan.regions, plan.style_masks, strict=False):
+        if mask is None:
+            continue
+        index = region.style.index(1.0)
+        name = Path(plan.style_files[index]).name
+        check_shape(mask.size, styles[index].size, f"mask on {name}", name)

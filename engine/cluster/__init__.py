@@ -1,0 +1,1 @@
+"""Batches and clips painted on a Ray cluster."""

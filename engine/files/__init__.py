@@ -1,0 +1,1 @@
+"""Files on disk: atomic writes, the artist's folders and the files the package ships."""

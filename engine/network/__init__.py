@@ -1,0 +1,1 @@
+"""VGG19 as a fixed feature extractor: its layers, weights, device and number format."""

@@ -1,0 +1,143 @@
+"""The style term with regions: guided Grams (Gatys et al. 2017, section 3.1), soft edges without a seam.
+
+Each region r has a guide t_r (its mask, 0-1 per pixel) brought down to each
+layer's resolution by area averaging, which is the paper's "simply
+downsampled" guidance. Its Gram at layer l is a weighted mean over positions,
+
+    G_rl = sum_p g(p) f_p f_p^T / sum_p g(p),    g = t_r at layer l,
+
+and the style term is
+
+    style = sum_l w_l sum_r s_r a_rl ||G_rl - A_rl||^2 / ||A_rl||^2,    a_rl = mean_p g(p),
+
+where A_rl is the target Gram of the region's painting (or of the part of it
+that its style mask covers) and s_r its strength. With one region covering
+everything this is exactly the plain style term of ``engine.objective.scale_objective``.
+
+This differs from the paper in two ways, and both are what keeps a soft edge
+from showing a seam (``tests/benchmarks/bench_region_seam.py`` measures it):
+
+- The paper multiplies the features by the guide, so a pixel's weight in a
+  region's Gram, and in the gradient it receives, is t^2. Where two regions
+  fade into each other (t_a + t_b = 1), t_a^2 + t_b^2 drops to 1/2 at the
+  middle of the fade: the band there gets half the style of either side and
+  shows as a strip of photo. This is the band that neural-style-pt's users
+  report with soft masks. We weight by t itself, so the weights of all
+  regions add up to 1 at every pixel, in the band as much as inside.
+- Each region's error is weighted by its area share a_rl. Summing the
+  regions' errors unweighted (as ports of the paper do) gives a small
+  region many times the style per pixel of a large one, so a thin region or
+  the thin end of a fade is over-painted.
+
+Overlapping masks share a pixel in proportion; the part of a pixel no mask
+covers is the "outside" region, which gets the picture's own style (or none,
+if the artist chose the photo there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .loss_terms import _Gram, inverse_energy
+
+# The exponent of the guide in a pixel's weight: 1 is ours, 2 the paper's.
+# Kept as a module value so that the seam benchmark can measure the paper's.
+GUIDE_POWER = 1.0
+MIN_MASS = 1e-6  # a region with less coverage than this at a layer adds nothing there
+
+
+def normalise_guides(masks: torch.Tensor, outside: bool) -> torch.Tensor:
+    """(R, H, W) masks in 0-1 as guides whose sum is at most 1 per pixel, plus the outside guide if ``outside``.
+
+    Overlapping masks share the pixel in proportion to their values; the
+    outside guide is what no mask covers.
+    """
+    total = masks.sum(0, keepdim=True)
+    guides = masks / total.clamp_min(1.0)
+    if outside:
+        guides = torch.cat([guides, (1.0 - total).clamp_(0.0, 1.0)])
+    return guides
+
+
+def guide_at(guides: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(K, H, W) guides averaged down to a layer's (h, w), flattened to (K, h*w), to the power ``GUIDE_POWER``."""
+    low = F.adaptive_avg_pool2d(guides.unsqueeze(0), size).squeeze(0)
+    return low.flatten(1).pow(GUIDE_POWER)
+
+
+def guided_grams(features: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per guide, the weighted mean Gram of (1, C, h, w) features: (K, C, C), and each guide's mass (K,)."""
+    c = features.shape[1]
+    flat = features.reshape(1, c, -1).float()
+    mass = weights.sum(1)
+    weighted = flat * weights.sqrt().unsqueeze(1)
+    grams = _Gram.apply(weighted) / mass.clamp_min(MIN_MASS).view(-1, 1, 1)
+    return grams, mass
+
+
+@dataclass(frozen=True)
+class GuidedTerm:
+    """One region's share of the style term: which guide, how strong, what Grams to match per layer."""
+
+    guide: int  # index into the guide stack
+    strength: float
+    targets: dict  # layer -> (target Gram, 1 / its energy)
+
+
+class RegionStyle:
+    """The style term over regions, for one scale: guides fixed until ``set_guides``, targets until rebuilt."""
+
+    def __init__(self, terms: list[GuidedTerm], guides: torch.Tensor) -> None:
+        self.terms = terms
+        self.set_guides(guides)
+
+    def set_guides(self, guides: torch.Tensor) -> None:
+        """A new guide stack (K, H, W) at the canvas's size: a brush stroke, or a new scale."""
+        self._guides = guides
+        self._at: dict[tuple[int, int], tuple[torch.Tensor, list[float]]] = {}
+
+    def weights_at(self, size: tuple[int, int]) -> tuple[torch.Tensor, list[float]]:
+        """The guides at a layer's (h, w) as (K, h*w), and each one's mass there (read once, not every step)."""
+        if size not in self._at:
+            weights = guide_at(self._guides, size)
+            self._at[size] = weights, weights.sum(1).tolist()
+        return self._at[size]
+
+    def live(self, masses: list[float]) -> list[GuidedTerm]:
+        """The terms that count at a layer whose guide masses are ``masses``."""
+        return [t for t in self.terms if masses[t.guide] > MIN_MASS and t.strength > 0]
+
+    def loss(self, feats: dict[str, torch.Tensor], layer_weights: dict[str, float]) -> torch.Tensor:
+        """sum_l w_l sum_r s_r a_rl relative_error(G_rl, A_rl), over the layers that have a weight."""
+        style = None
+        for name, weight in layer_weights.items():
+            f = feats[name]
+            weights, masses = self.weights_at(tuple(f.shape[-2:]))
+            live = self.live(masses)
+            if not live:
+                continue
+            grams, mass = guided_grams(f, weights[[t.guide for t in live]])
+            share = mass / weights.shape[1]
+            for k, term in enumerate(live):
+                target, inv = term.targets[name]
+                error = (grams[k] - target[0]).pow(2).sum() * inv
+                part = weight * term.strength * share[k] * error
+                style = part if style is None else style + part
+        return style if style is not None else next(iter(feats.values())).new_zeros((), dtype=torch.float32)
+
+
+def guided_targets(feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The Grams of a painting's features over the part its (1, H, W) mask covers, per layer."""
+    out = {}
+    for name, f in feats.items():
+        weights = guide_at(mask, tuple(f.shape[-2:]))
+        grams, _ = guided_grams(f, weights)
+        out[name] = grams
+    return out
+
+
+def target_pair(gram: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return gram, inverse_energy(gram)

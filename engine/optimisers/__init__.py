@@ -1,0 +1,1 @@
+"""The optimisers that change the picture's pixels: L-BFGS and Adam."""

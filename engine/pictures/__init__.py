@@ -1,0 +1,1 @@
+"""Pictures in and out: reading, converting, exporting, and the settings kept inside a picture."""

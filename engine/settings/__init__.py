@@ -1,0 +1,1 @@
+"""What a run is asked to do: the parameter object, its choices, presets and region settings."""

@@ -1,0 +1,1 @@
+"""Clips painted frame by frame, their files, optical flow, and time-lapses of a run."""

@@ -1,0 +1,1 @@
+"""Regions on the preview: painted masks, their tools, overlay and files."""
