@@ -3,6 +3,7 @@ import sys
 
 import pytest
 from brushwork.engine.cli import main as cli
+from brushwork.engine.cli.painting_options import build_params
 from brushwork.engine.run import style_transfer as transfer
 from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
@@ -57,17 +58,17 @@ def test_jpeg_output_and_the_demo_samples(tmp_path):
 def test_options_and_presets_build_the_params():
     parser = cli._parser()
     args = parser.parse_args(["a", "b", "-o", "x.png", "--preset", "Gatys 2016", "--beta", "50", "--init", "noise"])
-    params = cli.build_params(args)
+    params = build_params(args)
     assert params.beta == 50.0 and params.init == "noise" and params.pooling == "avg"
     args = parser.parse_args(["a", "b", "-o", "x.png", "--layer-weights", "0.5", "0", "2", "--init", "start.png"])
-    params = cli.build_params(args)
+    params = build_params(args)
     assert params.style_weights == {"conv1_1": 0.5, "conv2_1": 0.0, "conv3_1": 2.0}
     assert (params.init, params.init_image) == ("image", "start.png")
     args = parser.parse_args(["a", "b", "-o", "x.png", "--layer-weights", "conv3_2=1.5", "conv1_1=1"])
-    assert cli.build_params(args).style_weights == {"conv1_1": 1.0, "conv3_2": 1.5}
+    assert build_params(args).style_weights == {"conv1_1": 1.0, "conv3_2": 1.5}
     args = parser.parse_args(["a", "b", "-o", "x.png", "--size", "4096", "--memory-limit", "3"])
-    assert (cli.build_params(args).size, cli.build_params(args).memory_limit) == (4096, 3.0)
-    assert cli.build_params(parser.parse_args(["a", "b", "-o", "x.png"])) == StyleParams()
+    assert (build_params(args).size, build_params(args).memory_limit) == (4096, 3.0)
+    assert build_params(parser.parse_args(["a", "b", "-o", "x.png"])) == StyleParams()
 
 
 @pytest.mark.parametrize(
@@ -97,6 +98,33 @@ def test_a_non_image_input_exits_1_and_writes_nothing(image_files, tmp_path, cap
     assert cli.main([str(notes), str(style), "-o", str(out), "-q"]) == 1
     assert "notes.txt is not an image" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--ray-cpus", "2"], "--ray-cpus goes with --ray"),  # cluster_options.check
+        (["--ray", "auto", "--shrink-on-oom"], "--shrink-on-oom is for the in-process run"),  # cluster_options.check
+        (["--frame-steps", "5"], "--frame-steps is for a clip (.mp4, .mov, ...), not pictures"),  # clip_options.check
+        (["--timelapse-size", "320"], "--timelapse-size sets the time-lapse"),  # picture_run.check
+    ],
+)
+def test_each_features_check_runs_through_the_one_parser(tmp_path, capsys, extra, message):
+    # Neither file exists: the check must speak before any picture is read, let alone painted.
+    out = tmp_path / "o.png"
+    assert cli.main(["photo.png", "painting.png", "-o", str(out), *extra]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"brushwork-render: error: {message}") and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra", [["--region", "red=photo"], ["--outside", "photo"], ["--style-regions", "a=m.png"]])
+def test_region_options_without_a_mask_are_a_usage_error(capsys, extra):
+    # region_options.check; --outside and --style-regions were silently ignored without --regions
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["photo.png", "painting.png", "-o", "o.png", *extra])
+    assert exit_info.value.code == 2
+    assert "give the mask with --regions MASK.png" in capsys.readouterr().err
 
 
 def test_usage_errors_exit_2(capsys):

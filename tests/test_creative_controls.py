@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 import torch
 from brushwork.engine.cli import main as cli
-from brushwork.engine.errors import ParamsError
+from brushwork.engine.cli import picture_run
+from brushwork.engine.cli.output import picture_outputs
+from brushwork.engine.cli.painting_options import build_params
+from brushwork.engine.errors import BrushworkError, ParamsError
 from brushwork.engine.objective.colour_transfer import ColourView, luminance, match_colors, rgb_to_yiq, yiq_to_rgb
 from brushwork.engine.objective.layer_explorer import gram_heatmap, look_at_layer, map_grid
 from brushwork.engine.pictures.images import to_tensor
@@ -223,7 +226,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_painting(tmp_path, c
     make_photo().save(content)
     make_painting().save(style)
     painted = []
-    monkeypatch.setattr(cli, "_render_one", lambda *args: painted.append(args))
+    monkeypatch.setattr(picture_run, "_render_one", lambda *args: painted.append(args))
     # A folder that exists but takes no new files, even for root (os.access says yes there).
     locked = Path("/proc") if Path("/proc/self").exists() else None
     if locked is not None:
@@ -253,23 +256,23 @@ def test_cli_blends_styles_and_keeps_colours(tmp_path):
             "-q"]  # fmt: skip
     assert cli.main(args) == 0 and out.exists()
     parser = cli._parser()
-    params = cli.build_params(parser.parse_args(args))
+    params = build_params(parser.parse_args(args))
     assert (params.style_blend, params.keep_colors, params.style_scale) == ((1.0, 2.0), "match", 0.5)
     assert (params.color_strength, params.stop_early, params.clean_edges) == (0.7, False, True)
 
 
 def test_a_glob_that_finds_one_photo_is_still_a_batch_into_a_folder(tmp_path):
     photo = tmp_path / "photos" / "cat.jpg"
-    assert cli._outputs([photo], str(tmp_path / "out") + "/", batch=True) == [tmp_path / "out" / "cat.png"]
-    assert cli._outputs([photo], str(tmp_path / "out2"), batch=True) == [tmp_path / "out2" / "cat.png"]
+    assert picture_outputs([photo], str(tmp_path / "out") + "/", batch=True) == [tmp_path / "out" / "cat.png"]
+    assert picture_outputs([photo], str(tmp_path / "out2"), batch=True) == [tmp_path / "out2" / "cat.png"]
     assert (tmp_path / "out2").is_dir()  # made before painting
-    assert cli._outputs([photo], str(tmp_path / "one.png"), batch=True) == [tmp_path / "one.png"]
-    with pytest.raises(cli.BrushworkError, match=r"use a \.png"):  # one photo named plainly: a file name is needed
-        cli._outputs([photo], str(tmp_path / "out3"))
+    assert picture_outputs([photo], str(tmp_path / "one.png"), batch=True) == [tmp_path / "one.png"]
+    with pytest.raises(BrushworkError, match=r"use a \.png"):  # one photo named plainly: a file name is needed
+        picture_outputs([photo], str(tmp_path / "out3"))
 
 
 def test_batch_outputs_never_collide(tmp_path):
-    with pytest.raises(cli.BrushworkError, match="same file"):
-        cli._outputs([tmp_path / "a" / "x.png", tmp_path / "b" / "x.png"], str(tmp_path / "out"))
-    with pytest.raises(cli.BrushworkError, match="need a folder"):
-        cli._outputs([tmp_path / "a.png", tmp_path / "b.png"], str(tmp_path / "out.png"))
+    with pytest.raises(BrushworkError, match="same file"):
+        picture_outputs([tmp_path / "a" / "x.png", tmp_path / "b" / "x.png"], str(tmp_path / "out"))
+    with pytest.raises(BrushworkError, match="need a folder"):
+        picture_outputs([tmp_path / "a.png", tmp_path / "b.png"], str(tmp_path / "out.png"))

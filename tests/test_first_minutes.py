@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from brushwork.engine.cli import main as cli
+from brushwork.engine.cli.painting_options import build_params
 from brushwork.engine.errors import PresetError
 from brushwork.engine.files.atomic_write import write_atomically
 from brushwork.engine.pictures.images import save_image
@@ -25,7 +26,7 @@ from PIL import Image
 def test_help_and_version_answer_without_loading_pytorch(flag):
     # --help took 4.7 s (it loaded PyTorch); --version failed asking for -o.
     code = (
-        "import sys\nfrom engine.cli import main\n"
+        "import sys\nfrom brushwork.engine.cli.main import main\n"
         f"try:\n    main([{flag!r}])\nexcept SystemExit as e:\n    code = e.code\n"
         "print('torch loaded' if 'torch' in sys.modules else 'no torch', code)"
     )
@@ -47,7 +48,7 @@ def test_a_preset_saved_in_the_studio_is_found_by_name(tmp_path, monkeypatch):
     parser = cli._parser()
     args = parser.parse_args(["a.png", "b.png", "-o", "x.png", "--preset", "Bold"])
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    assert cli.build_params(args).beta == 77.0
+    assert build_params(args).beta == 77.0
 
 
 def test_an_unknown_preset_lists_the_ones_there_are(tmp_path):

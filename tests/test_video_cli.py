@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from brushwork.engine.cli import clip_options as cli_video
 from brushwork.engine.cli import main as cli
+from brushwork.engine.cli.painting_options import VIDEO_SUFFIXES
 from brushwork.engine.objective import temporal_term as temporal
 from brushwork.engine.video import clip_files as video_io
 from brushwork.engine.video import clip_painter as video
@@ -98,5 +99,5 @@ def test_ctrl_c_keeps_the_painted_frames_and_the_same_command_goes_on(image_file
 
 def test_the_command_line_defaults_and_suffixes_are_the_engines():
     assert cli_video.VIDEO_DEFAULTS == {"temporal_weight": temporal.TEMPORAL_WEIGHT, "frame_steps": video.FRAME_STEPS}
-    assert cli_video.VIDEO_SUFFIXES == video_io.VIDEO_SUFFIXES
+    assert VIDEO_SUFFIXES == video_io.VIDEO_SUFFIXES
     assert cli_video.VIDEO_OUTPUTS == tuple(video_io.OUTPUT_FORMATS)

@@ -9,15 +9,16 @@ from pathlib import Path
 
 from ..errors import BrushworkError
 from ..settings.style_params import StyleParams
+from .output import ProgressBar, writable_folder
+from .painting_options import is_clip, prepare
 
 # engine.video_io's, without importing FFmpeg for --help
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
 VIDEO_OUTPUTS = (".mp4", ".mov", ".mkv")
 # What --temporal-weight and --frame-steps mean when not given (engine.temporal, engine.video).
 VIDEO_DEFAULTS = {"temporal_weight": 5.0, "frame_steps": 40}
 
 
-def add_video_options(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     video = parser.add_argument_group(
         "video",
         "a clip as CONTENT (.mp4, .mov, .m4v, .mkv, .webm, .avi) is painted frame by frame, each frame held to "
@@ -43,24 +44,32 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def is_clip(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_SUFFIXES
-
-
-def check_video_args(args: argparse.Namespace, contents: list[Path]) -> Path:
-    """The clip, once the command line is known to ask for one clip into one video file; else a clear error."""
-    clips = [c for c in contents if is_clip(c)]
+def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """A clip goes alone into one video file, without what is for pictures; the video options go with a clip (for
+    pictures they would be silently ignored: say so instead)."""
+    contents = args.inputs.contents
+    if not args.inputs.clip:
+        for flag in (*VIDEO_DEFAULTS, "independent_frames"):
+            if getattr(args, flag):
+                raise BrushworkError(f"--{flag.replace('_', '-')} is for a clip (.mp4, .mov, ...), not pictures")
+        return
     if len(contents) > 1:
-        raise BrushworkError(
-            f"paint one clip at a time: {clips[0].name} was given with {len(contents) - 1} other file(s)"
-        )
-    output = Path(args.output)
-    if output.suffix.lower() not in VIDEO_OUTPUTS:
+        clip = next(c for c in contents if is_clip(c))
+        raise BrushworkError(f"paint one clip at a time: {clip.name} was given with {len(contents) - 1} other file(s)")
+    if Path(args.output).suffix.lower() not in VIDEO_OUTPUTS:
         raise BrushworkError(f"a painted clip is written as .mp4, .mov or .mkv; -o {args.output} is not one")
     for flag, given in (("--regions", args.regions), ("--timelapse", args.timelapse), ("--depth 16", args.depth == 16)):
         if given:
             raise BrushworkError(f"{flag} is for pictures, not clips")
-    return clips[0]
+
+
+def claims(args: argparse.Namespace) -> bool:
+    return args.inputs.clip
+
+
+def run(args: argparse.Namespace) -> int:
+    job = prepare(args)
+    return render_clip(job.contents[0], job.styles, job.params, video_settings(args), args)
 
 
 def video_settings(args: argparse.Namespace):
@@ -84,10 +93,9 @@ def render_clip(clip: Path, styles, params: StyleParams, settings, args: argpars
     """Paint the clip; Ctrl+C keeps the frames painted so far, and the same command goes on from them."""
     from ..run.progress import format_duration
     from ..video.clip_painter import ClipRender
-    from .main import ProgressBar, _writable_folder
 
     output = Path(args.output)
-    _writable_folder(output)
+    writable_folder(output)
     render = ClipRender(clip, styles, params, output, settings)
     quiet = args.quiet
     done = render.frames_done()

@@ -11,9 +11,13 @@ from pathlib import Path
 from ..cluster.clip_chunks import OVERLAP
 from ..errors import BrushworkError
 from ..settings.style_params import StyleParams
+from .clip_options import video_settings
+from .output import picture_outputs, report_error, writable_folder, write_picture
+from .painting_options import prepare
+from .region_options import RegionPlan
 
 
-def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     cluster = parser.add_argument_group(
         "cluster",
         "paint the photos, or a clip in overlapping chunks, on a Ray cluster, one worker per core "
@@ -35,7 +39,7 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def check_cluster_args(args: argparse.Namespace, clip: bool = False) -> None:
+def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Refuse what a cluster run would leave out, before anything is painted."""
     if not args.ray:
         for flag in ("ray_cpus", "ray_gpus", "ray_overlap"):
@@ -50,20 +54,37 @@ def check_cluster_args(args: argparse.Namespace, clip: bool = False) -> None:
     if args.ray_gpus is not None and not 0 <= args.ray_gpus <= 64:
         raise BrushworkError(f"--ray-gpus must be from 0 to 64, not {args.ray_gpus}")
     if args.ray_overlap is not None:
-        if not clip:
+        if not args.inputs.clip:
             raise BrushworkError("--ray-overlap is for a clip, not pictures")
         if not 0 <= args.ray_overlap <= 100:
             raise BrushworkError(f"--ray-overlap must be from 0 to 100 frames, not {args.ray_overlap}")
 
 
+def claims(args: argparse.Namespace) -> bool:
+    return bool(args.ray)
+
+
+def run(args: argparse.Namespace) -> int:
+    """A clip in chunks, or the photos, on the cluster."""
+    job = prepare(args)
+    if args.inputs.clip:
+        return render_clip_on_ray(job.contents[0], job.styles, job.params, video_settings(args), args)
+    outputs = picture_outputs(job.contents, args.output, args.inputs.globbed, args.depth)
+    return render_on_ray(job.contents, outputs, job.styles, job.params, args, job.region_plan)
+
+
 def render_on_ray(
-    contents: list[Path], outputs: list[Path], styles, params: StyleParams, args: argparse.Namespace, region_plan
+    contents: list[Path],
+    outputs: list[Path],
+    styles,
+    params: StyleParams,
+    args: argparse.Namespace,
+    region_plan: RegionPlan | None,
 ) -> int:
     """Paint every photo on the cluster and write each picture here as it comes back; 1 if any failed."""
     from ..cluster.batch_cluster import PaintTask, TaskReport, paint_batch
     from ..pictures.images import MAX_DECODE_SIDE, load_image
     from ..run.progress import format_duration
-    from .main import _write_picture
 
     total = len(contents)
     failures = 0
@@ -79,7 +100,7 @@ def render_on_ray(
                 content = load_image(path, MAX_DECODE_SIDE)
             except BrushworkError as exc:
                 failures += 1
-                print(f"brushwork-render: error: [{index + 1}/{total}] {exc}", file=sys.stderr)
+                report_error(f"[{index + 1}/{total}] {exc}")
                 continue
             masks = region_plan.masks_for(content.size) if region_plan is not None else None
             yield PaintTask(index, path.name, content, params, masks)
@@ -92,14 +113,14 @@ def render_on_ray(
                 print(f"{label(index)}: failed on the cluster, trying once more: {outcome.error}", file=sys.stderr)
             else:
                 failures += 1
-                print(f"brushwork-render: error: {label(index)} failed twice: {outcome.error}", file=sys.stderr)
+                report_error(f"{label(index)} failed twice: {outcome.error}")
             return
         painted = outcome.painted
         try:
-            _write_picture(painted.picture, painted.picture16, params, outputs[index], args.depth)
+            write_picture(painted.picture, painted.picture16, params, outputs[index], args.depth)
         except BrushworkError as exc:
             failures += 1
-            print(f"brushwork-render: error: {label(index)}: {exc}", file=sys.stderr)
+            report_error(f"{label(index)}: {exc}")
             return
         saved += 1
         if not args.quiet:
@@ -134,10 +155,9 @@ def render_clip_on_ray(clip: Path, styles, params: StyleParams, settings, args: 
     from ..cluster.batch_cluster import TaskReport
     from ..cluster.clip_cluster import ChunkedClip, paint_clip
     from ..run.progress import format_duration
-    from .main import _writable_folder
 
     output = Path(args.output)
-    _writable_folder(output)
+    writable_folder(output)
     overlap = args.ray_overlap if args.ray_overlap is not None else OVERLAP
     chunked = ChunkedClip(clip, styles, params, output, settings, overlap)
     info, (height, width) = chunked.render.info, chunked.render.dims

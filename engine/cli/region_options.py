@@ -3,12 +3,13 @@
 A region spec is ``COLOUR=STYLE[@STRENGTH]``: COLOUR a palette name or
 ``#rrggbb`` as painted in the mask, STYLE a painting's file or ``photo`` (the
 photo as it is there), STRENGTH a multiplier of beta inside the region (0-4,
-default 1). Kept apart from ``engine.cli.main`` so that that module stays about
-arguments and files.
+default 1).
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +28,81 @@ from ..settings.regions import (
     open_mask_image,
     parse_colour,
 )
+from ..settings.style_params import StyleParams
 
 PHOTO = "photo"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    regions = parser.add_argument_group(
+        "regions", "a different style in each part of the picture (Gatys et al. 2017), painted as a colour mask"
+    )
+    regions.add_argument(
+        "--regions", metavar="MASK.png", help="the photo's regions, painted in region colours on black"
+    )
+    regions.add_argument(
+        "--region",
+        action="append",
+        metavar="COLOUR=STYLE[@S]",
+        help="what a mask colour gets: a painting's file, or 'photo' to keep the photo there; @S sets the "
+        "strength, 0-4 (default 1). Colours: red, green, blue, yellow, cyan, magenta, orange, white or #rrggbb",
+    )
+    regions.add_argument(
+        "--outside",
+        choices=("style", "photo"),
+        help="what the unpainted (black) part gets: the --style painting(s), or the photo (default: style "
+        "with --style, else photo)",
+    )
+    regions.add_argument(
+        "--style-regions",
+        action="append",
+        metavar="PAINTING=MASK.png",
+        help="a mask on a region's painting, in the same colours: each region takes its style from its own "
+        "colour's part of the painting (sky to sky)",
+    )
+
+
+def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Every region option says something about a mask: without --regions it would go unheard."""
+    if args.regions:
+        return
+    if args.region:
+        parser.error("--region maps the colours of a mask: give the mask with --regions MASK.png")
+    for flag, given in (("--outside", args.outside), ("--style-regions", args.style_regions)):
+        if given:
+            parser.error(f"{flag} is about the parts of a mask: give the mask with --regions MASK.png")
+
+
+def apply_regions(
+    args: argparse.Namespace, style_files: list[str], params: StyleParams
+) -> tuple[RegionPlan | None, StyleParams]:
+    """The region plan (None without --regions), and the parameters with its regions and what the unpainted part
+    gets. A preset's regions without a mask are dropped, with a word: they say what each region gets, but where
+    the regions are is a mask of one photo."""
+    if not args.regions:
+        if params.regions:
+            print(
+                "brushwork-render: the preset's regions need a mask (--regions MASK.png); painting without them",
+                file=sys.stderr,
+            )
+            params = params.replace(regions=(), outside_regions="style")
+        return None, params
+    outside = args.outside or ("style" if style_files else "photo")
+    if outside == "style" and not style_files:
+        raise BrushworkError("--outside style needs a --style painting for the unpainted part")
+    plan = plan_regions(args.regions, args.region or [], style_files, args.style_regions)
+    for colour in plan.unmapped:
+        print(
+            f"brushwork-render: the mask also holds {colour}, which no --region names: it counts as unpainted",
+            file=sys.stderr,
+        )
+    changes = {"regions": plan.regions, "outside_regions": outside}
+    if args.blend:
+        # --blend weighs the --style paintings; the regions' own paintings stay out of the picture's blend.
+        changes["style_blend"] = (*args.blend, *[0.0] * (len(plan.style_files) - len(args.blend)))
+    elif len(plan.style_files) > len(style_files):
+        changes["style_blend"] = tuple(1.0 if i < len(style_files) else 0.0 for i in range(len(plan.style_files)))
+    return plan, params.replace(**changes)
 
 
 @dataclass(frozen=True)
