@@ -35,26 +35,40 @@ def painting_mask_file_name(painting: int, colour: Colour) -> str:
     return "painting-{}-{:02x}{:02x}{:02x}.png".format(painting, *colour)
 
 
-def write_masks(folder: Path, masks: dict[Colour, Image.Image], written: dict[str, Image.Image] | None = None) -> None:
-    """Write ``masks`` into ``folder`` atomically and remove other regions' files.
+REGION_FILES, PAINTING_FILES = "region-*.png", "painting-*.png"
 
-    With ``written`` (what this folder was last given, by file name, updated
-    here), a mask handed over again unchanged (the very same image) is not
-    encoded again.
-    """
-    _write_set(folder, {mask_file_name(colour): image for colour, image in masks.items()}, "region-*.png", written)
+
+def region_mask_files(masks: dict[Colour, Image.Image]) -> dict[str, Image.Image]:
+    """The regions' masks by file name, as ``write_mask_files`` takes them."""
+    return {mask_file_name(colour): image for colour, image in masks.items()}
+
+
+def painting_mask_files(masks: dict[Colour, tuple[int, Image.Image]]) -> dict[str, Image.Image]:
+    """The masks on the paintings, by region colour as (painting index, mask), by file name."""
+    return {painting_mask_file_name(index, colour): image for colour, (index, image) in masks.items()}
+
+
+def write_masks(folder: Path, masks: dict[Colour, Image.Image], written: dict[str, Image.Image] | None = None) -> None:
+    """Write ``masks`` into ``folder`` atomically and remove other regions' files (see ``write_mask_files``)."""
+    write_mask_files(folder, region_mask_files(masks), (REGION_FILES,), written)
 
 
 def write_painting_masks(
     folder: Path, masks: dict[Colour, tuple[int, Image.Image]], written: dict[str, Image.Image] | None = None
 ) -> None:
     """The masks on the paintings, by region colour as (painting index, mask), beside the regions' own."""
-    files = {painting_mask_file_name(index, colour): image for colour, (index, image) in masks.items()}
-    _write_set(folder, files, "painting-*.png", written)
+    write_mask_files(folder, painting_mask_files(masks), (PAINTING_FILES,), written)
 
 
-def _write_set(folder: Path, files: dict[str, Image.Image], pattern: str, written: dict[str, Image.Image] | None):
-    """Write ``files`` (name -> mask) atomically; remove the other files matching ``pattern``: one set per folder."""
+def write_mask_files(
+    folder: Path, files: dict[str, Image.Image], patterns: tuple[str, ...], written: dict[str, Image.Image] | None
+) -> None:
+    """Write ``files`` (name -> mask) atomically; remove the other files matching ``patterns``: one set per folder.
+
+    With ``written`` (what this folder was last given, by file name, updated
+    here), a mask handed over again unchanged (the very same image) is not
+    encoded again.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     for name, image in files.items():
         path = folder / name
@@ -63,11 +77,12 @@ def _write_set(folder: Path, files: dict[str, Image.Image], pattern: str, writte
         write_atomically(path, lambda handle, image=image: image.save(handle, format="PNG"))
         if written is not None:
             written[name] = image
-    for path in folder.glob(pattern):
-        if path.name not in files:
-            path.unlink(missing_ok=True)
-            if written is not None:
-                written.pop(path.name, None)
+    for pattern in patterns:
+        for path in folder.glob(pattern):
+            if path.name not in files:
+                path.unlink(missing_ok=True)
+                if written is not None:
+                    written.pop(path.name, None)
 
 
 def read_masks(folder: Path) -> dict[Colour, Image.Image]:

@@ -118,20 +118,21 @@ class SessionKeeper:
         if found is None:
             studio.show_error("The autosaved work could not be read; starting afresh.")
             return False
-        studio.set_params(found.params, undoable=False)
-        studio.mask_doc.restore(found.masks)
+        info, (masks, on_paintings) = found.info, found.masks
+        studio.set_params(info.params, undoable=False)
+        studio.mask_doc.restore(masks)
         inputs = studio.inputs
-        inputs.set_image(inputs.content_well, prepare(found.content, found.content.size), found.content_path)
-        inputs.extra_styles = list(zip(found.style_paths[1:], found.styles[1:], strict=False))
-        inputs.set_image(inputs.style_well, prepare(found.styles[0], found.styles[0].size), found.style_paths[0])
-        if found.on_paintings:  # once the paintings are in: each mask is kept only beside its painting
-            studio.mask_doc.painting_masks.restore(_painting_masks(found.on_paintings))
+        inputs.set_image(inputs.content_well, prepare(found.content, found.content.size), info.content_path)
+        inputs.extra_styles = list(zip(info.style_paths[1:], found.styles[1:], strict=False))
+        inputs.set_image(inputs.style_well, prepare(found.styles[0], found.styles[0].size), info.style_paths[0])
+        if on_paintings:  # once the paintings are in: each mask is kept only beside its painting
+            studio.mask_doc.painting_masks.restore(_painting_masks(on_paintings))
         if found.picture is not None:
             studio.show_picture(np.asarray(found.picture).copy(), saved=False)
             studio.offer(
-                f"Restored the picture from step {found.step} of {found.total_steps}.",
+                f"Restored the picture from step {info.step} of {info.total_steps}.",
                 "Continue the run",
-                lambda: studio.continue_from_picture(step=found.step),
+                lambda: studio.continue_from_picture(step=info.step),
             )
         return True
 

@@ -1,4 +1,4 @@
-"""The JSON state file that the session autosave and the print render's autosave each keep."""
+"""The JSON state file every autosave keeps (``autosave.AutosaveStore``), and its writes in the background."""
 
 from __future__ import annotations
 

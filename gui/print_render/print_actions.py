@@ -17,7 +17,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QPushButton
 
-from ..persist.print_autosave import PrintAutosave
+from ..persist.autosave import PrintAutosave
 from ..run.print_job import FINISHED, PrintJob, PrintOutcome, PrintReport, PrintRequest
 from . import wording
 from .print_dialog import PrintChoice, PrintRenderDialog, PrintSetup

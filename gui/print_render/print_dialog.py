@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..persist.print_autosave import KeptRenderInfo
+from ..persist.autosave import KeptRenderInfo
 from ..qt_images import array_to_qimage, pil_to_qimage
 from ..run.print_job import (
     CANCELLED,

@@ -35,7 +35,7 @@ from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
 
-from ..persist.print_autosave import PrintAutosave
+from ..persist.autosave import PrintAutosave
 from ..persist.state_file import write_in_background
 from .controller import RunController, RunFailure, RunRequest
 
