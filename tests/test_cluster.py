@@ -16,7 +16,34 @@ ray = pytest.importorskip("ray")
 SMALL = ["--size", "40", "--steps", "6", "--init", "noise", "--seed", "3"]
 
 
-# These two come first: once the module's cluster runs, --ray ADDRESS would use it.
+# Each test sets up the cluster it needs (none, or the module's local one) itself, so that any one of them
+# runs alone, or in any order, as well as in the file's: the tests once relied on the first two running
+# before the module's cluster started.
+
+
+@pytest.fixture(scope="module")
+def _module_cluster():
+    """Stops the local cluster, if a test started one, once the module is done with it."""
+    yield
+    if ray.is_initialized():
+        ray.shutdown()
+
+
+@pytest.fixture
+def local_cluster(_module_cluster):
+    """Two worker processes on this machine, this process connected to them. Started by the first test that
+    needs them and kept for the module's others (a start takes seconds); started again if a test that needs
+    no cluster stopped it in between."""
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+
+
+@pytest.fixture
+def no_cluster():
+    """This process connected to no cluster: with one connected, ``--ray ADDRESS`` would paint on it instead of
+    trying ADDRESS (``engine.cluster.batch_cluster.connect`` joins a cluster only when none is connected)."""
+    if ray.is_initialized():
+        ray.shutdown()
 
 
 def test_cluster_options_are_checked_before_anything_is_painted(image_files, tmp_path, capsys):
@@ -34,19 +61,11 @@ def test_cluster_options_are_checked_before_anything_is_painted(image_files, tmp
     assert "--ray-overlap is for a clip, not pictures" in capsys.readouterr().err
 
 
-def test_an_unreachable_cluster_is_a_clear_error(image_files, tmp_path, capsys):
+def test_an_unreachable_cluster_is_a_clear_error(no_cluster, image_files, tmp_path, capsys):
     content, style = image_files
     assert cli.main([str(content), str(style), "-o", str(tmp_path / "o.png"), "--ray", "127.0.0.1:9"]) == 1
     err = capsys.readouterr().err
     assert "Cannot reach the Ray cluster at 127.0.0.1:9" in err and not (tmp_path / "o.png").exists()
-
-
-@pytest.fixture(scope="module")
-def local_cluster():
-    """Two worker processes on this machine (started once for the module: a start takes seconds)."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from brushwork.engine.network.vgg19 import FeatureExtractor
 from brushwork.engine.objective.guided_gram import guide_at, guided_grams, normalise_guides
 from brushwork.engine.objective.loss_terms import gram_matrix
 from brushwork.engine.objective.scale_objective import Objective
+from brushwork.engine.objective.tiled_objective import TiledObjective
 from brushwork.engine.pictures.images import to_tensor
 from brushwork.engine.run.schedule import plan_stages
 from brushwork.engine.run.style_transfer import StyleTransfer
@@ -159,6 +160,144 @@ def test_a_region_can_take_its_style_from_part_of_the_painting(oxford):
     to_squares = style_error(net, picture, half(True), checker(56))
     to_stripes = style_error(net, picture, half(True), make_painting(56, 56))
     assert to_squares < 0.5 * to_stripes, (to_squares, to_stripes)
+
+
+# -- the guided Gram's two rules (engine.objective.guided_gram) -------------------------------------
+# Each rule was once changed in a copy of the code with every test still passing; each test here fails
+# when its rule is broken. Rule 1: a pixel's weight in a region's Gram is its guide t, not the paper's t^2
+# (with t^2 a soft edge shows a strip of photo where two regions fade into each other). Rule 2: a region's
+# Gram is divided by its guide's mass, sum_p t(p), not by the picture's pixel count (which would shrink a
+# region's Gram by its area share, so that no picture could match its painting's style there).
+
+
+def _features(channels: int = 4, height: int = 6, width: int = 8) -> torch.Tensor:
+    """(1, C, h, w) positive features (like ReLU outputs), the same every run."""
+    return torch.rand(1, channels, height, width, generator=torch.Generator().manual_seed(0))
+
+
+def _weighted_gram(features: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """sum_p weight(p) f_p f_p^T / sum_p weight(p), written out for (1, C, h, w) features and an (h, w) weight."""
+    flat = features[0].flatten(1)
+    w = weight.flatten()
+    return (flat * w) @ flat.T / w.sum()
+
+
+def _ramp(height: int, width: int) -> torch.Tensor:
+    """A (1, H, W) mask fading from 0 on the left to 1 on the right: a soft edge as wide as the picture."""
+    return torch.linspace(0, 1, width).expand(1, height, width).clone()
+
+
+def test_a_soft_guide_weighs_each_position_by_t_not_t_squared():
+    """Rule 1, directly: the guided Gram is the t-weighted mean of f f^T, t the mask averaged down to the layer."""
+    features = _features()
+    mask = _ramp(12, 16)  # the canvas is twice the layer's size: the guide is averaged over 2 x 2 pixels
+    t = mask.reshape(6, 2, 8, 2).mean((1, 3))
+    grams, mass = guided_grams(features, guide_at(mask, (6, 8)))
+    torch.testing.assert_close(
+        grams[0], _weighted_gram(features, t), msg=lambda m: f"the guided Gram is not weighted by t: {m}"
+    )
+    torch.testing.assert_close(mass[0], t.sum(), msg=lambda m: f"the guide's mass is not sum t: {m}")
+    # The data tell the two rules apart: weighted by t^2 the Gram is far from this one.
+    assert float((grams[0] - _weighted_gram(features, t**2)).abs().max()) > 1e-2
+
+
+def test_two_regions_fading_into_each_other_give_every_pixel_its_full_weight():
+    """Rule 1 as the seam it prevents: where t_a + t_b = 1, the two regions' Grams, weighted by their masses,
+    add up to the whole picture's Gram, and their area shares to 1, in the fade as much as inside.
+
+    With t^2 the middle of the fade would count t_a^2 + t_b^2 = 1/2: half the style of either side.
+    """
+    features = _features()
+    fade = _ramp(6, 8)
+    guides = normalise_guides(torch.cat([fade, 1 - fade]), outside=False)
+    grams, mass = guided_grams(features, guide_at(guides, (6, 8)))
+    torch.testing.assert_close(
+        mass.sum(), torch.tensor(48.0), msg=lambda m: f"the regions' weights do not add up to 1 at every pixel: {m}"
+    )
+    torch.testing.assert_close(
+        (mass.view(-1, 1, 1) * grams).sum(0),
+        48 * gram_matrix(features)[0],
+        msg=lambda m: f"the regions' Grams do not add up to the whole picture's: {m}",
+    )
+
+
+def test_a_regions_gram_is_the_mean_over_the_positions_it_covers_not_over_the_picture():
+    """Rule 2, directly: a hard mask over the left quarter gives exactly the Gram of that quarter's features."""
+    features = _features()
+    mask = torch.zeros(1, 6, 8)
+    mask[..., :2] = 1.0
+    grams, mass = guided_grams(features, guide_at(mask, (6, 8)))
+    torch.testing.assert_close(mass[0], torch.tensor(12.0))  # the guide's mass: the 12 positions it covers
+    torch.testing.assert_close(
+        grams[0],
+        gram_matrix(features[..., :2])[0],  # not a quarter of it
+        msg=lambda m: f"the region's Gram is not the mean over the 12 positions it covers: {m}",
+    )
+
+
+# Shallow layers keep these fast and keep the one column where a copy of the painting meets the rest of
+# the picture (the 3 x 3 convolutions see across it) from mattering much: a few thousandths of error.
+SHALLOW = {"conv1_1": 1.0, "conv2_1": 1.0, "conv3_1": 1.0}
+
+
+def _shallow(**regions) -> StyleParams:
+    return StyleParams(style_layers=SHALLOW, content_layer="conv3_2", **regions)
+
+
+def _style_term(oxford, tiled: bool, picture, paintings, params, masks, style_masks=None) -> float:
+    """The style term of ``picture`` by ``Objective`` or, on 32 px tiles, by ``TiledObjective``."""
+    net = FeatureExtractor(oxford, "conv3_2")
+    if tiled:
+        objective = TiledObjective(net, picture, paintings, params, 32, masks=masks, style_masks=style_masks)
+        return float(objective.loss_and_grad(picture)[1][1])
+    return float(Objective(net, picture, paintings, params, masks=masks, style_masks=style_masks)(picture)[1][1])
+
+
+@pytest.mark.parametrize("tiled", [False, True], ids=["whole", "tiled"])
+def test_a_half_strength_mask_over_everything_gets_half_the_plain_style_term(oxford, tiled):
+    """Rule 1 in the objective: a mask of 0.5 everywhere (the outside left to the photo) weighs every pixel 0.5,
+    so the region's Gram is the plain one and its term exactly half the plain term (t^2 would make it a quarter)."""
+    photo, painting = to_tensor(make_photo(64, 48)), to_tensor(make_painting(48, 48))
+    picture = (photo + 0.05 * torch.randn(photo.shape, generator=torch.Generator().manual_seed(2))).clamp(0, 1)
+    plain = _style_term(oxford, tiled, picture, painting, _shallow(), None)
+    params = _shallow(regions=(RegionSetting("red"),), outside_regions="photo")
+    half_everywhere = torch.full((1, 48, 64), 0.5)
+    halved = _style_term(oxford, tiled, picture, painting, params, half_everywhere)
+    assert halved == pytest.approx(0.5 * plain, rel=1e-4), f"{halved / plain:.4f} of the plain style term, not 0.5"
+
+
+@pytest.mark.parametrize("tiled", [False, True], ids=["whole", "tiled"])
+@pytest.mark.parametrize("rest", [32, 96], ids=["half", "quarter"])
+def test_a_region_that_is_a_copy_of_the_painting_has_no_style_error_whatever_its_area(oxford, tiled, rest):
+    """Rule 2 in the objective: the painting pasted into the left of the picture, a region over just that part.
+
+    Its guided Gram is the painting's own Gram, whatever share of the picture the region is; divided by the
+    pixel count it would be that share of it, an error of (1 - share)^2 = 0.25 for half, 0.56 for a quarter.
+    """
+    painting = to_tensor(make_painting(32, 48))
+    picture = torch.cat([painting, to_tensor(make_photo(rest, 48))], -1)
+    mask = torch.zeros(1, 48, 32 + rest)
+    mask[..., :32] = 1.0
+    params = _shallow(regions=(RegionSetting("red"),), outside_regions="photo")
+    style = _style_term(oxford, tiled, picture, painting, params, mask)
+    share = 32 / (32 + rest)
+    error = style / (share * len(SHALLOW))  # the term is sum_l w_l * share * error_l; here each w_l is 1
+    assert error < 0.03, f"a copy of the painting is {error:.3f} from its style (share {share:.2f})"
+
+
+@pytest.mark.parametrize("tiled", [False, True], ids=["whole", "tiled"])
+def test_a_region_takes_the_style_of_its_part_of_the_painting_at_full_strength(oxford, tiled):
+    """Rule 2 on the painting's side: a style mask over the left half of a painting, and a picture that is that
+    half. The target is that half's Gram, not half of it, so the style error is near 0, not about 1."""
+    left = to_tensor(make_painting(32, 48))
+    painting = torch.cat([left, to_tensor(make_photo(32, 48))], -1)
+    on_painting = torch.zeros(1, 48, 64)
+    on_painting[..., :32] = 1.0
+    params = _shallow(regions=(RegionSetting("red"),), outside_regions="photo")
+    everywhere = torch.ones(1, 48, 32)
+    style = _style_term(oxford, tiled, left, painting, params, everywhere, {0: (0, on_painting)})
+    error = style / len(SHALLOW)
+    assert error < 0.03, f"the painting's own left half is {error:.3f} from that half's style"
 
 
 # -- masks as files ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from brushwork.engine import StyleParams, StyleTransfer
 from brushwork.engine.errors import BrushworkError, ParamsError
 from brushwork.engine.objective.temporal_term import TemporalTarget, TemporalTerm
 from brushwork.engine.video.clip_files import VideoError, frame_at, probe, read_frames, write_clip
-from brushwork.engine.video.clip_painter import ClipRender, VideoSettings, work_folder
+from brushwork.engine.video.clip_painter import ClipRender, VideoSettings, frame_engine, work_folder
 from brushwork.engine.video.optical_flow import flow, frame_motion, reliable, start_picture, warp, warping_error
 from PIL import Image
 
@@ -124,6 +124,18 @@ def test_a_frame_starts_from_its_photo_where_the_flow_is_not_trusted_and_from_th
     assert (start[24, 6] == 200).all() and (start[24, 13] == 200).all()
 
 
+def test_the_measured_flow_is_not_trusted_where_the_moving_square_uncovered_the_background():
+    """Ruder et al.'s trust mask on DIS's flow between two frames of the clip (the test above gives exact flows).
+
+    Frame 1 shows a strip of background, STEP px wide, that frame 0's square hid: no flow can say where it
+    was, and a mask that trusted every pixel would hold it to the paint the warp drags there.
+    """
+    _, trust = frame_motion(Image.fromarray(clip_frame(0)), Image.fromarray(clip_frame(1)))
+    uncovered = trust[18:30, 8 : 8 + STEP]
+    assert uncovered.mean() < 0.5, f"{uncovered.mean():.0%} of what the square uncovered is trusted"
+    assert trust[36:44, 40:58].min() == 1.0  # the still background, well away from the square, is
+
+
 def test_the_warping_error_is_zero_for_a_picture_that_moves_with_the_scene_and_grows_with_flicker():
     photos = [Image.fromarray(clip_frame(i)) for i in (0, 1)]
     assert warping_error(photos[0], photos[1], photos[0], photos[1]) < 1e-3
@@ -165,6 +177,25 @@ def test_a_frame_held_to_the_last_one_ends_closer_to_it(oxford, photo, painting)
 
     assert distance(held.result()) < 0.5 * distance(free.result())
     assert progress.losses.total > progress.losses.content + 10 * progress.losses.style - 1e-6
+
+
+def test_a_frame_paints_what_the_square_uncovered_afresh_and_holds_the_rest_to_the_last_frame(oxford, painting):
+    """The trust mask from the flow to the painted frame (optical_flow -> clip_painter -> the temporal term).
+
+    The last painted frame is plain white here, so that being held to it shows: where the flow is trusted the
+    frame stays white, and the strip the moving square uncovered, which the flow cannot follow, is painted
+    from its photo instead. Trusting every pixel, at any of these steps, leaves that strip white as well.
+    """
+    before, after = Image.fromarray(clip_frame(0)), Image.fromarray(clip_frame(1))
+    last_painted = Image.new("RGB", before.size, "white")
+    engine, _ = frame_engine(
+        after, (before, last_painted), [painting], StyleParams(size=64, steps=40), VideoSettings(frame_steps=10)
+    )
+    list(engine.run())
+    from_white = np.abs(np.asarray(engine.result(), dtype=float) - 255).mean(-1)  # 0-255, per pixel
+    uncovered, still = from_white[18:30, 8 : 8 + STEP].mean(), from_white[36:44, 40:58].mean()
+    assert still < 5, f"the trusted background moved {still:.1f} levels from the last frame"
+    assert uncovered > 50, f"what the square uncovered is held to the last frame: {uncovered:.1f} levels from it"
 
 
 # -- painting a clip ---------------------------------------------------------------------------------
