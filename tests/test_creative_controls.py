@@ -91,10 +91,10 @@ def test_colour_strength_changes_live_without_new_targets(photo, painting):
     saturation = []
     for p in engine.run():
         if p.step == 8:
-            objective = engine._objective
+            objective = engine._scale.objective
             engine.update(p.params.replace(color_strength=0.0))
         saturation.append(np.abs(_hue_chroma(engine.current_picture())).mean())
-    assert engine._objective is objective  # only what is shown changed
+    assert engine._scale.objective is objective  # only what is shown changed
     assert saturation[-1] < 0.01 < saturation[7]
 
 
@@ -102,7 +102,7 @@ def test_two_styles_blend_their_grams(photo):
     stripes, dots = make_painting(48, 48, seed=1), make_painting(48, 48, seed=7).rotate(90)
     engine = StyleTransfer(photo, [stripes, dots], FAST.replace(style_blend=(1.0, 3.0)))
     list(engine.run())
-    objective = engine._objective
+    objective = engine._scale.objective
     grams = objective._grams
     blended = objective._style["conv3_1"][0]
     torch.testing.assert_close(blended, 0.25 * grams[0]["conv3_1"] + 0.75 * grams[1]["conv3_1"])
@@ -113,10 +113,10 @@ def test_blend_weights_change_live_and_only_remix(photo):
     engine = StyleTransfer(photo, styles, FAST.replace(style_blend=(1.0, 0.0)))
     for p in engine.run():
         if p.step == 4:
-            grams = engine._objective._grams
+            grams = engine._scale.objective._grams
             engine.update(p.params.replace(style_blend=(0.0, 1.0)))
-    assert engine._objective._grams is grams  # no new style targets, just a new mix
-    torch.testing.assert_close(engine._objective._style["conv2_1"][0], grams[1]["conv2_1"])
+    assert engine._scale.objective._grams is grams  # no new style targets, just a new mix
+    torch.testing.assert_close(engine._scale.objective._style["conv2_1"][0], grams[1]["conv2_1"])
 
 
 def test_stroke_scale_resizes_the_style_and_rebuilds_only_the_style_targets(photo, painting):
@@ -131,18 +131,18 @@ def test_stroke_scale_resizes_the_style_and_rebuilds_only_the_style_targets(phot
     engine._style_tensors = spy
     for p in engine.run():
         if p.step == 4:
-            content_target = engine._objective._content[0]
+            content_target = engine._scale.objective._content[0]
             engine.update(p.params.replace(style_scale=2.0))
         if p.step == 10:
             engine.update(p.params.replace(style_scale=0.5))
     assert sizes == [(48, 48), (96, 96), (32, 32)]  # 0.5 x 48 is below the 32 px floor
-    assert engine._objective._content[0] is content_target  # the content targets stayed
+    assert engine._scale.objective._content[0] is content_target  # the content targets stayed
 
 
 def _style_grams(photo, painting, **changes) -> dict:
     engine = StyleTransfer(photo, painting, FAST.replace(steps=1, **changes))
     list(engine.run())
-    return engine._objective._grams[0]
+    return engine._scale.objective._grams[0]
 
 
 def test_the_paintings_frame_is_left_out_of_its_style(photo):

@@ -51,7 +51,7 @@ def test_a_style_layer_added_mid_run_gets_a_target_and_counts(oxford):
     reported, evaluated = {}, {}
     for p in engine.run():
         reported[p.step] = p.losses.style
-        evaluated[p.step] = engine._picture.detach().clone()  # what the next step evaluates
+        evaluated[p.step] = engine._scale.picture.detach().clone()  # what the next step evaluates
         if p.step == 3:
             engine.update(with_conv3_2)
         elif p.step == 5:
@@ -152,10 +152,15 @@ def test_float16_loss_scaling_keeps_the_gradient(oxford, monkeypatch):
     assert max(underflow(scaled_acts, normal)) < 0.01
     # Measured: cosine 0.9906 and relative error 0.145 without scaling;
     # 0.9992 and 0.041 with it, which is float16's rounding in the forward pass.
-    # (At 256 px on the sample pair: 0.51 without, 0.9997 with.)
-    assert F.cosine_similarity(plain, reference, dim=0).item() < 0.995
-    assert F.cosine_similarity(scaled, reference, dim=0).item() > 0.999
-    assert error(plain) > 2 * error(scaled)
+    # (At 256 px on the sample pair: 0.51 without, 0.9997 with.) A CPU with
+    # AVX-512 FP16 loses less without scaling (cosine 0.9973), so the bound on
+    # the unscaled gradient is relative: scaling must bring it closer.
+    cosine_plain = F.cosine_similarity(plain, reference, dim=0).item()
+    cosine_scaled = F.cosine_similarity(scaled, reference, dim=0).item()
+    assert cosine_scaled > 0.999
+    assert 1 - cosine_plain > 2 * (1 - cosine_scaled), (cosine_plain, cosine_scaled)
+    # Relative errors 0.145 and 0.041 there; 0.075 and 0.041 on the AVX-512 FP16 Xeon.
+    assert error(plain) > 1.5 * error(scaled)
     assert scaler.scale == 2.0**24 and torch.isfinite(scaled).all()
 
 
@@ -217,7 +222,7 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_finite_picture(monkeypatch)
     assert steps == [1, 2, 3, 4]  # step 5 evaluated the picture step 4 made: NaN
     # Step 4's loss, at the picture step 3 made, was the last finite one.
     assert np.array_equal(np.asarray(engine.current_picture()), pictures[3])
-    assert torch.isfinite(engine._picture).all()
+    assert torch.isfinite(engine._scale.picture).all()
     assert engine.result().size == (64, 48)
 
 
@@ -275,7 +280,7 @@ def test_switching_a_run_to_adam_does_not_import_the_compiler():
     code = (
         "import sys\n"
         "from tests.conftest import make_photo, make_painting\n"
-        "from engine import StyleTransfer, StyleParams\n"
+        "from brushwork.engine import StyleTransfer, StyleParams\n"
         "engine = StyleTransfer(make_photo(), make_painting(), StyleParams(size=32, steps=2, optimizer='adam'))\n"
         "list(engine.run())\n"
         "print('dynamo' if 'torch._dynamo' in sys.modules else 'no dynamo')\n"

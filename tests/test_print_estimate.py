@@ -215,7 +215,7 @@ def test_the_clock_times_the_render_itself_and_counts_down():
 
 def test_the_print_modules_never_import_qt():
     code = (
-        "import sys, engine.print_estimate, engine.print_units; "
+        "import sys, brushwork.engine.print_size.print_estimate, brushwork.engine.print_size.print_units; "
         "print(any(m.startswith(('PySide6', 'qasync')) for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -149,8 +149,8 @@ def test_new_settings_restart_the_count_of_a_scale(photo, painting, monkeypatch)
 def test_clean_edges_off_optimises_the_visible_picture_only(photo, painting):
     engine = StyleTransfer(photo, painting, FAST.replace(clean_edges=False, steps=2))
     list(engine.run())
-    assert engine._margin == 0 and engine._picture.shape[-2:] == (48, 64)
+    assert engine._scale.margin == 0 and engine._scale.picture.shape[-2:] == (48, 64)
     engine = StyleTransfer(photo, painting, FAST.replace(steps=2))
     list(engine.run())
-    assert engine._margin > 0 and engine._picture.shape[-1] == 64 + 2 * engine._margin
+    assert engine._scale.margin > 0 and engine._scale.picture.shape[-1] == 64 + 2 * engine._scale.margin
     assert engine.current_picture().size == (64, 48)

@@ -75,7 +75,7 @@ def test_a_change_of_colours_that_starts_a_preview_abandons_the_step_in_flight(s
     for p in engine.run():
         reports.append(p)
         if p.step == 4 and at_change is None:
-            at_change = engine._visible_rgb().clone()
+            at_change = engine._scale.visible_rgb().clone()
             mid_step.arm(pass_name, 5, lambda: engine.update(MATCHED))
         elif len(reports) == 5:
             preview = engine._preview

@@ -164,10 +164,10 @@ def test_a_tiled_scale_takes_the_same_step_as_a_whole_one(regions):
         engine = StyleTransfer(photo, painting, params.replace(tile=tile), start_step=top, masks=masks)
         run = engine.run()
         next(run)
-        pictures.append(engine._visible().detach().clone())
+        pictures.append(engine._scale.visible().detach().clone())
         totals.append(next(run).losses.total)
         engine.cancel()
-        assert isinstance(engine._objective, TiledObjective) == bool(tile)
+        assert isinstance(engine._scale.objective, TiledObjective) == bool(tile)
     assert float((pictures[0] - pictures[1]).abs().max()) < 1e-4
     assert abs(totals[0] - totals[1]) < 1e-4 * totals[0]
 
@@ -186,8 +186,8 @@ def test_a_tiled_scale_keeps_the_curvature_pairs_its_memory_holds(monkeypatch, f
     engine = transfer.StyleTransfer(make_photo(128, 96), make_painting(64, 64), params, start_step=top)
     next(engine.run())
     engine.cancel()
-    assert isinstance(engine._objective, TiledObjective)
-    assert (engine._optimizer.history, engine._optimizer.store) == (history, store)
+    assert isinstance(engine._scale.objective, TiledObjective)
+    assert (engine._scale.optimizer.history, engine._scale.optimizer.store) == (history, store)
 
 
 def test_the_seam_ratio_sees_a_step_along_tile_lines_and_nothing_on_noise():

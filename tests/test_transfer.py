@@ -231,7 +231,10 @@ def test_devices(monkeypatch):
 
 
 def test_engine_never_imports_qt():
-    code = "import sys, engine, engine.cli; print(any(m.startswith(('PySide6', 'qasync')) for m in sys.modules))"
+    code = (
+        "import sys, brushwork.engine, brushwork.engine.cli.main; "
+        "print(any(m.startswith(('PySide6', 'qasync')) for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

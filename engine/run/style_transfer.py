@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from ..errors import NumericalError, OutOfMemoryError
@@ -22,20 +21,17 @@ from ..network.step_abandon import StepAbandoned, abandonable
 from ..network.vgg19 import FeatureExtractor
 from ..network.vgg_weights import DownloadProgress, load_weights
 from ..objective.colour_transfer import ColourView, prepare_style
-from ..objective.guided_gram import normalise_guides
 from ..objective.loss_scaling import LossScaler
 from ..objective.scale_objective import Objective
 from ..objective.temporal_term import TemporalTarget, TemporalTerm
-from ..objective.tiled_objective import TiledObjective, grid_offset
-from ..optimisers.adam import Adam
-from ..optimisers.lbfgs import LBFGS
+from ..objective.tiled_objective import TiledObjective
 from ..pictures import images
 from ..settings.regions import RegionError, RegionMasks
 from ..settings.style_params import FRAME_SHARE, StyleParams
 from .convergence import StillnessCheck
 from .core_share import CoreShare
 from .live_preview import Pace, PreviewState, preview_side, resample
-from .memory_plan import LBFGS_HISTORY, ScaleMemory, plan_scale
+from .memory_plan import ScaleMemory, plan_scale
 from .out_of_memory import (
     available_bytes,
     bound_heap,
@@ -44,12 +40,12 @@ from .out_of_memory import (
     suggest_size,
 )
 from .progress import Progress
+from .scale_state import ScaleKeys, ScaleState, Source, crop, pad
 from .schedule import Stage, plan_stages, resume_step, stage_at
 
 log = logging.getLogger(__name__)
 
 PREVIEW_INTERVAL = 0.1  # seconds: at most about ten previews a second
-ADAM_LR = 0.02  # in [0, 1] pixel units
 
 
 def canvas_margin(side: int) -> int:
@@ -68,10 +64,6 @@ def canvas_margin(side: int) -> int:
     return max(4, round(side / 64))
 
 
-def _crop(canvas: torch.Tensor, margin: int) -> torch.Tensor:
-    return canvas[..., margin : canvas.shape[-2] - margin, margin : canvas.shape[-1] - margin] if margin else canvas
-
-
 def _mask_plane(mask: Image.Image, dims: tuple[int, int], device: torch.device | None) -> torch.Tensor:
     """A mask at ``dims`` as a (1, 1, H, W) tensor in 0-1: box-averaged going down, bilinear going up.
 
@@ -84,10 +76,6 @@ def _mask_plane(mask: Image.Image, dims: tuple[int, int], device: torch.device |
         shrinking = width <= mask.width and height <= mask.height
         mask = mask.resize((width, height), Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR)
     return torch.from_numpy(images.mask_array(mask)).to(device)[None, None]
-
-
-def _pad(picture: torch.Tensor, margin: int) -> torch.Tensor:
-    return F.pad(picture, (margin, margin, margin, margin), mode="reflect") if margin else picture
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,43 +100,7 @@ class _Plan:
     dims: tuple[int, int]
     boxes: tuple
     style_dims: tuple
-    net_key: tuple
-    target_key: tuple
-    style_key: tuple
-    weights_key: tuple
-
-    @property
-    def keys(self) -> tuple[tuple, tuple, tuple]:
-        return self.target_key, self.style_key, self.weights_key
-
-    @property
-    def colourless_keys(self) -> tuple[tuple, tuple, tuple]:
-        """``keys`` without the colour setting, which ``_plan`` puts last in the target and style keys."""
-        return _colourless(self.keys)
-
-
-def _colourless(keys: tuple[tuple | None, tuple | None, tuple | None]) -> tuple:
-    target, style, weights = keys
-    return (target[:-1] if target else target), (style[:-1] if style else style), weights
-
-
-# What belongs to one scale; a preview keeps the plan's scale aside in these.
-_SCALE_FIELDS = (
-    "_picture",
-    "_evaluated",
-    "_last_finite",
-    "_margin",
-    "_view",
-    "_content_rgb",
-    "_objective",
-    "_optimizer",
-    "_optimizer_kind",
-    "_hold",
-    "_temporal",
-    "_target_key",
-    "_style_key",
-    "_weights_key",
-)
+    keys: ScaleKeys
 
 
 def _as_styles(style: Image.Image | Sequence[Image.Image]) -> tuple[Image.Image, ...]:
@@ -209,40 +161,24 @@ class StyleTransfer:
         self._start_step = max(0, start_step)
         self._weights_progress = weights_progress
         self._temporal_target = temporal
-        self._temporal: TemporalTerm | None = None  # the target at the current scale
         self._cancelled = threading.Event()
         self._news = threading.Event()  # set by update(): the step in flight may have become worthless
         self._resumed = threading.Event()
         self._resumed.set()
         self._holding = threading.Event()  # set while the run loop is blocked in a pause
-        self._picture: torch.Tensor | None = None  # the canvas, margin included
-        self._hold: tuple[torch.Tensor, torch.Tensor] | None = None  # (weight, photo): see _set_hold
-        # A copy of the canvas as the last step evaluated it, and of the last
-        # one whose loss was finite: what a NaN step falls back to.
-        self._evaluated: torch.Tensor | None = None
-        self._last_finite: torch.Tensor | None = None
-        self._margin = 0
         self._finished = False
-        # What the current network, targets and optimiser were built for.
+        # The network, and what it was built for.
         self._extractor: FeatureExtractor | None = None
         self._net_key: tuple | None = None
-        self._target_key: tuple | None = None
-        self._style_key: tuple | None = None
-        self._weights_key: tuple | None = None
-        self._view: ColourView | None = None
-        self._content_rgb: torch.Tensor | None = None  # at the current scale, margin included
-        self._objective: Objective | None = None
-        self._optimizer: LBFGS | Adam | None = None
-        self._memory: ScaleMemory | None = None  # how the scale being painted fits its memory
-        self._optimizer_kind: str | None = None
+        self._scale: ScaleState | None = None  # the plan's scale: what the run paints
+        self._preview: PreviewState | None = None
+        self._preview_scale: ScaleState | None = None  # a preview's own, smaller scale, beside the plan's
         self.device: torch.device | None = None
         self.dtype = torch.float32
         self._scaler = LossScaler(enabled=False)
         self.steps_done = 0  # read from other threads to see how far the run is
         self._stillness = StillnessCheck()
         self._pace = Pace()  # seconds per step at the plan's current scale
-        self._preview: PreviewState | None = None
-        self._main_scale: dict | None = None  # the plan's scale, kept aside during a preview
         self._evaluations = 0  # moves the tile grid of a tiled scale
 
     # -- control, from any thread -------------------------------------------------
@@ -318,7 +254,7 @@ class StyleTransfer:
 
     def current_picture(self) -> Image.Image | None:
         """The picture as it is now, at the current scale's size."""
-        return images.to_pil(self._shown_rgb()) if self._picture is not None else None
+        return images.to_pil(self._shown_rgb()) if self._scale is not None else None
 
     def result(self) -> Image.Image | None:
         """The picture at the output size (upsampled if the run stopped at a coarser scale)."""
@@ -378,8 +314,8 @@ class StyleTransfer:
                 values = self._step_preview(inputs, plan)
                 previewing = values is not None
                 if not previewing:
-                    self._prepare(inputs, plan)
-                    values = self._step(abandonable_by=stage)
+                    self._scale = self._prepare(inputs, plan, self._scale, start_from=self._scale)
+                    values = self._step(self._scale, abandonable_by=stage)
             except StepAbandoned:
                 log.debug("step %d abandoned for a newer change", step)
                 continue
@@ -387,16 +323,17 @@ class StyleTransfer:
                 if not is_out_of_memory(exc):
                     raise
                 raise self._out_of_memory(stage, step) from exc
+            active = self._preview_scale if previewing else self._scale
             if not all(math.isfinite(v) for v in values):
-                raise self._numerical_error(stage, step)
-            self._last_finite, self._evaluated = self._evaluated, self._last_finite
+                raise self._numerical_error(active, stage, step)
+            active.last_finite, active.evaluated = active.evaluated, active.last_finite
             if not previewing:
                 # Preview steps are extra: the plan's steps all run at the plan's scale.
                 step += 1
                 self._pace.record(stage.side, time.perf_counter() - started)
                 final_scale = stage.index == len(stages) - 1
                 if self._stillness.is_still(
-                    self._visible(), values[-1], step - stage.first_step, stage.steps, final_scale
+                    self._scale.visible(), values[-1], step - stage.first_step, stage.steps, final_scale
                 ):
                     log.debug("scale %d still after %d steps", stage.index, step - stage.first_step)
                     if params.stop_early:
@@ -411,7 +348,7 @@ class StyleTransfer:
                 preview = images.to_array(shown)
                 picture16 = images.to_array16(shown) if finished else None
                 last_preview = elapsed
-            height, width = (self._preview.full_rgb if previewing else self._visible()).shape[-2:]
+            height, width = (self._preview.full_rgb if previewing else self._scale.visible()).shape[-2:]
             last = Progress(
                 step=step,
                 total_steps=total,
@@ -419,7 +356,7 @@ class StyleTransfer:
                 scales=len(stages),
                 height=height,
                 width=width,
-                losses=self._objective.terms(values),
+                losses=active.objective.terms(values),
                 elapsed=elapsed,
                 params=params,
                 device=f"{describe(self.device)}, {str(self.dtype).removeprefix('torch.')}",
@@ -428,7 +365,7 @@ class StyleTransfer:
                 finished=finished,
                 picture16=picture16,
                 preview_side=self._preview.side if previewing else None,
-                tile=self._objective.tile if isinstance(self._objective, TiledObjective) else None,
+                tile=active.objective.tile if active.tiled else None,
             )
             yield last
         self._finished = True
@@ -441,8 +378,9 @@ class StyleTransfer:
 
     def _out_of_memory(self, stage: Stage, step: int) -> OutOfMemoryError:
         """Free what the failed step held and say which size should fit."""
-        self._objective = self._optimizer = None
-        self._target_key = None
+        self._preview = self._preview_scale = None
+        if self._scale is not None:
+            self._scale.release()
         release(self.device)
         content = self._inputs.content
         aspect = min(content.size) / max(content.size)
@@ -457,12 +395,10 @@ class StyleTransfer:
             step=step,
         )
 
-    def _numerical_error(self, stage: Stage, step: int) -> NumericalError:
+    def _numerical_error(self, scale: ScaleState, stage: Stage, step: int) -> NumericalError:
         """Put back the last picture whose loss was finite and say what to try."""
-        with torch.no_grad():
-            self._picture.copy_(self._last_finite)
         # L-BFGS's history now holds NaN: a later run must not inherit it.
-        self._new_optimizer(self._optimizer_kind)
+        scale.fall_back()
         log.warning("non-finite loss at step %d (%d px, %s)", step + 1, stage.side, self.dtype)
         precision = str(self.dtype).removeprefix("torch.")
         advice = "lower the style weight (beta) or the content weight (alpha)"
@@ -498,30 +434,29 @@ class StyleTransfer:
         share = FRAME_SHARE if params.trim_frame else 0.0
         boxes = tuple(images.inner_box(*style.size, share) for style in inputs.styles)
         style_dims = tuple(images.fit_dims(r - left, b - top, style_side) for left, top, r, b in boxes)
-        colours = (params.keep_colors, params.color_strength if params.keep_colors == "match" else None)
         # Which painting each masked region takes its style from is part of its style targets.
         style_masked = tuple(
             (i, region.style) for i, region in enumerate(params.regions) if inputs.masks.style_mask(i) is not None
         )
-        return _Plan(
-            side=side,
-            dims=dims,
-            boxes=boxes,
-            style_dims=style_dims,
-            net_key=net_key,
-            # The colour setting goes last in both keys (see _Plan.colourless_keys).
-            target_key=(net_key, inputs.content_version, dims, params.content_layer, params.clean_edges, colours[0]),
-            style_key=(inputs.style_version, style_dims, tuple(listed), boxes)
-            + ((inputs.style_mask_version, style_masked) if style_masked else ())
-            + (colours,),
-            weights_key=(params.alpha, params.beta, params.tv_weight, params.style_layers, params.style_blend)
+        keys = ScaleKeys(
+            source=Source(net_key, inputs.content_version, dims),
+            content=(params.content_layer, params.clean_edges),
+            colour_mode=params.keep_colors,
+            colour_strength=params.color_strength if params.keep_colors == "match" else None,
+            style=(inputs.style_version, style_dims, tuple(listed), boxes)
+            + ((inputs.style_mask_version, style_masked) if style_masked else ()),
+            weights=(params.alpha, params.beta, params.tv_weight, params.style_layers, params.style_blend)
             + ((inputs.mask_version, params.regions, params.outside_regions) if params.regions else ()),
         )
+        return _Plan(side=side, dims=dims, boxes=boxes, style_dims=style_dims, keys=keys)
 
-    def _prepare(self, inputs: _Inputs, plan: _Plan) -> None:
-        """Bring network, targets, picture and optimiser in line with the snapshot."""
+    def _prepare(
+        self, inputs: _Inputs, plan: _Plan, scale: ScaleState | None, start_from: ScaleState | None
+    ) -> ScaleState:
+        """``scale`` brought in line with the snapshot, or a new one built for it (starting from ``start_from``)."""
         params = inputs.params
-        if plan.net_key != self._net_key:
+        net_key = plan.keys.source.network
+        if net_key != self._net_key:
             weights = load_weights(params.weights, self._weights_progress)
             self.device = resolve_device(params.device)
             self.dtype = resolve_precision(params.precision, self.device)
@@ -529,94 +464,95 @@ class StyleTransfer:
                 # Sizes are fixed within a scale, so cuDNN's autotuning pays for itself.
                 torch.backends.cudnn.benchmark = True
             self._extractor = FeatureExtractor(
-                weights, plan.net_key[-1], pooling=params.pooling, device=self.device, dtype=self.dtype
+                weights, net_key[-1], pooling=params.pooling, device=self.device, dtype=self.dtype
             )
             self._scaler = LossScaler.for_dtype(self.dtype)
-            self._net_key = plan.net_key
-            self._target_key = None
-        dims, boxes, style_dims = plan.dims, plan.boxes, plan.style_dims
-        if plan.target_key != self._target_key:
-            # Both are replaced below. Dropped first, so that at print size the
-            # last scale's targets and curvature pairs (about 0.3 GB at 2048 px)
-            # are not held while this scale's are built, the run's peak.
-            self._objective = self._optimizer = None
-            margin = canvas_margin(plan.side) if params.clean_edges else 0
-            content = _pad(images.to_tensor(images.resize(inputs.content, *dims)).to(self.device), margin)
-            view = ColourView(params.keep_colors, content, params.color_strength)
-            targets = self._style_tensors(inputs.styles, boxes, style_dims, params, _crop(content, margin))
-            masks = self._region_masks(inputs, dims, margin)
-            memory = self._memory_for(params, content.shape[-2:])
-            tile = memory.tile
-            if tile:
-                log.info(
-                    "painting %d px tile by tile (%d px tiles, %d curvature pairs in %s)",
-                    plan.side,
-                    tile,
-                    memory.history,
-                    str(memory.store).removeprefix("torch."),
-                )
-                bound_heap()
-                objective = TiledObjective(
-                    self._extractor,
-                    view.to_network(view.to_canvas(content)),
-                    targets,
-                    params,
-                    tile,
-                    masks=masks,
-                    style_masks=self._style_masks(inputs, plan),
-                )
-            else:
-                objective = Objective(
-                    self._extractor,
-                    view.to_network(view.to_canvas(content)),
-                    targets,
-                    params,
-                    masks=masks,
-                    style_masks=self._style_masks(inputs, plan),
-                )
-            start_rgb = self._start_rgb(params, content, dims, margin)
-            # Swap everything at once: a failure above (out of memory) leaves the
-            # previous scale's picture, margin and view consistent.
-            self._objective, self._view, self._margin, self._content_rgb = objective, view, margin, content
-            self._memory = memory
-            self._temporal = self._temporal_term(view, dims, margin)
-            self._set_picture(view.to_canvas(start_rgb))
-            self._set_hold(params, masks)
-            self._new_optimizer(params.optimizer)
-            self._target_key, self._style_key, self._weights_key = plan.target_key, plan.style_key, plan.weights_key
+            self._net_key = net_key
+        built = scale.keys if scale is not None else None
+        if built is None or plan.keys.targets != built.targets:
+            if scale is not None:
+                # Replaced below. Dropped first, so that at print size the last
+                # scale's targets and curvature pairs (about 0.3 GB at 2048 px)
+                # are not held while this scale's are built, the run's peak.
+                scale.release()
+            scale = self._build_scale(inputs, plan, start_from)
             self._stillness.reset()
-        elif plan.style_key != self._style_key:
-            content = _crop(self._content_rgb, self._margin)
-            styles = self._style_tensors(inputs.styles, boxes, style_dims, params, content)
-            self._objective.set_styles(styles, params, self._style_masks(inputs, plan))
-            masks = self._region_masks(inputs, dims, self._margin)
-            self._objective.set_guides(masks, params)
-            self._objective.set_weights(params)
-            self._set_hold(params, masks)
-            self._style_key, self._weights_key = plan.style_key, plan.weights_key
-            self._reset_optimizer()
-            self._stillness.reset()
-        elif plan.weights_key != self._weights_key:
-            masks = self._region_masks(inputs, dims, self._margin)
-            self._objective.set_guides(masks, params)
-            self._objective.set_weights(params)
-            self._set_hold(params, masks)
-            self._weights_key = plan.weights_key
-            self._reset_optimizer()
-            self._stillness.reset()
-        self._view.strength = params.color_strength  # only what is shown: no new targets
-        if params.optimizer != self._optimizer_kind:
-            self._new_optimizer(params.optimizer)
+        elif plan.keys.styles != built.styles:
+            content = crop(scale.content_rgb, scale.margin)
+            styles = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, content)
+            scale.objective.set_styles(styles, params, self._style_masks(inputs, plan))
+            self._set_weights(inputs, plan, scale)
+        elif plan.keys.weights != built.weights:
+            self._set_weights(inputs, plan, scale)
+        scale.view.strength = params.color_strength  # only what is shown: no new targets
+        if params.optimizer != scale.optimizer_kind:
+            scale.new_optimizer(params.optimizer)
+        return scale
+
+    def _build_scale(self, inputs: _Inputs, plan: _Plan, start_from: ScaleState | None) -> ScaleState:
+        """A new scale for ``plan``: targets, memory plan, picture (from ``start_from``'s) and optimiser.
+
+        A failure here (out of memory) leaves ``start_from``'s picture, margin
+        and view as they were.
+        """
+        params = inputs.params
+        dims = plan.dims
+        margin = canvas_margin(plan.side) if params.clean_edges else 0
+        content = pad(images.to_tensor(images.resize(inputs.content, *dims)).to(self.device), margin)
+        view = ColourView(params.keep_colors, content, params.color_strength)
+        targets = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, crop(content, margin))
+        masks = self._region_masks(inputs, dims, margin)
+        memory = self._memory_for(params, content.shape[-2:])
+        network_content = view.to_network(view.to_canvas(content))
+        style_masks = self._style_masks(inputs, plan)
+        if memory.tile:
+            log.info(
+                "painting %d px tile by tile (%d px tiles, %d curvature pairs in %s)",
+                plan.side,
+                memory.tile,
+                memory.history,
+                str(memory.store).removeprefix("torch."),
+            )
+            bound_heap()
+            objective = TiledObjective(
+                self._extractor, network_content, targets, params, memory.tile, masks=masks, style_masks=style_masks
+            )
+        else:
+            objective = Objective(
+                self._extractor, network_content, targets, params, masks=masks, style_masks=style_masks
+            )
+        start_rgb = self._start_rgb(params, content, dims, margin, start_from)
+        scale = ScaleState(
+            plan.keys,
+            margin=margin,
+            view=view,
+            content_rgb=content,
+            objective=objective,
+            memory=memory,
+            temporal=self._temporal_term(view, dims, margin),
+        )
+        scale.set_picture(view.to_canvas(start_rgb))
+        scale.set_hold(params, masks)
+        scale.new_optimizer(params.optimizer)
+        return scale
+
+    def _set_weights(self, inputs: _Inputs, plan: _Plan, scale: ScaleState) -> None:
+        """New weights or region masks at a scale whose targets stay."""
+        params = inputs.params
+        masks = self._region_masks(inputs, plan.dims, scale.margin)
+        scale.objective.set_guides(masks, params)
+        scale.objective.set_weights(params)
+        scale.set_hold(params, masks)
+        scale.keys = plan.keys
+        scale.reset_optimizer()
+        self._stillness.reset()
 
     def _changes_look(self, plan: _Plan) -> bool:
-        """True if ``plan`` changes settings of the scale already built (not its photo, size or network)."""
-        if self._target_key is None or self._picture is None or plan.target_key[:3] != self._target_key[:3]:
+        """True if ``plan`` changes settings of the plan's scale as built (not its photo, size or network)."""
+        built = self._scale.keys if self._scale is not None else None
+        if built is None or plan.keys.source != built.source:
             return False
-        return plan.keys != self._built_keys()
-
-    def _built_keys(self) -> tuple[tuple | None, tuple | None, tuple | None]:
-        """The keys of what the current scale was built for (compare with ``_Plan.keys``)."""
-        return self._target_key, self._style_key, self._weights_key
+        return plan.keys != built
 
     # -- progressive refinement (engine.run.live_preview) ------------------------------------
 
@@ -635,8 +571,7 @@ class StyleTransfer:
                 return None
             log.debug("preview at %d px while settings change (%.2f s per step at %d px)",
                       side, self._pace.seconds, full_plan.side)  # fmt: skip
-            self._main_scale = self._scale_state()
-            full = self._visible_rgb().detach().clone()
+            full = self._scale.visible_rgb().clone()
             # The baseline is the full-size picture brought down, not the
             # preview's first picture: a new colour mode changes the picture as
             # the preview is built (luminance shows the photo's colours at
@@ -644,18 +579,20 @@ class StyleTransfer:
             low_start = resample(full, self._plan(inputs, side).dims)
             self._preview = PreviewState(side, full, low_start)
         preview = self._preview
-        if full_plan.target_key[:3] != self._main_scale["_target_key"][:3]:
+        if self._scale.keys is None or full_plan.keys.source != self._scale.keys.source:
             # A new photo, size or network: that is no slider, the plan's scale rebuilds.
             self._end_preview()
             return None
         plan = self._plan(inputs, preview.side)
-        if plan.keys != self._built_keys():
+        if self._preview_scale is None or plan.keys != self._preview_scale.keys:
             preview.changed()
         elif preview.settled():
             self._end_preview()
             return None
-        self._prepare(inputs, plan)
-        values = self._step()
+        # The preview's first picture is the plan's, brought down; later rebuilds start from its own.
+        start_from = self._preview_scale or self._scale
+        self._preview_scale = self._prepare(inputs, plan, self._preview_scale, start_from=start_from)
+        values = self._step(self._preview_scale)
         preview.steps_since_change += 1
         return values
 
@@ -665,28 +602,17 @@ class StyleTransfer:
         return preview_side(plan.side, pace, self._colours_only(plan))
 
     def _colours_only(self, plan: _Plan) -> bool:
-        """Whether ``plan`` differs from what the scale was built for in the colour setting alone."""
-        return plan.colourless_keys == _colourless(self._built_keys())
+        """Whether ``plan`` differs from what the plan's scale was built for in the colour setting alone."""
+        return plan.keys.without_colours() == self._scale.keys.without_colours()
 
     def _end_preview(self) -> None:
         """Carry the preview's change into the full-size picture and go back to the plan's scale."""
         shown = self._shown_rgb().detach()
-        self._restore_scale_state(self._main_scale)
-        self._preview = self._main_scale = None
-        self._set_picture(self._view.to_canvas(_pad(shown, self._margin)))
-        if isinstance(self._optimizer, LBFGS):
-            # A new picture: no curvature pair carries over, but the step scale does.
-            self._optimizer = self._optimizer.restarted(self._picture)
-        else:
-            self._new_optimizer(self._optimizer_kind)
+        self._preview = self._preview_scale = None
+        scale = self._scale
+        scale.set_picture(scale.view.to_canvas(pad(shown, scale.margin)))
+        scale.restart_optimizer()
         self._stillness.reset()
-
-    def _scale_state(self) -> dict:
-        return {name: getattr(self, name) for name in _SCALE_FIELDS}
-
-    def _restore_scale_state(self, state: dict) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
 
     def _style_tensors(
         self, styles: Sequence[Image.Image], boxes, style_dims, params: StyleParams, content: torch.Tensor
@@ -708,7 +634,7 @@ class StyleTransfer:
             return None
         planes = []
         for mask in inputs.masks.photo[:count]:
-            planes.append(_pad(_mask_plane(mask, dims, self.device), margin)[0, 0])
+            planes.append(pad(_mask_plane(mask, dims, self.device), margin)[0, 0])
         canvas = (dims[0] + 2 * margin, dims[1] + 2 * margin)
         planes += [torch.zeros(canvas, device=self.device)] * (count - len(planes))
         return torch.stack(planes)
@@ -723,45 +649,14 @@ class StyleTransfer:
         free = available_bytes(self.device) if self.device is not None else None
         return plan_scale(canvas, params, free, self.dtype)
 
-    def _set_hold(self, params: StyleParams, masks: torch.Tensor | None) -> None:
-        """Where the picture is held to the photo: its "photo only" regions, and outside the regions if so chosen.
-
-        Not in Gatys et al. 2017, where a region without style still moves:
-        the style of its neighbours reaches it through the network's receptive
-        fields (at 64 px its content error was half that of a fully styled
-        picture). The optimiser's variable is blended with the photo there,
-        canvas = x (1 - h) + photo h, so a held pixel is the photo exactly and
-        its gradient is zero; across a soft edge the two blend. Everything
-        the network sees, and the artist is shown, is that blend.
-        """
-        self._hold = None
-        if masks is None:
-            return
-        guides = normalise_guides(masks, outside=True)
-        held = [guides[i] for i, region in enumerate(params.regions) if region.photo_only]
-        if params.outside_regions == "photo":
-            held.append(guides[-1])
-        if not held:
-            return
-        weight = torch.stack(held).sum(0).clamp_(0.0, 1.0)[None, None]
-        if bool(weight.any()):
-            self._hold = (weight, self._view.to_canvas(self._content_rgb).detach())
-
     def _temporal_term(self, view: ColourView, dims: tuple[int, int], margin: int) -> TemporalTerm | None:
         """The temporal target at this scale's canvas size, margin mirrored like the canvas."""
         target = self._temporal_target
         if target is None:
             return None
-        warped = _pad(images.to_tensor(images.resize(target.picture.convert("RGB"), *dims)).to(self.device), margin)
-        trust = _pad(_mask_plane(target.trust, dims, self.device), margin)
+        warped = pad(images.to_tensor(images.resize(target.picture.convert("RGB"), *dims)).to(self.device), margin)
+        trust = pad(_mask_plane(target.trust, dims, self.device), margin)
         return TemporalTerm(view.to_canvas(warped).detach(), trust, target.weight)
-
-    def _canvas(self) -> torch.Tensor:
-        """What the network sees: the optimised canvas, blended with the photo where it is held (``_set_hold``)."""
-        if self._hold is None:
-            return self._picture
-        weight, photo = self._hold
-        return torch.lerp(self._picture, photo, weight)
 
     def _style_masks(self, inputs: _Inputs, plan: _Plan) -> dict[int, tuple[int, torch.Tensor]]:
         """Per region with a mask on its painting: (painting index, mask at that painting's size, frame trimmed)."""
@@ -791,24 +686,24 @@ class StyleTransfer:
             out[i] = (j, _mask_plane(mask.crop(box), plan.style_dims[j], self.device)[0])
         return out
 
-    def _reset_optimizer(self) -> None:
-        if isinstance(self._optimizer, LBFGS):
-            # The objective changed: old curvature pairs would mislead L-BFGS.
-            self._optimizer.reset()
-
     def _start_rgb(
-        self, params: StyleParams, content: torch.Tensor, dims: tuple[int, int], margin: int
+        self,
+        params: StyleParams,
+        content: torch.Tensor,
+        dims: tuple[int, int],
+        margin: int,
+        start_from: ScaleState | None,
     ) -> torch.Tensor:
         """The RGB canvas a new scale, image or network starts from, ``margin`` pixels larger all round."""
-        if self._picture is not None:
+        if start_from is not None and start_from.picture is not None:
             # Continue from what we have: the visible part, resized.
-            low = self._visible_rgb().detach()
+            low = start_from.visible_rgb()
             start = resample(low, dims)
             if low.shape[-2] < dims[0]:
                 # Upsampling blurs: give the finer scale the photo's own detail
                 # at the frequencies the coarser scale could not hold. Measured
                 # at 256 px: the finished total 1.193 -> 1.181 in the same time.
-                photo = _crop(content, margin)
+                photo = crop(content, margin)
                 start = start + photo - resample(resample(photo, tuple(low.shape[-2:])), dims)
         elif self._start_picture is not None:
             start = images.to_tensor(images.resize(self._start_picture, *dims)).to(self.device)
@@ -820,66 +715,17 @@ class StyleTransfer:
             start = images.to_tensor(images.resize(init, *dims)).to(self.device)
         else:
             return content.clone()
-        return _pad(start.clamp(0.0, 1.0), margin)
-
-    def _visible(self) -> torch.Tensor:
-        """The canvas without its margin (one channel in luminance mode)."""
-        return _crop(self._canvas().detach(), self._margin)
-
-    def _visible_rgb(self) -> torch.Tensor:
-        """The picture of the scale being optimised, in RGB, without its margin."""
-        return _crop(self._view.to_rgb(self._canvas().detach()), self._margin)
+        return pad(start.clamp(0.0, 1.0), margin)
 
     def _shown_rgb(self) -> torch.Tensor:
         """The picture as the artist sees it: during a preview, the full-size picture carrying its change."""
-        if self._preview is None:
-            return self._visible_rgb()
-        return self._preview.shown(self._visible_rgb())
+        if self._preview is None or self._preview_scale is None:
+            return self._scale.visible_rgb()
+        return self._preview.shown(self._preview_scale.visible_rgb())
 
-    def _set_picture(self, picture: torch.Tensor) -> None:
-        self._picture = picture.detach().clamp_(0.0, 1.0).contiguous().requires_grad_(True)
-        # The fallback copies are only read back after a NaN. At print size they
-        # are kept in half precision (5e-4 of a pixel value): 134 MB less at 4096 px.
-        copies = torch.float16 if isinstance(self._objective, TiledObjective) else self._picture.dtype
-        self._evaluated = self._picture.detach().to(copies, copy=True)
-        self._last_finite = self._picture.detach().to(copies, copy=True)
-
-    def _new_optimizer(self, kind: str) -> None:
-        if kind == "adam":
-            self._optimizer = Adam(self._picture, lr=ADAM_LR)
-        elif isinstance(self._objective, TiledObjective):
-            # Print size: the history is most of the memory, so as many pairs as the scale's budget holds.
-            self._optimizer = LBFGS(self._picture, history=self._memory.history, store=self._memory.store)
-        else:
-            self._optimizer = LBFGS(self._picture, history=LBFGS_HISTORY)
-        self._optimizer_kind = kind
-
-    def _evaluate(self, objective: Objective | TiledObjective, view: ColourView) -> tuple[torch.Tensor, torch.Tensor]:
-        """The loss (whose backward reaches the picture) and the reported terms; a clip's frame adds its
-        temporal term to the total."""
-        canvas = self._canvas()
-        total, terms = self._network_loss(objective, view, canvas)
-        if self._temporal is None:
-            return total, terms
-        term = self._temporal(canvas)
-        return total + term, torch.cat([terms[:3], terms[3:] + term.detach()])
-
-    def _network_loss(
-        self, objective: Objective | TiledObjective, view: ColourView, canvas: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The objective's loss and reported terms [content, style, tv, total]."""
-        seen = view.to_network(canvas)
-        if not isinstance(objective, TiledObjective):
-            return objective(seen)
-        # Tile by tile, with the grid moved every evaluation so that no seam can
-        # settle in one place (the objective is the same for every grid). Its
-        # gradient reaches the picture through the colour view and the hold by
-        # a linear term with the value of the total.
+    def _next_evaluation(self) -> int:
         self._evaluations += 1
-        offset = grid_offset(self._evaluations, objective.tile)
-        total, terms, grad = objective.loss_and_grad(seen.detach(), offset)
-        linear = (seen * grad).sum()
-        return linear - linear.detach() + total, terms
+        return self._evaluations
 
     def _superseded(self, stage: Stage) -> bool:
         """Whether the full-size step in flight at ``stage`` should be given up (engine.network.step_abandon).
@@ -904,44 +750,20 @@ class StyleTransfer:
         params = inputs.params
         stages = plan_stages(params.size, params.steps)
         # The scale the run goes on at (the loop replans the same way): a new
-        # size that leaves this scale shows as new dims in the target key.
+        # size that leaves this scale shows as new dims in the source.
         side = stage_at(stages, _replanned_step(stages, self.steps_done, stage.side)).side
         plan = self._plan(inputs, side)
-        if plan.target_key[:3] != self._target_key[:3]:
+        if plan.keys.source != self._scale.keys.source:
             return True  # a new photo, size or network: the step in flight is for what is gone
         return self._changes_look(plan) and self._colours_only(plan) and self._preview_side_for(plan) is not None
 
-    def _step(self, abandonable_by: Stage | None = None) -> list[float]:
+    def _step(self, scale: ScaleState, abandonable_by: Stage | None = None) -> list[float]:
         """One optimiser step; at ``abandonable_by``'s scale, given up when a newer change calls for it."""
-        if abandonable_by is None or isinstance(self._objective, TiledObjective):
+        if abandonable_by is None or scale.tiled:
             # A print-size step accumulates its tiles' gradients in place: it always finishes.
-            return self._step_now()
+            return scale.step(self._scaler, self._next_evaluation)
         with abandonable(lambda: self._superseded(abandonable_by)):
-            return self._step_now()
-
-    def _step_now(self) -> list[float]:
-        objective = self._objective
-        report: list[torch.Tensor] = []
-        view = self._view
-
-        def closure() -> torch.Tensor:
-            # The optimiser has not moved the picture yet: keep a copy of what
-            # is evaluated (no read-back here; run() checks the loss after the step).
-            self._evaluated.copy_(self._picture.detach())
-            total, terms = self._scaler.backward(lambda: self._evaluate(objective, view), self._picture)
-            report.append(terms)
-            return total
-
-        if isinstance(self._optimizer, LBFGS):
-            self._optimizer.step(closure)
-        else:
-            self._optimizer.zero_grad(set_to_none=True)
-            with torch.enable_grad():
-                closure()
-            self._optimizer.step()
-            with torch.no_grad():
-                self._picture.clamp_(0.0, 1.0)
-        return report[-1].tolist()
+            return scale.step(self._scaler, self._next_evaluation)
 
 
 def _replanned_step(stages: tuple[Stage, ...], step: int, side: int) -> int:

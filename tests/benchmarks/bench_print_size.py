@@ -57,7 +57,7 @@ def one_case(size: int, tile: int, steps: int, limit: float) -> dict:
         last = now
         if len(times) > steps:
             break
-    optimizer = engine._optimizer
+    optimizer = engine._scale.optimizer
     engine.cancel()
     return {
         "first_step_s": times[0],

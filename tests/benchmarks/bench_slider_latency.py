@@ -136,7 +136,7 @@ def energies(engine, frames, times) -> list[tuple[float, float]]:
 
 def energy(engine, rgb: torch.Tensor) -> float:
     """The full-size objective of the new settings (content + style terms) of picture ``rgb``."""
-    objective, view, margin = engine._objective, engine._view, engine._margin
+    objective, view, margin = engine._scale.objective, engine._scale.view, engine._scale.margin
     canvas = F.pad(rgb, (margin,) * 4, mode="reflect") if margin else rgb
     with torch.no_grad():
         return objective(view.to_network(view.to_canvas(canvas)))[1][3].item()

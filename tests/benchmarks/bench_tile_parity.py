@@ -78,7 +78,7 @@ def seam_ratio(picture: Image.Image, columns: Counter, rows: Counter) -> float:
 
 def boundaries(engine: StyleTransfer, evaluations: range) -> tuple[Counter, Counter]:
     """The interior edges of the tiles the tiled scale used, in the visible picture's pixels."""
-    objective, margin = engine._objective, engine._margin
+    objective, margin = engine._scale.objective, engine._scale.margin
     columns, rows = Counter(), Counter()
     for e in evaluations:
         tiles = objective.tiles(grid_offset(e, objective.tile))
@@ -97,7 +97,7 @@ def top_scale(start: Image.Image, params: StyleParams, first: int) -> tuple[Imag
         last = now
         steps = progress.step - first
     step_s = sorted(times[1:])[len(times[1:]) // 2] if len(times) > 1 else times[0]
-    history = f"{engine._optimizer.history} {str(engine._optimizer.store).removeprefix('torch.')}"
+    history = f"{engine._scale.optimizer.history} {str(engine._scale.optimizer.store).removeprefix('torch.')}"
     return engine.result(), {"steps": steps, "step_s": step_s, "wall_s": sum(times), "lbfgs": history}, engine
 
 
@@ -150,7 +150,7 @@ def main() -> None:
     print({k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()})
 
     # 1:1 crops around the first interior tile corner of the offset-0 grid, side by side.
-    x = y = args.tile - tiled_engine._margin
+    x = y = args.tile - tiled_engine._scale.margin
     box = (max(0, x - 128), max(0, y - 128), max(0, x - 128) + 256, max(0, y - 128) + 256)
     crops = Image.new("RGB", (512 + 8, 256), "white")
     crops.paste(whole.crop(box), (0, 0))

@@ -46,13 +46,14 @@ def top_scale_totals(content, style, params, start, top: int, history: int, stor
     """The totals of ``steps`` top-scale steps with L-BFGS keeping ``history`` pairs in ``store``."""
     import brushwork.engine.run.style_transfer as transfer
     from brushwork.engine.optimisers.lbfgs import LBFGS
+    from brushwork.engine.run.scale_state import ScaleState
 
     def optimizer(self, kind):
-        self._optimizer = LBFGS(self._picture, history=history, store=store)
-        self._optimizer_kind = kind
+        self.optimizer = LBFGS(self.picture, history=history, store=store)
+        self.optimizer_kind = kind
 
-    original = transfer.StyleTransfer._new_optimizer
-    transfer.StyleTransfer._new_optimizer = optimizer
+    original = ScaleState.new_optimizer
+    ScaleState.new_optimizer = optimizer
     try:
         engine = transfer.StyleTransfer(content, style, params, start_picture=start, start_step=top)
         totals = []
@@ -62,7 +63,7 @@ def top_scale_totals(content, style, params, start, top: int, history: int, stor
                 break
         engine.cancel()
     finally:
-        transfer.StyleTransfer._new_optimizer = original
+        ScaleState.new_optimizer = original
     return totals
 
 

@@ -144,7 +144,7 @@ def test_a_style_layer_added_mid_run_by_a_preset_gets_a_target(qtbot, window, im
     qtbot.waitUntil(lambda: any(r.params == added for r in reports), timeout=SLOW)
     mark = len(reports)
     qtbot.waitUntil(lambda: len(reports) >= mark + 1, timeout=SLOW)
-    objective = window.controller.engine._objective
+    objective = window.controller.engine._scale.objective
     assert objective.layer_weights.get("conv3_2") == 5.0 and "conv3_2" in objective.taps
     click(qtbot, window.stop_button)
 

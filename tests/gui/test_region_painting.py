@@ -245,7 +245,7 @@ def test_a_stroke_during_a_run_reaches_the_engine(qtbot, window, image_paths, mo
     qtbot.waitUntil(lambda: painted(engine._inputs.masks), timeout=SLOW)
     mark = len(reports)
     qtbot.waitUntil(lambda: len(reports) > mark + 1, timeout=SLOW)  # and the run carries on with it
-    assert engine._objective._regions is not None
+    assert engine._scale.objective._regions is not None
     click(qtbot, window.stop_button)
 
 

@@ -1,0 +1,260 @@
+"""Everything that belongs to one scale of a run, in one object.
+
+A scale's picture, its objective (targets and weights), its optimiser, its
+memory plan, where it is held to the photo, and a clip's temporal term are
+built together for one size and one set of settings, and they only make sense
+together: an L-BFGS history belongs to the picture it was built on, a memory
+plan to the objective that was tiled by it. The run paints one ``ScaleState``
+at a time; a preview is simply another one, at a smaller side, built beside
+the plan's, so that the plan's scale is never taken apart to make room for it.
+(It once was: a preview swapped the engine's attributes out by name and back,
+and the one name missing from the list, the memory plan, came back as the
+preview's: after a preview at a tiled 4096 px scale, the next optimiser would
+have held 20 float32 curvature pairs, about 5.4 GB, instead of 3 in bfloat16.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ..objective.colour_transfer import ColourView
+from ..objective.guided_gram import normalise_guides
+from ..objective.loss_scaling import LossScaler
+from ..objective.scale_objective import Objective
+from ..objective.temporal_term import TemporalTerm
+from ..objective.tiled_objective import TiledObjective, grid_offset
+from ..optimisers.adam import Adam
+from ..optimisers.lbfgs import LBFGS
+from ..settings.style_params import StyleParams
+from .memory_plan import LBFGS_HISTORY, ScaleMemory
+
+ADAM_LR = 0.02  # in [0, 1] pixel units
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a picture is of: the network, the photo and the size.
+
+    A change here is no slider: every target is rebuilt, a preview ends, and a
+    full-size step in flight is worthless.
+    """
+
+    network: tuple
+    content_version: int
+    dims: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ScaleKeys:
+    """What a scale was built for. Each group of fields says what must be rebuilt when it changes."""
+
+    source: Source
+    content: tuple  # the content layer and clean edges: with ``source`` and the colour mode, the content target
+    colour_mode: str  # keep_colors: changes what the network sees, so every target
+    colour_strength: float | None  # for "match" only: the style images' colours
+    style: tuple  # the style images, their sizes and trims, the layers, the masks on the paintings
+    weights: tuple  # alpha, beta, the layers' weights, the blend, the regions: no new target
+
+    @property
+    def targets(self) -> tuple:
+        """A change here rebuilds the whole scale."""
+        return self.source, self.content, self.colour_mode
+
+    @property
+    def styles(self) -> tuple:
+        """A change here rebuilds the style targets only."""
+        return self.style, self.colour_mode, self.colour_strength
+
+    def without_colours(self) -> ScaleKeys:
+        return dataclasses.replace(self, colour_mode="", colour_strength=None)
+
+
+def crop(canvas: torch.Tensor, margin: int) -> torch.Tensor:
+    return canvas[..., margin : canvas.shape[-2] - margin, margin : canvas.shape[-1] - margin] if margin else canvas
+
+
+def pad(picture: torch.Tensor, margin: int) -> torch.Tensor:
+    return F.pad(picture, (margin, margin, margin, margin), mode="reflect") if margin else picture
+
+
+class ScaleState:
+    """One scale's picture (a canvas with ``margin`` extra pixels all round) and what optimises it."""
+
+    def __init__(
+        self,
+        keys: ScaleKeys,
+        *,
+        margin: int,
+        view: ColourView,
+        content_rgb: torch.Tensor,
+        objective: Objective | TiledObjective,
+        memory: ScaleMemory,
+        temporal: TemporalTerm | None,
+    ) -> None:
+        self.keys: ScaleKeys | None = keys  # None once released: it must be rebuilt before the next step
+        self.margin = margin
+        self.view = view
+        self.content_rgb = content_rgb  # the photo at this scale, margin included
+        self.objective: Objective | TiledObjective | None = objective
+        self.memory = memory  # how this scale fits its memory: tiles, curvature pairs and their format
+        self.temporal = temporal
+        self.hold: tuple[torch.Tensor, torch.Tensor] | None = None  # (weight, photo): see set_hold
+        self.picture: torch.Tensor | None = None
+        # A copy of the canvas as the last step evaluated it, and of the last
+        # one whose loss was finite: what a NaN step falls back to.
+        self.evaluated: torch.Tensor | None = None
+        self.last_finite: torch.Tensor | None = None
+        self.optimizer: LBFGS | Adam | None = None
+        self.optimizer_kind: str | None = None
+
+    @property
+    def tiled(self) -> bool:
+        return isinstance(self.objective, TiledObjective)
+
+    def release(self) -> None:
+        """Drop the targets and the optimiser (the largest parts), keeping the picture to start the next from."""
+        self.objective = self.optimizer = None
+        self.keys = None
+
+    # -- the picture ---------------------------------------------------------------
+
+    def set_picture(self, picture: torch.Tensor) -> None:
+        self.picture = picture.detach().clamp_(0.0, 1.0).contiguous().requires_grad_(True)
+        # The fallback copies are only read back after a NaN. At print size they
+        # are kept in half precision (5e-4 of a pixel value): 134 MB less at 4096 px.
+        copies = torch.float16 if self.tiled else self.picture.dtype
+        self.evaluated = self.picture.detach().to(copies, copy=True)
+        self.last_finite = self.picture.detach().to(copies, copy=True)
+
+    def canvas(self) -> torch.Tensor:
+        """What the network sees: the optimised canvas, blended with the photo where it is held (``set_hold``)."""
+        if self.hold is None:
+            return self.picture
+        weight, photo = self.hold
+        return torch.lerp(self.picture, photo, weight)
+
+    def visible(self) -> torch.Tensor:
+        """The canvas without its margin (one channel in luminance mode)."""
+        return crop(self.canvas().detach(), self.margin)
+
+    def visible_rgb(self) -> torch.Tensor:
+        """The picture in RGB, without its margin."""
+        return crop(self.view.to_rgb(self.canvas().detach()), self.margin)
+
+    def set_hold(self, params: StyleParams, masks: torch.Tensor | None) -> None:
+        """Where the picture is held to the photo: its "photo only" regions, and outside the regions if so chosen.
+
+        Not in Gatys et al. 2017, where a region without style still moves:
+        the style of its neighbours reaches it through the network's receptive
+        fields (at 64 px its content error was half that of a fully styled
+        picture). The optimiser's variable is blended with the photo there,
+        canvas = x (1 - h) + photo h, so a held pixel is the photo exactly and
+        its gradient is zero; across a soft edge the two blend. Everything
+        the network sees, and the artist is shown, is that blend.
+        """
+        self.hold = None
+        if masks is None:
+            return
+        guides = normalise_guides(masks, outside=True)
+        held = [guides[i] for i, region in enumerate(params.regions) if region.photo_only]
+        if params.outside_regions == "photo":
+            held.append(guides[-1])
+        if not held:
+            return
+        weight = torch.stack(held).sum(0).clamp_(0.0, 1.0)[None, None]
+        if bool(weight.any()):
+            self.hold = (weight, self.view.to_canvas(self.content_rgb).detach())
+
+    def fall_back(self) -> None:
+        """After a non-finite loss: the last picture whose loss was finite, and an optimiser without NaN in it."""
+        with torch.no_grad():
+            self.picture.copy_(self.last_finite)
+        self.new_optimizer(self.optimizer_kind)
+
+    # -- the optimiser -------------------------------------------------------------
+
+    def new_optimizer(self, kind: str) -> None:
+        if kind == "adam":
+            self.optimizer = Adam(self.picture, lr=ADAM_LR)
+        elif self.tiled:
+            # Print size: the history is most of the memory, so as many pairs as the scale's budget holds.
+            self.optimizer = LBFGS(self.picture, history=self.memory.history, store=self.memory.store)
+        else:
+            self.optimizer = LBFGS(self.picture, history=LBFGS_HISTORY)
+        self.optimizer_kind = kind
+
+    def reset_optimizer(self) -> None:
+        if isinstance(self.optimizer, LBFGS):
+            # The objective changed: old curvature pairs would mislead L-BFGS.
+            self.optimizer.reset()
+
+    def restart_optimizer(self) -> None:
+        """A new picture: no curvature pair carries over, but L-BFGS's step scale does."""
+        if isinstance(self.optimizer, LBFGS):
+            self.optimizer = self.optimizer.restarted(self.picture)
+        else:
+            self.new_optimizer(self.optimizer_kind)
+
+    # -- one step --------------------------------------------------------------------
+
+    def step(self, scaler: LossScaler, next_evaluation: Callable[[], int]) -> list[float]:
+        """One optimiser step; returns the reported terms [content, style, tv, total].
+
+        ``next_evaluation`` numbers the run's evaluations, which moves a tiled
+        scale's grid (``tiled_objective.grid_offset``).
+        """
+        objective, view = self.objective, self.view
+        report: list[torch.Tensor] = []
+
+        def closure() -> torch.Tensor:
+            # The optimiser has not moved the picture yet: keep a copy of what
+            # is evaluated (no read-back here; the run checks the loss after the step).
+            self.evaluated.copy_(self.picture.detach())
+            total, terms = scaler.backward(lambda: self._evaluate(objective, view, next_evaluation), self.picture)
+            report.append(terms)
+            return total
+
+        if isinstance(self.optimizer, LBFGS):
+            self.optimizer.step(closure)
+        else:
+            self.optimizer.zero_grad(set_to_none=True)
+            with torch.enable_grad():
+                closure()
+            self.optimizer.step()
+            with torch.no_grad():
+                self.picture.clamp_(0.0, 1.0)
+        return report[-1].tolist()
+
+    def _evaluate(
+        self, objective: Objective | TiledObjective, view: ColourView, next_evaluation: Callable[[], int]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss (whose backward reaches the picture) and the reported terms; a clip's frame adds its
+        temporal term to the total."""
+        canvas = self.canvas()
+        total, terms = self._network_loss(objective, view, canvas, next_evaluation)
+        if self.temporal is None:
+            return total, terms
+        term = self.temporal(canvas)
+        return total + term, torch.cat([terms[:3], terms[3:] + term.detach()])
+
+    @staticmethod
+    def _network_loss(
+        objective: Objective | TiledObjective, view: ColourView, canvas: torch.Tensor, next_evaluation
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The objective's loss and reported terms [content, style, tv, total]."""
+        seen = view.to_network(canvas)
+        if not isinstance(objective, TiledObjective):
+            return objective(seen)
+        # Tile by tile, with the grid moved every evaluation so that no seam can
+        # settle in one place (the objective is the same for every grid). Its
+        # gradient reaches the picture through the colour view and the hold by
+        # a linear term with the value of the total.
+        offset = grid_offset(next_evaluation(), objective.tile)
+        total, terms, grad = objective.loss_and_grad(seen.detach(), offset)
+        linear = (seen * grad).sum()
+        return linear - linear.detach() + total, terms
