@@ -166,7 +166,9 @@ class StudioWindow(QMainWindow):
             self,
         )
         self._mask_colours: list[tuple[int, int, int]] = []  # the regions the run last got masks for, in order
-        self._style_mask_ids: list[int] = []  # the painting masks it last got (by identity: the engine's test too)
+        # The painting masks it last got. Compared by value (an unchanged mask is the same object, so that is
+        # quick): a mask coming into force, leaving it or changing is news to the run.
+        self._sent_style_masks: tuple[Image.Image | None, ...] = ()
         self._run_params = self.editor.current  # the parameters the run last got
         self._mask_autosave = QTimer(self)
         self._mask_autosave.setSingleShot(True)
@@ -358,7 +360,7 @@ class StudioWindow(QMainWindow):
         self._run_params = params
         colours = [region.rgb for region in params.regions]
         style = self.mask_doc.painting_masks.style_masks(params.regions, self.region_editing.picture_blend(params))
-        if colours != self._mask_colours or [id(m) for m in style] != self._style_mask_ids:
+        if colours != self._mask_colours or tuple(style) != self._sent_style_masks:
             self.controller.update(params, masks=self._masks_for(params))
         else:
             self.controller.update(params)
@@ -382,7 +384,7 @@ class StudioWindow(QMainWindow):
         """The masks for the run with ``params`` and the paintings loaded now (noted as the ones it has)."""
         masks = self.mask_doc.region_masks(params.regions, self.region_editing.picture_blend(params))
         self._mask_colours = [region.rgb for region in params.regions]
-        self._style_mask_ids = [id(m) for m in masks.style]
+        self._sent_style_masks = tuple(masks.style)
         return masks
 
     def _autosave_masks(self) -> None:

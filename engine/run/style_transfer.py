@@ -208,7 +208,9 @@ class StyleTransfer:
             cur = self._inputs
             new_masks = masks if masks is not None else cur.masks
             # Masks on the paintings cost a forward pass each to use: only a change to them rebuilds their targets.
-            style_masks_changed = [id(m) for m in new_masks.style] != [id(m) for m in cur.masks.style]
+            # By value: a mask that is the same object compares at once, and a new stroke that left a painting's
+            # mask as it was rebuilds nothing.
+            style_masks_changed = new_masks.style != cur.masks.style
             self._inputs = _Inputs(
                 params or cur.params,
                 content.convert("RGB") if content is not None else cur.content,
