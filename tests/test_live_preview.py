@@ -269,9 +269,10 @@ def test_a_preview_leaves_the_tiled_scales_memory_plan_as_it_was(slow_scales, mo
     apart attribute by attribute and put it back without its memory plan: after a preview, a 4096 px
     scale's next L-BFGS would have held 20 float32 pairs, about 5.4 GB, instead of 3 in bfloat16.
     """
+    from brushwork.engine.run import scale_building
     from brushwork.engine.run.memory_plan import LBFGS_HISTORY, MIN_TILED_HISTORY, NARROW_STORE
 
-    monkeypatch.setattr(transfer, "available_bytes", lambda device: None)  # memory unknown: the narrow plan
+    monkeypatch.setattr(scale_building, "available_bytes", lambda device: None)  # memory unknown: the narrow plan
     params = PARAMS.replace(tile=64)  # the 96 px scale in 64 px tiles; its 48 px preview is whole
     engine = StyleTransfer(make_photo(), make_painting(), params)
     sides, switches = [], iter([params.replace(beta=200.0, optimizer="adam"), params.replace(beta=200.0)])

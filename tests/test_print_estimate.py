@@ -31,8 +31,8 @@ from brushwork.engine.run.memory_plan import (
 )
 from brushwork.engine.run.out_of_memory import memory_budget
 from brushwork.engine.run.progress import Progress
+from brushwork.engine.run.scale_building import canvas_margin
 from brushwork.engine.run.schedule import first_step_above, plan_stages, resume_step
-from brushwork.engine.run.style_transfer import canvas_margin
 from brushwork.engine.settings.style_params import StyleParams
 
 RESULTS = Path(__file__).parent / "benchmarks" / "results" / "print_size.json"

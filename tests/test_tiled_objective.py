@@ -177,10 +177,11 @@ def test_a_tiled_scale_takes_the_same_step_as_a_whole_one(regions):
 )
 def test_a_tiled_scale_keeps_the_curvature_pairs_its_memory_holds(monkeypatch, free_gib, history, store):
     """Memory unknown: the few narrow pairs that bound it; ample: a whole scale's full float32 history."""
+    from brushwork.engine.run import scale_building
     from brushwork.engine.run import style_transfer as transfer
     from brushwork.engine.run.schedule import plan_stages
 
-    monkeypatch.setattr(transfer, "available_bytes", lambda device: free_gib and free_gib * 2**30)
+    monkeypatch.setattr(scale_building, "available_bytes", lambda device: free_gib and free_gib * 2**30)
     params = StyleParams(size=128, steps=40, tile=64, style_layers={"conv1_1": 1.0}, content_layer="conv3_2")
     top = plan_stages(params.size, params.steps)[-1].first_step
     engine = transfer.StyleTransfer(make_photo(128, 96), make_painting(64, 64), params, start_step=top)

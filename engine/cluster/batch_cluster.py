@@ -98,8 +98,8 @@ class Painter:
         return Painted(task.index, picture, picture16, time.perf_counter() - started, self.where)
 
     def paint_chunk(self, task):
-        """A clip's chunk (``engine.cluster.clip_cluster.ChunkTask``): its frames painted as one chain."""
-        from .clip_cluster import paint_chunk
+        """A clip's chunk (``engine.cluster.chunk_worker.ChunkTask``): its frames painted as one chain."""
+        from .chunk_worker import paint_chunk
 
         return paint_chunk(task, self.styles, self.where)
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,54 +28,12 @@ from ..video.clip_painter import (
     JOB_FILE,
     ClipRender,
     VideoSettings,
-    frame_engine,
     frame_name,
     new_work_folder,
     write_frame,
 )
+from .chunk_worker import ChunkTask, PaintedChunk
 from .clip_chunks import OVERLAP, Chunk, join_frames, plan_chunks
-
-
-@dataclass(frozen=True)
-class ChunkTask:
-    """One chunk of a clip, as it travels to a worker: its photo frames at the painting size."""
-
-    name: str  # what the artist is told: "frames 17-32"
-    chunk: Chunk
-    photos: tuple[np.ndarray, ...]  # uint8 H x W x 3, frames chunk.start onwards
-    params: StyleParams
-    settings: VideoSettings
-
-    @property
-    def index(self) -> int:
-        return self.chunk.index
-
-
-@dataclass(frozen=True)
-class PaintedChunk:
-    """A worker's painted frames of one chunk, in order from its first."""
-
-    index: int
-    frames: tuple[np.ndarray, ...]
-    seconds: float
-    worker: str
-
-
-def paint_chunk(task: ChunkTask, styles: Sequence[Image.Image], worker: str) -> PaintedChunk:
-    """Paint a chunk's frames as one chain (``engine.video.clip_painter``): its first coarse to fine, each later one
-    from the last. Runs on the worker."""
-    started = time.perf_counter()
-    previous: tuple[Image.Image, Image.Image] | None = None
-    painted_frames = []
-    for photo_frame in task.photos:
-        photo = Image.fromarray(photo_frame)
-        engine, _ = frame_engine(photo, previous, styles, task.params, task.settings)
-        for _step in engine.run():
-            pass
-        painted = engine.result()
-        painted_frames.append(np.asarray(painted))
-        previous = (photo, painted)
-    return PaintedChunk(task.index, tuple(painted_frames), time.perf_counter() - started, worker)
 
 
 class ChunkedClip:

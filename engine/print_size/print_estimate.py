@@ -23,8 +23,8 @@ from ..pictures.images import fit_dims
 from ..run.memory_plan import plan_scale
 from ..run.out_of_memory import available_bytes, memory_budget
 from ..run.progress import Progress
+from ..run.scale_building import canvas_margin
 from ..run.schedule import plan_stages, stage_at
-from ..run.style_transfer import canvas_margin
 from ..settings.style_params import StyleParams
 
 GIB = 2**30

@@ -74,7 +74,7 @@ def auto_tile(size: int, limit: float) -> int | None:
     from brushwork.engine import StyleParams
     from brushwork.engine.pictures.images import fit_dims
     from brushwork.engine.run.memory_plan import plan_scale
-    from brushwork.engine.run.style_transfer import canvas_margin
+    from brushwork.engine.run.scale_building import canvas_margin
     from PIL import Image
 
     with Image.open(IMAGES / PAIR[0]) as photo:

@@ -127,7 +127,7 @@ def main(argv=None) -> int:
     import torch
     from brushwork.engine import load_image
     from brushwork.engine.pictures import images
-    from brushwork.engine.run.style_transfer import canvas_margin
+    from brushwork.engine.run.scale_building import canvas_margin
 
     peak, how = cpu_peak_gflops(args.ghz)
     print(f"CPU float32 peak: {peak:.0f} GFLOP/s ({how})")
