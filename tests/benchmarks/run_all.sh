@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Remake every benchmark figure of the README's Performance section (about three
+# Remake every benchmark figure of docs/performance.md (about three
 # hours on a 2-core CPU). Needs the shared images and scorer beside the checkout
 # (or BRUSHWORK_SHARED), and matplotlib (pip install -e '.[bench]'). Say which
 # kind of CPU the figures come from: they differ by about 2x between CPUs with
