@@ -47,8 +47,8 @@ def build_menus(window) -> None:
     w.recent_menu = file_menu.addMenu("Open recent")
     w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
     file_menu.addSeparator()
-    w.save_action = action("Save image...", "Ctrl+S", w.save_picture, file_menu)
-    w.export_action = action("Export...", "Ctrl+Shift+E", w.export_picture, file_menu)
+    w.save_action = action("Save image...", "Ctrl+S", w.saving.save_picture, file_menu)
+    w.export_action = action("Export...", "Ctrl+Shift+E", w.saving.export_picture, file_menu)
     w.timelapse_action = action("Export time-lapse...", "Ctrl+Shift+T", w.timelapse.open_dialog, file_menu)
     w.print_action = action("Render at print size...", "Ctrl+Shift+P", w.print_render.open_dialog, file_menu)
     w.clip_action = action("Render clip...", "Ctrl+Shift+R", w.clips.open_dialog, file_menu)
@@ -74,8 +74,8 @@ def build_menus(window) -> None:
     edit_menu.addAction(w.undo_action)
     edit_menu.addAction(w.redo_action)
     run_menu = w.menuBar().addMenu("&Run")
-    w.start_pause_action = action("Start / pause", "Space", w.start_or_pause, run_menu)
-    w.stop_action = action("Stop", "Esc", w.stop, run_menu)
+    w.start_pause_action = action("Start / pause", "Space", w.live_run.start_or_pause, run_menu)
+    w.stop_action = action("Stop", "Esc", w.live_run.stop, run_menu)
     view_menu = w.menuBar().addMenu("&View")
     canvas = w.preview.canvas
     action("Fit picture", "Ctrl+0", canvas.set_fit, view_menu)
@@ -88,9 +88,17 @@ def build_menus(window) -> None:
         tool: action(f"{text} tool", key, lambda t=tool: regions.set_tool(t), regions_menu)
         for tool, (text, key) in TOOLS.items()
     }
-    # Esc belongs to Stop until a tool is chosen (StudioWindow._on_tool_changed moves it here and back).
+    # Esc belongs to Stop until a tool is chosen (_on_tool_changed moves it here and back).
     w.no_tool_action = action("No tool", None, lambda: regions.set_tool(None), regions_menu)
     w.no_tool_action.setEnabled(False)
+
+    def _on_tool_changed(tool: str | None) -> None:
+        """Esc drops the tool while one is active, and stops the run when none is (one key, never bound twice)."""
+        w.stop_action.setShortcut(QKeySequence() if tool else QKeySequence("Esc"))
+        w.no_tool_action.setShortcut(QKeySequence("Esc") if tool else QKeySequence())
+        w.no_tool_action.setEnabled(tool is not None)
+
+    regions.tool_changed.connect(_on_tool_changed)
     panel = w.editor.regions
     w.smaller_brush_action = action("Smaller brush", "[", lambda: panel.grow_brush(1 / BRUSH_STEP), regions_menu)
     w.larger_brush_action = action("Larger brush", "]", lambda: panel.grow_brush(BRUSH_STEP), regions_menu)

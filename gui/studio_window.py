@@ -6,14 +6,13 @@ The run path, end to end: a control reports a change to its own field
 window hands that to the ``RunController``, which passes it to the engine
 under the engine's lock; the engine reads a snapshot at the top of its next
 step. Reports come back the same way: engine thread -> controller (current run
-only) -> window -> preview, status and history.
+only) -> the live run's actions (``gui.run.live_run_actions``) -> preview,
+status and history. The regions' masks go to the run beside the parameters
+(``gui.regions.run_masks``).
 
-Regions: their settings are parameters and take the same path. Their masks
-(``RegionMaskDocument``) go to the run beside the parameters, through
-``RunController.update(masks=...)``, at most ten times a second while a
-stroke goes and once when it ends. Masks on the paintings (``RegionMasks.style``)
-go with them, only for regions whose style is that one painting: when a region's
-style or the paintings change, the masks go in the same update as the change.
+The window builds the layout and composes the parts; each part holds one
+concern: the live run, the masks sent to it, saving and the questions a quit
+asks (``gui.save_and_quit``), the inputs, presets, regions and renders.
 """
 
 from __future__ import annotations
@@ -27,15 +26,12 @@ from pathlib import Path
 
 import numpy as np
 from brushwork.engine.errors import BrushworkError
-from brushwork.engine.pictures.images import fit_dims
-from brushwork.engine.run.progress import Progress, format_duration, plan_work
-from brushwork.engine.run.schedule import plan_stages, resume_step
-from brushwork.engine.settings.presets import Preset, preset_to_json
-from brushwork.engine.settings.regions import RegionMasks, RegionSetting
+from brushwork.engine.run.progress import Progress
+from brushwork.engine.settings.regions import RegionSetting
 from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
@@ -66,24 +62,22 @@ from .persist.preset_library import PresetLibrary
 from .persist.session_keeper import SessionKeeper
 from .persist.session_store import SessionStore
 from .persist.state_file import write_in_background
-from .picture_files import PictureFiles
 from .preset_actions import PresetActions
 from .print_render.print_actions import PrintRenderActions
 from .qt_images import array_to_qimage
 from .regions.region_editing import RegionEditing
 from .regions.region_masks import RegionMaskDocument
+from .regions.run_masks import RunMasks
 from .roles import CONTENT, STYLE
-from .run.controller import RunController, RunFailure, RunRequest
+from .run.controller import RunController
+from .run.live_run_actions import LiveRunActions
+from .save_and_quit import SaveAndQuit
 from .settings_history import SettingsHistory
 from .timelapse_export import TimelapseActions
 
 __all__ = ["CONTENT", "STYLE", "StudioWindow", "default_data_dir"]
 
 log = logging.getLogger(__name__)
-
-MASK_AUTOSAVE_MS = 1000  # the masks are autosaved this long after the last edit, not after every stroke
-# Where a picture went stays up this long (the run's fields make room for it meanwhile: gui.panels.status_panel).
-SAVED_MESSAGE_MS = 15000
 
 
 def default_data_dir() -> Path:
@@ -126,9 +120,6 @@ class StudioWindow(QMainWindow):
         self.controller = RunController(self)
         self.picture: np.ndarray | None = None  # the newest picture shown
         self.picture_saved = True
-        self.last_progress: Progress | None = None
-        self._pending_preview: np.ndarray | None = None
-        self._final16: tuple[np.ndarray, np.ndarray] | None = None  # (preview, 16-bit picture) of a finished run
         self._tasks: set[asyncio.Task] = set()
         self.explorer: LayerExplorerWindow | None = None
         self._fitted = False
@@ -142,15 +133,7 @@ class StudioWindow(QMainWindow):
         self.inputs = ImageInputs(self.content_well, self.style_well, self.dialogs, self.session, self.spawn, self)
         self.presets = PresetActions(self.editor, self.presets_bar, self.library, self.dialogs, self.session, self)
         self.history_of_settings = SettingsHistory(self.editor.current, self._apply_from_history, self)
-        self.files = PictureFiles(
-            self.dialogs,
-            self.session,
-            self.spawn,
-            self._target_size,
-            self._input_stems,
-            self,
-            settings_json=self._picture_settings,
-        )
+        self.saving = SaveAndQuit(self)
         # Strokes go on the settings' undo stack: one Ctrl+Z for whatever the artist did last.
         self.mask_doc = RegionMaskDocument(self.history_of_settings.stack, self)
         stack = self.history_of_settings.stack
@@ -165,21 +148,16 @@ class StudioWindow(QMainWindow):
             self._paintings,
             self,
         )
-        self._mask_colours: list[tuple[int, int, int]] = []  # the regions the run last got masks for, in order
-        # The painting masks it last got. Compared by value (an unchanged mask is the same object, so that is
-        # quick): a mask coming into force, leaving it or changing is news to the run.
-        self._sent_style_masks: tuple[Image.Image | None, ...] = ()
-        self._run_params = self.editor.current  # the parameters the run last got
-        self._mask_autosave = QTimer(self)
-        self._mask_autosave.setSingleShot(True)
-        self._mask_autosave.setInterval(MASK_AUTOSAVE_MS)
+        self.run_masks = RunMasks(
+            self.controller, self.mask_doc, self.region_editing, self.editor, self.autosave, self.autosave_later, self
+        )
         self.print_render = PrintRenderActions(self, data_dir / "print_render")
         self.timelapse = TimelapseActions(self)
         self.clips = ClipActions(self, self.clip_bar)
-        self._live_held = False  # the live run was paused for a print or clip render, to resume after it
+        self.live_run = LiveRunActions(self)
         build_menus(self)
         self._connect()
-        self._update_run_buttons()
+        self.live_run.update_buttons()
         self._show_painting_masks()
         self.keeper = SessionKeeper(self)
         if restore:
@@ -259,13 +237,11 @@ class StudioWindow(QMainWindow):
 
     def _connect(self) -> None:
         # Buttons' clicked(bool) carries a checked flag: never connect it straight to a slot with arguments.
-        self.start_button.clicked.connect(lambda: self.start())
-        self.pause_button.clicked.connect(lambda: self.toggle_pause())
-        self.stop_button.clicked.connect(lambda: self.stop())
-        self.save_button.clicked.connect(lambda: self.save_picture())
+        self.start_button.clicked.connect(lambda: self.live_run.start())
+        self.pause_button.clicked.connect(lambda: self.live_run.toggle_pause())
+        self.stop_button.clicked.connect(lambda: self.live_run.stop())
+        self.save_button.clicked.connect(lambda: self.saving.save_picture())
         self.print_button.clicked.connect(lambda: self.print_render.open_dialog())
-        self.print_render.rendering_changed.connect(self._on_background_render)
-        self.clips.rendering_changed.connect(self._on_background_render)
         self.inputs.content_changed.connect(self._on_content_changed)
         self.inputs.styles_changed.connect(self._on_styles_changed)
         self.inputs.loaded.connect(self._on_image_loaded)
@@ -281,22 +257,11 @@ class StudioWindow(QMainWindow):
         self.editor.advanced.browse_weights_requested.connect(self._browse_weights)
         self.history.snapshot_requested.connect(self.take_snapshot)
         self.history.snapshot_chosen.connect(lambda snap: self.preview.set_picture(array_to_qimage(snap.picture)))
-        self.history.continue_requested.connect(self.continue_from_snapshot)
-        self.history.save_requested.connect(lambda snap: self.files.save(snap.picture))
-        self.files.saved.connect(self._on_saved)
-        self.files.error.connect(self.show_error)
-        self.files.status.connect(lambda text: self.status.message(text, SAVED_MESSAGE_MS))
+        self.history.continue_requested.connect(self.live_run.continue_from_snapshot)
+        self.history.save_requested.connect(lambda snap: self.saving.files.save(snap.picture))
         self.history.restore_requested.connect(lambda snap: self.set_params(snap.params))
-        self.controller.progressed.connect(self._on_progress)
-        self.controller.failed.connect(self._on_failed)
-        self.controller.run_finished.connect(self._on_run_finished)
-        self.controller.downloading.connect(self._on_downloading)
-        self.mask_doc.masks_edited.connect(self._send_masks)
-        self.mask_doc.committed.connect(self._mask_autosave.start)
-        self._mask_autosave.timeout.connect(self._autosave_masks)
         self.region_editing.error.connect(self.show_error)
         self.region_editing.status.connect(lambda text: self.status.message(text, 10000))
-        self.region_editing.tool_changed.connect(self._on_tool_changed)
         self.mask_doc.painting_masks.changed.connect(self._show_painting_masks)
 
     # -- async helpers -------------------------------------------------------------
@@ -319,6 +284,10 @@ class StudioWindow(QMainWindow):
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def autosave_later(self, write, *args) -> None:
+        """``write(*args)`` on the autosave thread, after the writes before it."""
+        write_in_background(self._autosave_writer, "autosave", write, *args)
+
     # -- parameters and images -------------------------------------------------------
 
     def params(self) -> StyleParams:
@@ -337,12 +306,7 @@ class StudioWindow(QMainWindow):
         """The editor or a preset made ``params`` current: one step to undo, and on to the run."""
         self.history_of_settings.record(params, what)
         self._send_params(params)
-        self._show_cost_estimate()
-
-    def _show_cost_estimate(self) -> None:
-        """Before a run, what it would cost, where the time left will show once it runs."""
-        if not self.controller.running and self.inputs.ready:
-            self.status.left.setText(f"a run: {self._cost_estimate(self.editor.current)}")
+        self.live_run.show_cost_estimate()
 
     def _apply_from_history(self, params: StyleParams) -> None:
         """Undo or redo: the settings go back as they were, in the controls and in the run."""
@@ -351,28 +315,13 @@ class StudioWindow(QMainWindow):
         self._send_params(params)
 
     def _send_params(self, params: StyleParams) -> None:
-        """To the run; with the masks too when the regions came, went or moved, so that both reach one step.
-
-        Likewise when a region's painting mask comes into force or leaves it
-        (its style became, or stopped being, that one painting): the engine
-        must never meet a painting mask with a region that blends paintings.
-        """
-        self._run_params = params
-        colours = [region.rgb for region in params.regions]
-        style = self.mask_doc.painting_masks.style_masks(params.regions, self.region_editing.picture_blend(params))
-        if colours != self._mask_colours or tuple(style) != self._sent_style_masks:
-            self.controller.update(params, masks=self._masks_for(params))
-        else:
-            self.controller.update(params)
+        """To the run (with the masks when they are news to it: ``RunMasks.send_params``), and the notes they need."""
+        self.run_masks.send_params(params)
         self._show_painting_masks()
-
-    def _send_masks(self) -> None:
-        if self.controller.running:
-            self.controller.update(masks=self._masks_for(self._run_params))
 
     def _show_painting_masks(self) -> None:
         """The regions' notes on the painting masks in force, and whether there are any to clear."""
-        self.region_editing.show_painting_notes(self._run_params)
+        self.region_editing.show_painting_notes(self.run_masks.params)
         self.clear_matches_action.setEnabled(bool(self.mask_doc.painting_masks.all()))
 
     def _paintings(self) -> list[tuple[str, tuple[int, int]]]:
@@ -380,28 +329,7 @@ class StudioWindow(QMainWindow):
         names, images = self.inputs.style_names(), self.inputs.all_styles()
         return [(name, image.size) for name, image in zip(names, images, strict=False)]  # no image: no name either
 
-    def _masks_for(self, params: StyleParams) -> RegionMasks:
-        """The masks for the run with ``params`` and the paintings loaded now (noted as the ones it has)."""
-        masks = self.mask_doc.region_masks(params.regions, self.region_editing.picture_blend(params))
-        self._mask_colours = [region.rgb for region in params.regions]
-        self._sent_style_masks = tuple(masks.style)
-        return masks
-
-    def _autosave_masks(self) -> None:
-        colours = [region.rgb for region in self.editor.current.regions]
-        on_paintings = self.mask_doc.painting_masks.files(colours)
-        self._autosave_later(self.autosave.save_masks, self.mask_doc.images(colours), on_paintings)
-
-    def _on_tool_changed(self, tool: str | None) -> None:
-        """Esc drops the tool while one is active, and stops the run when none is (one key, never bound twice)."""
-        self.stop_action.setShortcut(QKeySequence() if tool else QKeySequence("Esc"))
-        self.no_tool_action.setShortcut(QKeySequence("Esc") if tool else QKeySequence())
-        self.no_tool_action.setEnabled(tool is not None)
-
     # -- recent files and about ----------------------------------------------------------
-
-    def _input_stems(self) -> list[str]:
-        return [w.path.stem for w in (self.content_well, self.style_well) if w.path is not None]
 
     def fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -432,8 +360,7 @@ class StudioWindow(QMainWindow):
                 f"Frame {self.inputs.clip_frame + 1} is the photo now: hold C to see it, press Start to paint it", 0
             )
         self.region_editing.photo_changed(shown.image)  # masks of another shape are cleared
-        masks = self._masks_for(self._run_params) if self._run_params.regions else None
-        self.controller.update(content=shown.image, masks=masks)
+        self.controller.update(content=shown.image, masks=self.run_masks.for_new_inputs())
 
     def _on_styles_changed(self, styles: tuple[Image.Image, ...]) -> None:
         current = self.editor.current
@@ -444,8 +371,7 @@ class StudioWindow(QMainWindow):
         if self.mask_doc.painting_masks.set_paintings([image.size for image in styles]):
             self.status.message("A painting changed shape: the masks matched to it are cleared", 10000)
         if styles:
-            masks = self._masks_for(self._run_params) if self._run_params.regions else None
-            self.controller.update(style=styles, masks=masks)
+            self.controller.update(style=styles, masks=self.run_masks.for_new_inputs())
         self._show_painting_masks()
 
     def _remove_style(self, index: int) -> None:
@@ -467,8 +393,8 @@ class StudioWindow(QMainWindow):
         if path is not None:
             self.session.add_recent_image(role, path)
         self.banner.hide()
-        self._update_run_buttons()
-        self._show_cost_estimate()
+        self.live_run.update_buttons()
+        self.live_run.show_cost_estimate()
         self.image_loaded.emit(role)
 
     def _browse_init_image(self) -> None:
@@ -485,187 +411,31 @@ class StudioWindow(QMainWindow):
         else:
             self.editor.set_params(self.editor.current)
 
-    # -- running -------------------------------------------------------------------
+    # -- running (``gui.run.live_run_actions``): what scripts and tests call on the window -----
 
     def start(self, start_picture: Image.Image | None = None, start_step: int = 0) -> None:
-        """Start a run; with ``start_picture``, continue from it at plan step ``start_step``."""
-        if self.controller.running:
-            return
-        self._begin_run(start_picture, start_step)
-
-    def _begin_run(self, start_picture: Image.Image | None, start_step: int) -> None:
-        """Start a run, replacing one that goes."""
-        if self._print_holds_live_run():
-            return
-        if not self.inputs.ready:
-            self.show_error("Drop a content photo and a style painting first.")
-            return
-        self.banner.hide()
-        self.status.reset()
-        self.last_progress = None
-        params = self.params()
-        content, styles = self.content_well.image, self.inputs.all_styles()
-        self.loss_chart.clear()
-        self._run_params = params
-        masks = self._masks_for(params)
-        self.controller.start(RunRequest(content, styles, params, start_picture, start_step, masks))
-        self.timelapse.run_started(continuing=start_picture is not None)
-        self._autosave_later(
-            self.autosave.begin_run,
-            content,
-            styles,
-            self.content_well.path,
-            self.inputs.style_paths(),
-            params,
-            self.mask_doc.images(self._mask_colours),
-            self.mask_doc.painting_masks.files(self._mask_colours),
-        )
-        self.status.message("Painting...")
-        self.status.left.setText(self._cost_estimate(params))
-        self._update_run_buttons()
-
-    def _cost_estimate(self, params: StyleParams) -> str:
-        """What the run will cost here, said before it starts: from this machine's pace in an earlier run.
-
-        The status bar's time-left label shows it until the run's own pace takes over.
-        """
-        device = self.session.last_device()
-        pace = self.session.pace(device) if device else None
-        if pace is None:
-            return "time left: after a few steps"  # nothing measured on this machine yet
-        seconds = pace * plan_work(*self.content_well.image.size, params)
-        return f"about {format_duration(seconds)} (the last run's pace)"
-
-    def continue_from_picture(self, size: int | None = None, step: int = 0) -> None:
-        """Resume from the picture on screen (after a crash or running out of memory)."""
-        if self.picture is None:
-            return
-        if size is not None:
-            self.set_params(self.params().replace(size=size))
-        self._begin_run(Image.fromarray(self.picture), step)
-
-    def _autosave_later(self, write, *args) -> None:
-        write_in_background(self._autosave_writer, "autosave", write, *args)
+        self.live_run.start(start_picture, start_step)
 
     def toggle_pause(self) -> None:
-        if not self.controller.running or self._print_holds_live_run():
-            return
-        if self.controller.paused:
-            self.controller.resume()
-            self.status.message("Resumed")
-        else:
-            self.controller.pause()
-            self.status.message("Paused", 0)
-        self.status.set_paused(self.controller.paused)
-        self._update_run_buttons()
-
-    def start_or_pause(self) -> None:
-        self.toggle_pause() if self.controller.running else self.start()
+        self.live_run.toggle_pause()
 
     def stop(self) -> None:
-        if self.controller.running:
-            self.controller.stop()
-            self.status.message("Stopping...")
+        self.live_run.stop()
 
-    def _on_progress(self, progress: Progress) -> None:
-        self.last_progress = progress
-        self.status.show_progress(progress)
-        self.preview.show_working_side(progress.preview_side, (progress.width, progress.height))
-        self.loss_chart.add(progress)
-        self.timelapse.add(progress)
-        if progress.scale_finished and progress.preview is not None:
-            label = f"scale {progress.scale + 1} ({progress.width}x{progress.height})"
-            self.history.add(Snapshot(progress.preview, progress.params, progress.step, progress.total_steps, label))
-        if self.autosave.due(progress):
-            self._autosave_later(self.autosave.save_picture, progress.preview, progress)
-        if progress.picture16 is not None:
-            self._final16 = (progress.preview, progress.picture16)
-        if progress.preview is not None:
-            # Keep only the newest frame; a burst of queued reports paints once.
-            first = self._pending_preview is None
-            self._pending_preview = progress.preview
-            if first:
-                QTimer.singleShot(0, self._show_pending_preview)
+    def continue_from_picture(self, size: int | None = None, step: int = 0) -> None:
+        self.live_run.continue_from_picture(size, step)
 
-    def _show_pending_preview(self) -> None:
-        frame, self._pending_preview = self._pending_preview, None
-        if frame is None:
-            return
-        first = self.picture is None
-        self.picture = frame
-        self.picture_saved = False
-        self.preview.set_picture(array_to_qimage(frame))
-        if first:
-            self._update_run_buttons()
-        self.preview_shown.emit()
+    def continue_from_snapshot(self, snapshot: Snapshot) -> None:
+        self.live_run.continue_from_snapshot(snapshot)
 
-    def _on_downloading(self, done: int, total: int) -> None:
-        amount = f"{done / 1e6:.0f} of {total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
-        self.status.message(f"Downloading the torchvision VGG19 weights: {amount}", 0)
+    @property
+    def last_progress(self) -> Progress | None:
+        """The live run's newest report (None before the first one)."""
+        return self.live_run.last_progress
 
-    def _on_failed(self, failure: RunFailure) -> None:
-        if failure.details:
-            log.error("%s\n%s", failure.message, failure.details)
-        if failure.suggested_size is not None and self.picture is not None:
-            size, step = failure.suggested_size, failure.step
-            self.show_error(failure.message, f"Continue at {size} px", lambda: self.continue_from_picture(size, step))
-        else:
-            self.show_error(failure.message)
-
-    def _on_run_finished(self, completed: bool) -> None:
-        self.preview.show_working_side(None)
-        pace = self.status.time_left.pace()
-        if pace is not None and self.last_progress is not None:
-            self.session.set_pace(self.last_progress.device, pace)
-            self.session.set_last_device(self.last_progress.device)
-        self._show_pending_preview()
-        self._update_run_buttons()
-        self.status.finish(completed)
-        self.status.message("Finished" if completed else "Stopped", 0)
-
-    def _background_render(self) -> str | None:
-        """Which render has the machine ("print render" or "clip render"), or None."""
-        if self.print_render.rendering:
-            return "print render"
-        if self.clips.rendering:
-            return "clip render"
-        return None
-
-    def _print_holds_live_run(self) -> bool:
-        """True (and the artist is told) while a print or clip render has the machine: the live run waits."""
-        render = self._background_render()
-        if render is None:
-            return False
-        self.status.message(f"The {render} is using the machine: the live run waits until it ends.")
-        return True
-
-    def _on_background_render(self, rendering: bool) -> None:
-        """A print or clip render starts or ends: the live run is paused for it and goes on afterwards.
-
-        Paused, not stopped: the live run keeps its picture and optimiser, and
-        none of the render's reports reach it (it has its own engine thread).
-        """
-        render = self._background_render()
-        if rendering and self.controller.running and not self.controller.paused:
-            self.controller.pause()
-            self._live_held = True
-            self.status.set_paused(True)
-            self.status.message(f"The live run is paused while the {render} goes", 0)
-        elif not rendering and self._live_held and render is None:
-            self._live_held = False
-            if self.controller.running and self.controller.paused:
-                self.controller.resume()
-                self.status.set_paused(False)
-        self._update_run_buttons()
-
-    def _update_run_buttons(self) -> None:
-        running = self.controller.running
-        printing = self._background_render() is not None
-        self.start_button.setEnabled(self.inputs.ready and not running and not printing)
-        self.pause_button.setEnabled(running and not printing)
-        self.pause_button.setText("Resume" if self.controller.paused else "Pause")
-        self.stop_button.setEnabled(running)
-        self.save_button.setEnabled(self.picture is not None)
+    @last_progress.setter
+    def last_progress(self, progress: Progress | None) -> None:
+        self.live_run.last_progress = progress
 
     # -- history and the layer explorer ----------------------------------------------
 
@@ -677,15 +447,6 @@ class StudioWindow(QMainWindow):
         params = p.params if p is not None else self.params()
         step, total = (p.step, p.total_steps) if p is not None else (0, params.steps)
         self.history.add(Snapshot(self.picture, params, step, total, f"snapshot at step {step}"))
-
-    def continue_from_snapshot(self, snapshot: Snapshot) -> None:
-        """Paint on from the snapshot's picture with the current settings, replacing any run that goes."""
-        self.picture = snapshot.picture
-        self.preview.set_picture(array_to_qimage(snapshot.picture))
-        params = self.params()
-        stages = plan_stages(params.size, params.steps)
-        step = resume_step(stages, snapshot.step, max(snapshot.picture.shape[:2]))
-        self._begin_run(Image.fromarray(snapshot.picture), step)
 
     def _explorer_image(self, source: str) -> Image.Image | None:
         if source in (CONTENT, STYLE):
@@ -700,37 +461,13 @@ class StudioWindow(QMainWindow):
         self.explorer.refresh()
         return self.explorer
 
-    # -- saving --------------------------------------------------------------------
+    # -- saving (``gui.save_and_quit``) ---------------------------------------------------
 
     def save_picture(self) -> asyncio.Task | None:
-        if self.picture is None:
-            self.show_error("There is no picture to save yet: press Start first.")
-            return None
-        return self.files.save(self.picture)
+        return self.saving.save_picture()
 
-    def export_picture(self) -> asyncio.Task | None:
-        """Export at a chosen size and format (16-bit PNG from the run's own picture when it has finished)."""
-        if self.picture is None:
-            self.show_error("There is no picture to export yet: press Start first.")
-            return None
-        final = self._final16[1] if self._final16 is not None and self._final16[0] is self.picture else None
-        return self.files.export(self.picture, final)
-
-    def _picture_settings(self) -> str:
-        """The settings that made the picture on screen (the run's, else the current ones), for its file."""
-        params = self.last_progress.params if self.last_progress is not None else self.params()
-        return preset_to_json(Preset("Picture", params, "the settings this picture was painted with"))
-
-    def _target_size(self) -> tuple[int, int] | None:
-        """(width, height) the current settings paint at, or None without a photo."""
-        if self.content_well.is_empty:
-            return None
-        height, width = fit_dims(*self.content_well.image.size, self.params().size)
-        return width, height
-
-    def _on_saved(self, frame: np.ndarray) -> None:
-        if frame is self.picture:
-            self.picture_saved = True
+    def has_unsaved_picture(self) -> bool:
+        return self.saving.has_unsaved_picture()
 
     # -- errors --------------------------------------------------------------------
 
@@ -798,39 +535,17 @@ class StudioWindow(QMainWindow):
         """Make ``frame`` the picture on screen (a restored one, not a run's report)."""
         self.picture, self.picture_saved = frame, saved
         self.preview.set_picture(array_to_qimage(frame))
-        self._update_run_buttons()
+        self.live_run.update_buttons()
 
     def offer(self, text: str, action_text: str, action) -> None:
         """A message with a button that does something about it (not an error)."""
         self.banner.show_message(text, action_text, action)
 
-    def has_unsaved_picture(self) -> bool:
-        return self.picture is not None and not self.picture_saved
-
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.print_render.rendering and not self.dialogs.confirm(
-            "Quit during the print render?",
-            "The print render stops here. What it has painted is kept: the next launch offers to resume it.",
-        ):
+        keep_picture = self.saving.ask_before_quit()
+        if keep_picture is None:
             event.ignore()
             return
-        if self.clips.rendering and not self.dialogs.confirm(
-            "Quit during the clip render?",
-            "The clip render stops here. The frames it finished are kept: render the clip into the same file "
-            "with the same settings to go on from them.",
-        ):
-            event.ignore()
-            return
-        keep_picture = True
-        if self.has_unsaved_picture():
-            choice = self.dialogs.unsaved_picture()
-            keep_picture = choice != "discard"
-            if choice == "cancel":
-                event.ignore()
-                return
-            if choice == "save" and not self.files.save_now(self.picture):
-                event.ignore()
-                return
         self.hide()  # the artist sees the window go at once, even if a long step still ends
         if not self.controller.shutdown(2000, must_end=True):
             log.warning("the engine thread took more than 2 s to stop")

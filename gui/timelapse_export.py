@@ -56,7 +56,7 @@ class TimelapseActions(QObject):
 
     def _on_export_requested(self, options: TimelapseOptions, suffix: str) -> None:
         self._refresh()
-        path = self.window.dialogs.timelapse_path(self.window.files.suggested_name(suffix), suffix)
+        path = self.window.dialogs.timelapse_path(self.window.saving.files.suggested_name(suffix), suffix)
         if path is None:
             self.dialog.show_result("")
             return

@@ -49,7 +49,7 @@ from brushwork.engine.settings.regions import RegionMasks, open_mask_image
 from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 
-from ..regions.region_masks import Colour
+from ..regions.region_colour import Colour
 from .mask_store import (
     PAINTING_FILES,
     REGION_FILES,

@@ -18,7 +18,7 @@ from brushwork.engine.files.atomic_write import write_atomically
 from brushwork.engine.settings.regions import open_mask_image
 from PIL import Image
 
-from ..regions.region_masks import Colour
+from ..regions.region_colour import Colour
 
 log = logging.getLogger(__name__)
 

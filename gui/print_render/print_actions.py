@@ -243,7 +243,7 @@ class PrintRenderActions(QObject):
             self._dialog().kept_box.hide()
 
     def _on_save_elsewhere(self) -> None:
-        path = self.window.dialogs.print_output_path(self.window.files.suggested_name(".png"))
+        path = self.window.dialogs.print_output_path(self.window.saving.files.suggested_name(".png"))
         if path is not None:
             self.job.write_to(path)
 

@@ -31,7 +31,8 @@ from brushwork.engine.settings.regions import (
 )
 from PIL import Image
 
-from .region_masks import Colour, mask_size_for
+from .region_colour import Colour
+from .region_masks import mask_size_for
 
 
 @dataclass(frozen=True, eq=False)

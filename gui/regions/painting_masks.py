@@ -16,15 +16,13 @@ run. Importing and clearing are steps on the window's one undo stack.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from brushwork.engine.settings.regions import RegionError, RegionSetting, check_shape
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-if TYPE_CHECKING:
-    from .region_masks import Colour
+from .region_colour import Colour
 
 
 @dataclass(frozen=True, eq=False)

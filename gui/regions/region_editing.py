@@ -30,7 +30,8 @@ from ..panels.region_row import colour_name
 from .mask_brush import Rect
 from .mask_files import ImportedMask, read_mask_file, read_painting_mask_file, write_mask_file
 from .painting_masks import single_painting
-from .region_masks import Colour, RegionMaskDocument
+from .region_colour import Colour
+from .region_masks import RegionMaskDocument
 from .region_overlay import RegionOverlay
 
 BRUSH_TOOLS = ("brush", "eraser")

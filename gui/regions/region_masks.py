@@ -29,11 +29,10 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from .flood_fill import bounding_rect, connected_area, soft_edge
 from .mask_brush import Rect, brush_kernel, dab_centres, spacing_for, stamp, union
 from .painting_masks import PaintingMasks
+from .region_colour import Colour
 
 MAX_MASK_SIDE = 2048
 EMIT_MS = 100  # masks reach the engine at most ten times a second while a stroke goes
-
-Colour = tuple[int, int, int]  # a region's RGB: what a mask is found by
 
 
 def mask_size_for(photo_size: tuple[int, int]) -> tuple[int, int]:

@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from .mask_brush import Rect
-from .region_masks import Colour
+from .region_colour import Colour
 
 Layer = tuple[np.ndarray, Colour]  # a region's mask and its colour
 

@@ -15,7 +15,7 @@ from brushwork.engine.objective.loss_terms import LossTerms
 from brushwork.engine.run import schedule
 from brushwork.engine.run.progress import Progress
 from brushwork.engine.settings.style_params import StyleParams
-from brushwork.gui import studio_window
+from brushwork.gui import save_and_quit
 from brushwork.gui.app import report_slot_errors_to
 from brushwork.gui.panels.message_banner import contrast_ratio
 from brushwork.gui.platform_check import xcb_problem
@@ -58,7 +58,7 @@ def test_an_exception_in_a_slot_reaches_the_artist_and_the_log(qtbot, window, im
     def broken(*_args):
         raise RuntimeError("a bug behind the button")
 
-    monkeypatch.setattr(window, "_begin_run", broken)
+    monkeypatch.setattr(window.live_run, "_begin_run", broken)
     with caplog.at_level(logging.ERROR), qtbot.waitSignal(window.error_shown, timeout=SLOW) as blocker:
         click(qtbot, window.start_button)
     assert "a bug behind the button" in blocker.args[0] and window.banner.isVisible()
@@ -162,7 +162,7 @@ def test_the_saved_message_gets_the_status_bars_room_then_gives_it_back(
     qtbot, window, image_paths, tmp_path, monkeypatch
 ):
     # A trial found "Saved /tmp/art/coffee_wave.png (512 x 341 px, as painte": cut by the run's fields.
-    monkeypatch.setattr(studio_window, "SAVED_MESSAGE_MS", 300)
+    monkeypatch.setattr(save_and_quit, "SAVED_MESSAGE_MS", 300)
     _run(qtbot, window, image_paths, size=64, steps=3)
     qtbot.waitUntil(lambda: not window.controller.running and window.picture is not None, timeout=SLOW)
     status = window.status

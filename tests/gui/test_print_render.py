@@ -183,7 +183,9 @@ def test_cancel_keeps_the_window_and_the_live_picture_and_the_live_run_goes_on(q
     window.print_render.job.reported.connect(lambda _report: live_steps.append(engine.steps_done))
     qtbot.waitUntil(lambda: engine.holding and bool(reports), timeout=SLOW)  # the live run waits for it
     # Every live report and preview sent before it held has reached the window.
-    qtbot.waitUntil(lambda: live[-1].step == engine.steps_done and window._pending_preview is None, timeout=SLOW)
+    qtbot.waitUntil(
+        lambda: live[-1].step == engine.steps_done and window.live_run._pending_preview is None, timeout=SLOW
+    )
     assert not window.start_button.isEnabled() and not window.pause_button.isEnabled()
     assert window.print_render.status_button.isVisible()
     shown = window.picture.copy()
