@@ -210,6 +210,7 @@ class StudioWindow(QMainWindow):
         run_bar.addWidget(self.save_button)
         self.banner = MessageBanner()
         self.preview = PreviewPane()
+        self.preview.canvas.view_moved.connect(self.controller.set_focus)
         self.preview.canvas.placeholder = "Drop a photo and a painting, then press Start"
         self.history = HistoryStripWidget()
         self.loss_chart = LossChartWidget()

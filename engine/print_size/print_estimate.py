@@ -211,7 +211,7 @@ class RenderClock:
         self._last: Progress | None = None
 
     def add(self, progress: Progress) -> None:
-        if progress.preview_side is not None:
+        if progress.adjusting:
             return
         last, self._last = self._last, progress
         scale = self._scales.get(progress.scale)

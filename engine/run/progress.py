@@ -13,6 +13,21 @@ from ..settings.style_params import StyleParams
 from .schedule import plan_stages
 
 
+@dataclass(frozen=True)
+class LoupeFrame:
+    """Where the loupe is, as a report tells it: the square in the full-size picture's pixels."""
+
+    left: int
+    top: int
+    side: int
+    steps: int  # loupe steps since the last change
+    live: bool  # True while the loupe steps; False while its square waits for the full size to catch up
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return self.left, self.top, self.left + self.side, self.top + self.side
+
+
 @dataclass(frozen=True, eq=False)
 class Progress:
     """One optimisation step, as seen from outside the engine.
@@ -41,6 +56,14 @@ class Progress:
     # height/width are still the full-size ones.
     preview_side: int | None = None
     tile: int | None = None  # the tile side this step was painted in (engine.objective.tiled_objective); None: whole
+    # Where the loupe's square is in the picture (engine.run.loupe): live while it steps, then on screen
+    # until the full size catches up with it. The preview carries its square.
+    loupe: LoupeFrame | None = None
+
+    @property
+    def adjusting(self) -> bool:
+        """True for a step beside the plan's (a preview's or the loupe's): no plan step was taken."""
+        return self.preview_side is not None or (self.loupe is not None and self.loupe.live)
 
     @property
     def fraction(self) -> float:
@@ -72,7 +95,7 @@ class TimeLeft:
         self._marks.clear()
 
     def add(self, p: Progress) -> None:
-        if p.preview_side is not None:
+        if p.adjusting:
             # Preview steps do no planned work: the pace starts afresh once the plan's scale is back.
             self._marks.clear()
             return

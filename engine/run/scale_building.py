@@ -23,6 +23,7 @@ from ..objective.colour_transfer import ColourView, prepare_style
 from ..objective.scale_objective import Objective
 from ..objective.temporal_term import TemporalTarget, TemporalTerm
 from ..objective.tiled_objective import TiledObjective
+from ..optimisers.lbfgs import LBFGS
 from ..pictures import images
 from ..settings.regions import RegionError, RegionMasks
 from ..settings.style_params import FRAME_SHARE, StyleParams
@@ -96,6 +97,11 @@ def as_styles(style: Image.Image | Sequence[Image.Image]) -> tuple[Image.Image, 
     return tuple(s.convert("RGB") for s in styles)
 
 
+def canvas_margin_of(plan: ScalePlan, params: StyleParams) -> int:
+    """The margin of the canvas a scale of ``plan`` paints (``canvas_margin``)."""
+    return canvas_margin(plan.side) if params.clean_edges else 0
+
+
 def plan_scale_for(inputs: RunInputs, side: int) -> ScalePlan:
     """What a step at long side ``side`` needs, and the keys that say when to rebuild it."""
     params = inputs.params
@@ -149,7 +155,7 @@ class ScaleBuilder:
         """
         params = inputs.params
         dims = plan.dims
-        margin = canvas_margin(plan.side) if params.clean_edges else 0
+        margin = canvas_margin_of(plan, params)
         content = pad(images.to_tensor(images.resize(inputs.content, *dims)).to(self.device), margin)
         view = ColourView(params.keep_colors, content, params.color_strength)
         targets = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, crop(content, margin))
@@ -188,23 +194,66 @@ class ScaleBuilder:
         scale.new_optimizer(params.optimizer)
         return scale
 
-    def restyle(self, inputs: RunInputs, plan: ScalePlan, scale: ScaleState) -> None:
-        """New style images, stroke scale, colours of the paintings or masks on them: new style targets."""
+    def restyle(
+        self, inputs: RunInputs, plan: ScalePlan, scale: ScaleState, photo: torch.Tensor | None = None, box=None
+    ) -> None:
+        """New style images, stroke scale, colours of the paintings or masks on them: new style targets.
+
+        ``photo`` is the whole photo at this scale (without margin), whose
+        colours a "match" gives the paintings; a loupe passes it, and its
+        ``box`` in the whole scale's canvas.
+        """
         params = inputs.params
-        content = crop(scale.content_rgb, scale.margin)
+        content = crop(scale.content_rgb, scale.margin) if photo is None else photo
         styles = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, content)
         scale.objective.set_styles(styles, params, self._style_masks(inputs, plan))
-        self.reweigh(inputs, plan, scale)
+        self.reweigh(inputs, plan, scale, box)
 
-    def reweigh(self, inputs: RunInputs, plan: ScalePlan, scale: ScaleState) -> None:
-        """New weights or region masks at a scale whose targets stay."""
+    def reweigh(self, inputs: RunInputs, plan: ScalePlan, scale: ScaleState, box=None) -> None:
+        """New weights or region masks at a scale whose targets stay (a loupe: ``box`` of the whole canvas)."""
         params = inputs.params
-        masks = self._region_masks(inputs, plan.dims, scale.margin)
+        masks = self._region_masks(inputs, plan.dims, canvas_margin_of(plan, params), box)
         scale.objective.set_guides(masks, params)
         scale.objective.set_weights(params)
         scale.set_hold(params, masks)
         scale.keys = plan.keys
         scale.reset_optimizer()
+
+    def build_loupe(
+        self, inputs: RunInputs, plan: ScalePlan, full: ScaleState, box: tuple[int, int, int, int], context: int
+    ) -> ScaleState:
+        """A scale for the square ``box`` (top, left, bottom, right) of ``full``'s canvas, ``context`` pixels of
+        it optimised but not shown, starting from ``full``'s picture there (``engine.run.loupe``)."""
+        params = inputs.params
+        top, left, bottom, right = box
+        content = full.content_rgb[..., top:bottom, left:right]
+        view = ColourView(params.keep_colors, content, params.color_strength)
+        # The paintings at the whole scale's size, their colours matched to the whole photo: the square's
+        # strokes are the finished picture's.
+        photo = crop(full.content_rgb, full.margin)
+        targets = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, photo)
+        masks = self._region_masks(inputs, plan.dims, full.margin, box)
+        objective = Objective(
+            self.extractor,
+            view.to_network(view.to_canvas(content)),
+            targets,
+            params,
+            masks=masks,
+            style_masks=self._style_masks(inputs, plan),
+        )
+        memory = self._memory_for(params.replace(tile=0), content.shape[-2:])
+        scale = ScaleState(
+            plan.keys, margin=context, view=view, content_rgb=content, objective=objective, memory=memory, temporal=None
+        )
+        rgb = full.view.to_rgb(full.canvas().detach())[..., top:bottom, left:right]
+        scale.set_picture(view.to_canvas(rgb))
+        scale.set_hold(params, masks)
+        scale.new_optimizer(params.optimizer)
+        if isinstance(scale.optimizer, LBFGS) and isinstance(full.optimizer, LBFGS):
+            # The whole scale's learnt step size: a fresh L-BFGS's first step is an exploratory one that
+            # barely moves the picture (half a level on average), a third of the loupe's first second.
+            scale.optimizer = full.optimizer.restarted(scale.picture)
+        return scale
 
     def _style_tensors(
         self, styles: Sequence[Image.Image], boxes, style_dims, params: StyleParams, content: torch.Tensor
@@ -216,8 +265,11 @@ class ScaleBuilder:
             out.append(prepare_style(tensor, content, params.keep_colors, params.color_strength))
         return out
 
-    def _region_masks(self, inputs: RunInputs, dims: tuple[int, int], margin: int) -> torch.Tensor | None:
-        """The regions' masks at this scale's canvas size (R, H, W), margin mirrored like the canvas.
+    def _region_masks(
+        self, inputs: RunInputs, dims: tuple[int, int], margin: int, box=None
+    ) -> torch.Tensor | None:
+        """The regions' masks at this scale's canvas size (R, H, W), margin mirrored like the canvas; with
+        ``box`` (top, left, bottom, right), that part of the canvas only.
 
         None without regions; a region whose mask has not arrived yet counts as empty.
         """
@@ -229,7 +281,11 @@ class ScaleBuilder:
             planes.append(pad(_mask_plane(mask, dims, self.device), margin)[0, 0])
         canvas = (dims[0] + 2 * margin, dims[1] + 2 * margin)
         planes += [torch.zeros(canvas, device=self.device)] * (count - len(planes))
-        return torch.stack(planes)
+        masks = torch.stack(planes)
+        if box is not None:
+            top, left, bottom, right = box
+            masks = masks[:, top:bottom, left:right].contiguous()
+        return masks
 
     def _memory_for(self, params: StyleParams, canvas: tuple[int, int]) -> ScaleMemory:
         """Whether to tile a scale of this canvas size, and L-BFGS's history there (``engine.run.memory_plan``).

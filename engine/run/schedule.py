@@ -98,3 +98,20 @@ def first_step_above(stages: tuple[Stage, ...], picture_side: int) -> int:
     repainting it would only spend time on what the artist already has.
     """
     return next((s.first_step for s in stages if s.side > picture_side), stages[-1].first_step)
+
+
+def replanned_step(stages: tuple[Stage, ...], step: int, side: int) -> int:
+    """Where a run painting at long side ``side`` goes on when a new size or step budget gives ``stages``.
+
+    The step count alone would put it on whatever scale that number falls
+    in: more steps moved a half-painted 256 px picture back to 128 px, and
+    fewer ended the run at once, a 256 px picture reported as finished at
+    512 px (found in a user trial). It goes on at the scale of the picture it
+    has instead, and ends at once only where it is already at the output size.
+    """
+    if step < stages[-1].end:
+        return resume_step(stages, step, side)
+    if side == stages[-1].side:
+        return step  # the budget was cut below the steps taken at full size: done
+    # Cut below the steps taken before full size: on to the next finer scale, with its own budget.
+    return next((stage.first_step for stage in stages if stage.side > side), stages[-1].first_step)

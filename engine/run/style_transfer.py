@@ -26,6 +26,7 @@ from ..settings.style_params import StyleParams
 from .convergence import StillnessCheck
 from .core_share import CoreShare
 from .live_preview import Pace, PreviewState, preview_side, resample
+from .loupe import LoupeState, loupe_side, place
 from .out_of_memory import (
     is_out_of_memory,
     release,
@@ -34,7 +35,7 @@ from .out_of_memory import (
 from .progress import Progress
 from .scale_building import RunInputs, ScaleBuilder, ScalePlan, as_styles, plan_scale_for
 from .scale_state import ScaleState, pad
-from .schedule import Stage, plan_stages, resume_step, stage_at
+from .schedule import Stage, plan_stages, replanned_step, stage_at
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ class StyleTransfer:
         self._scale: ScaleState | None = None  # the plan's scale: what the run paints
         self._preview: PreviewState | None = None
         self._preview_scale: ScaleState | None = None  # a preview's own, smaller scale, beside the plan's
+        self._loupe: LoupeState | None = None  # a texture change at full resolution where the artist looks
+        self._focus = (0.5, 0.5)  # where the artist looks, as a share of the picture's width and height
         self.device: torch.device | None = None
         self.dtype = torch.float32
         self._scaler = LossScaler(enabled=False)
@@ -155,6 +158,10 @@ class StyleTransfer:
             )
         self._news.set()
 
+    def set_focus(self, x: float, y: float) -> None:
+        """Where the artist looks (shares of the picture's width and height): the next loupe is centred there."""
+        self._focus = (min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0))
+
     def cancel(self) -> None:
         """Stop the run: a full-size step in flight is abandoned, the picture stays as the last step left it."""
         self._cancelled.set()
@@ -188,7 +195,7 @@ class StyleTransfer:
 
     def current_picture(self) -> Image.Image | None:
         """The picture as it is now, at the current scale's size."""
-        return images.to_pil(self._shown_rgb()) if self._scale is not None else None
+        return images.to_pil(self._shown_rgb(loupe=False)) if self._scale is not None else None
 
     def result(self) -> Image.Image | None:
         """The picture at the output size (upsampled if the run stopped at a coarser scale)."""
@@ -230,6 +237,10 @@ class StyleTransfer:
         while True:
             self._wait_while_paused()
             if self._cancelled.is_set():
+                if self._loupe is not None and last is not None and last.loupe is not None:
+                    # The last frame shown had the loupe's square: what stays on screen is the picture.
+                    self._loupe = None
+                    yield dataclasses.replace(last, preview=images.to_array(self._shown_rgb()), loupe=None)
                 return
             cores.adjust()
             started = time.perf_counter()
@@ -238,16 +249,19 @@ class StyleTransfer:
             stages = plan_stages(params.size, params.steps)
             total = stages[-1].end
             if planned is not None and planned[0] != (params.size, params.steps):
-                step = self.steps_done = _replanned_step(stages, step, planned[1])
+                step = self.steps_done = replanned_step(stages, step, planned[1])
             if step >= total:
                 break
             stage = stage_at(stages, step)
             planned = (params.size, params.steps), stage.side
             try:
                 plan = plan_scale_for(inputs, stage.side)
-                values = self._step_preview(inputs, plan)
-                previewing = values is not None
-                if not previewing:
+                values = self._step_loupe(inputs, plan)
+                looking = values is not None
+                if not looking:
+                    values = self._step_preview(inputs, plan)
+                previewing = values is not None and not looking
+                if values is None:
                     self._scale = self._prepare(inputs, plan, self._scale, start_from=self._scale)
                     values = self._step(self._scale, abandonable_by=stage)
             except StepAbandoned:
@@ -257,12 +271,12 @@ class StyleTransfer:
                 if not is_out_of_memory(exc):
                     raise
                 raise self._out_of_memory(stage, step) from exc
-            active = self._preview_scale if previewing else self._scale
+            active = self._loupe.scale if looking else self._preview_scale if previewing else self._scale
+            extra = looking or previewing  # steps beside the plan's: the plan's steps all run at its scale
             if not all(math.isfinite(v) for v in values):
                 raise self._numerical_error(active, stage, step)
             active.last_finite, active.evaluated = active.evaluated, active.last_finite
-            if not previewing:
-                # Preview steps are extra: the plan's steps all run at the plan's scale.
+            if not extra:
                 step += 1
                 self._pace.record(stage.side, time.perf_counter() - started)
                 final_scale = stage.index == len(stages) - 1
@@ -272,10 +286,12 @@ class StyleTransfer:
                     log.debug("scale %d still after %d steps", stage.index, step - stage.first_step)
                     if params.stop_early:
                         step = stage.end  # skip the rest of this scale's steps
+                if self._loupe is not None and (step == stage.end or self._loupe.caught_up(self._scale)):
+                    self._loupe = None  # the full size has taken up the change there (and never shows its border)
             self.steps_done = step
             elapsed += time.perf_counter() - started
-            scale_finished = not previewing and step == stage.end
-            finished = not previewing and step == total
+            scale_finished = not extra and step == stage.end
+            finished = not extra and step == total
             preview = picture16 = None
             if finished or scale_finished or elapsed - last_preview >= PREVIEW_INTERVAL:
                 shown = self._shown_rgb()
@@ -283,6 +299,7 @@ class StyleTransfer:
                 picture16 = images.to_array16(shown) if finished else None
                 last_preview = elapsed
             height, width = (self._preview.full_rgb if previewing else self._scale.visible()).shape[-2:]
+            loupe = self._loupe.frame(self._scale.margin) if self._loupe and self._loupe.scale else None
             last = Progress(
                 step=step,
                 total_steps=total,
@@ -299,6 +316,7 @@ class StyleTransfer:
                 finished=finished,
                 picture16=picture16,
                 preview_side=self._preview.side if previewing else None,
+                loupe=loupe,
                 tile=active.objective.tile if active.tiled else None,
             )
             yield last
@@ -312,7 +330,7 @@ class StyleTransfer:
 
     def _out_of_memory(self, stage: Stage, step: int) -> OutOfMemoryError:
         """Free what the failed step held and say which size should fit."""
-        self._preview = self._preview_scale = None
+        self._preview = self._preview_scale = self._loupe = None
         if self._scale is not None:
             self._scale.release()
         release(self.device)
@@ -404,6 +422,40 @@ class StyleTransfer:
             return False
         return plan.keys != built
 
+    # -- the loupe (engine.run.loupe) --------------------------------------------------------
+
+    def _step_loupe(self, inputs: RunInputs, full_plan: ScalePlan) -> list[float] | None:
+        """Run one loupe step if a change of texture calls for it; None when the plan's scale should run."""
+        loupe = self._loupe
+        if loupe is not None and (self._scale.keys is None or full_plan.keys.source != self._scale.keys.source):
+            loupe = self._loupe = None  # a new photo, size or network: the plan's scale rebuilds
+        if loupe is None or not loupe.live:
+            if not self._wants_loupe(full_plan):
+                return None
+            if self._preview is not None:
+                self._end_preview()  # a change of colours being previewed goes into the picture first
+            side = self._loupe_side_for(full_plan)
+            top, left = place(self._focus, side, tuple(self._scale.picture.shape[-2:]), self._scale.margin)
+            loupe = self._loupe = LoupeState(top, left, side)
+            log.debug("loupe of %d px at (%d, %d) while settings change", side, left, top)
+        elif full_plan.keys == loupe.scale.keys and loupe.settled():
+            loupe.let_go()
+            return None
+        loupe.bring_up_to(self._builder, inputs, full_plan, self._scale)
+        values = self._step(loupe.scale)
+        loupe.steps_since_change += 1
+        return values
+
+    def _loupe_side_for(self, plan: ScalePlan) -> int | None:
+        """The loupe's side for a change at ``plan``'s scale, or None where full-size steps show it as soon."""
+        pace = self._pace.seconds if self._pace.side == plan.side else None
+        if pace is None or self._temporal_target is not None:
+            return None  # a clip's frame is painted unseen, as a batch
+        return loupe_side(pace, tuple(self._scale.picture.shape[-2:]))
+
+    def _wants_loupe(self, plan: ScalePlan) -> bool:
+        return self._changes_look(plan) and not self._colours_only(plan) and self._loupe_side_for(plan) is not None
+
     # -- progressive refinement (engine.run.live_preview) ------------------------------------
 
     def _step_preview(self, inputs: RunInputs, full_plan: ScalePlan) -> list[float] | None:
@@ -428,6 +480,7 @@ class StyleTransfer:
             # once), and that change must reach the composite too.
             low_start = resample(full, plan_scale_for(inputs, side).dims)
             self._preview = PreviewState(side, full, low_start)
+            self._loupe = None  # a square of earlier settings over a change of colours would mislead
         preview = self._preview
         if self._scale.keys is None or full_plan.keys.source != self._scale.keys.source:
             # A new photo, size or network: that is no slider, the plan's scale rebuilds.
@@ -449,7 +502,10 @@ class StyleTransfer:
     def _preview_side_for(self, plan: ScalePlan) -> int | None:
         """The side at which to preview the change of look that ``plan`` makes, or None to take it full size."""
         pace = self._pace.seconds if self._pace.side == plan.side else None
-        return preview_side(plan.side, pace, self._colours_only(plan))
+        colours_only = self._colours_only(plan)
+        if not colours_only and self._loupe_side_for(plan) is not None:
+            return None  # a change of texture goes to the loupe, which shows it truly
+        return preview_side(plan.side, pace, colours_only)
 
     def _colours_only(self, plan: ScalePlan) -> bool:
         """Whether ``plan`` differs from what the plan's scale was built for in the colour setting alone."""
@@ -464,11 +520,16 @@ class StyleTransfer:
         scale.restart_optimizer()
         self._stillness.reset()
 
-    def _shown_rgb(self) -> torch.Tensor:
-        """The picture as the artist sees it: during a preview, the full-size picture carrying its change."""
+    def _shown_rgb(self, loupe: bool = True) -> torch.Tensor:
+        """The picture as the artist sees it: during a preview, the full-size picture carrying its change;
+        with ``loupe``, the loupe's square in place (never in a picture that is kept)."""
         if self._preview is None or self._preview_scale is None:
-            return self._scale.visible_rgb()
-        return self._preview.shown(self._preview_scale.visible_rgb())
+            shown = self._scale.visible_rgb()
+        else:
+            shown = self._preview.shown(self._preview_scale.visible_rgb())
+        if loupe and self._loupe is not None and self._loupe.scale is not None:
+            shown = self._loupe.shown(shown, self._scale.margin)
+        return shown
 
     def _next_evaluation(self) -> int:
         self._evaluations += 1
@@ -498,11 +559,17 @@ class StyleTransfer:
         stages = plan_stages(params.size, params.steps)
         # The scale the run goes on at (the loop replans the same way): a new
         # size that leaves this scale shows as new dims in the source.
-        side = stage_at(stages, _replanned_step(stages, self.steps_done, stage.side)).side
+        side = stage_at(stages, replanned_step(stages, self.steps_done, stage.side)).side
         plan = plan_scale_for(inputs, side)
         if plan.keys.source != self._scale.keys.source:
             return True  # a new photo, size or network: the step in flight is for what is gone
-        return self._changes_look(plan) and self._colours_only(plan) and self._preview_side_for(plan) is not None
+        if not self._changes_look(plan):
+            return False
+        if self._colours_only(plan):
+            return self._preview_side_for(plan) is not None
+        # A change of texture that the loupe takes: its first picture would wait for the step, which
+        # brings little of the change outside the square the artist looks at.
+        return self._wants_loupe(plan)
 
     def _step(self, scale: ScaleState, abandonable_by: Stage | None = None) -> list[float]:
         """One optimiser step; at ``abandonable_by``'s scale, given up when a newer change calls for it."""
@@ -511,23 +578,6 @@ class StyleTransfer:
             return scale.step(self._scaler, self._next_evaluation)
         with abandonable(lambda: self._superseded(abandonable_by)):
             return scale.step(self._scaler, self._next_evaluation)
-
-
-def _replanned_step(stages: tuple[Stage, ...], step: int, side: int) -> int:
-    """Where a run painting at long side ``side`` goes on when a new size or step budget gives ``stages``.
-
-    The step count alone would put it on whatever scale that number falls
-    in: more steps moved a half-painted 256 px picture back to 128 px, and
-    fewer ended the run at once, a 256 px picture reported as finished at
-    512 px (found in a user trial). It goes on at the scale of the picture it
-    has instead, and ends at once only where it is already at the output size.
-    """
-    if step < stages[-1].end:
-        return resume_step(stages, step, side)
-    if side == stages[-1].side:
-        return step  # the budget was cut below the steps taken at full size: done
-    # Cut below the steps taken before full size: on to the next finer scale, with its own budget.
-    return next((stage.first_step for stage in stages if stage.side > side), stages[-1].first_step)
 
 
 def render(

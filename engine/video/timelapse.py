@@ -109,8 +109,8 @@ class TimelapseRecorder:
             self._base = self.duration
 
     def add(self, progress: Progress) -> None:
-        if progress.preview is None:
-            return
+        if progress.preview is None or progress.loupe is not None:
+            return  # the loupe's square is a look at a change, not a stage of the picture
         when = self._base + progress.elapsed
         height, width = progress.preview.shape[:2]
         self._size = (width, height)  # as painted, whatever is kept

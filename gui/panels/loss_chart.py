@@ -56,7 +56,7 @@ class LossChartWidget(QWidget):
         self.update()
 
     def add(self, p: Progress) -> None:
-        if p.preview_side is not None:
+        if p.adjusting:
             return  # a preview's losses are counted at another size: they would jump on the chart
         if self._last_params is not None and p.params != self._last_params:
             self.param_marks.append(p.elapsed)

@@ -20,6 +20,7 @@ class PreviewCanvas(QWidget):
     """
 
     zoom_changed = Signal(float)
+    view_moved = Signal(float, float)  # the centre of what is in view, as shares of the picture's width and height
     tool_pressed = Signal(QPointF)
     tool_moved = Signal(QPointF)
     tool_released = Signal(QPointF)
@@ -44,6 +45,9 @@ class PreviewCanvas(QWidget):
         self.placeholder = "Drop a photo and a painting, then press Start"
         self.overlay: QImage | None = None  # the region masks in their colours (gui.regions.region_overlay)
         self.overlay_opacity = 0.5
+        # The loupe's square (engine.run.loupe) in picture pixels, and whether it is still being worked on.
+        self.loupe: QRectF | None = None
+        self.loupe_live = False
         self.tool_active = False
         self.brush_radius: float | None = None  # on screen, in pixels: the outline drawn at the pointer
         self._pointer: QPointF | None = None
@@ -79,6 +83,28 @@ class PreviewCanvas(QWidget):
         self.picture = image
         self.update()
 
+    def set_loupe(self, box: QRectF | None, live: bool = False) -> None:
+        """Frame the loupe's square (picture pixels), and show it at 1:1 where the canvas shows it smaller."""
+        if box != self.loupe or live != self.loupe_live:
+            self.loupe, self.loupe_live = box, live
+            self.update()
+
+    def view_centre(self) -> tuple[float, float]:
+        """The picture point at the centre of the canvas, as shares of its width and height (clamped)."""
+        target = self.target_rect()
+        if target.isEmpty():
+            return 0.5, 0.5
+        x = (self.width() / 2 - target.left()) / target.width()
+        y = (self.height() / 2 - target.top()) / target.height()
+        return min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
+
+    def _moved_view(self) -> None:
+        self.view_moved.emit(*self.view_centre())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._moved_view()
+
     def base_image(self) -> QImage | None:
         """What the canvas shows: the picture, or the photo until there is one."""
         return self.picture if self.picture is not None else self.compare_image
@@ -95,6 +121,7 @@ class PreviewCanvas(QWidget):
         self.fit = True
         self._pan = QPointF(0, 0)
         self.zoom_changed.emit(self.effective_zoom())
+        self._moved_view()
         self.update()
 
     def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
@@ -107,6 +134,7 @@ class PreviewCanvas(QWidget):
         self.fit = False
         self.zoom = zoom
         self.zoom_changed.emit(zoom)
+        self._moved_view()
         self.update()
 
     def target_rect(self) -> QRectF:
@@ -138,8 +166,37 @@ class PreviewCanvas(QWidget):
             painter.setOpacity(self.overlay_opacity)
             painter.drawImage(target, self.overlay, QRectF(self.overlay.rect()))
             painter.setOpacity(1.0)
+        if self.loupe is not None and not self.comparing:
+            self._paint_loupe(painter, target, image)
         if self.brush_radius is not None and self._pointer is not None:
             self._paint_brush_outline(painter)
+
+    def _paint_loupe(self, painter: QPainter, target: QRectF, image: QImage) -> None:
+        """A light and a dark frame round the loupe's square; where the canvas shows the picture smaller
+        than 1:1, the square also at 1:1 in the lower right corner, framed the same way (its pixels are what
+        the finished picture will hold there, which a reduced view cannot show)."""
+        scale = target.width() / image.width()
+        box = self.loupe
+        on_canvas = QRectF(
+            target.left() + box.left() * scale,
+            target.top() + box.top() * scale,
+            box.width() * scale,
+            box.height() * scale,
+        )
+        style = Qt.PenStyle.SolidLine if self.loupe_live else Qt.PenStyle.DashLine
+        self._frame(painter, on_canvas, style)
+        if scale < 0.99 and box.width() + 16 < self.width() and box.height() + 16 < self.height():
+            inset = QRectF(self.width() - box.width() - 8, self.height() - box.height() - 8, box.width(), box.height())
+            painter.drawImage(inset, image, box)
+            self._frame(painter, inset, style)
+
+    @staticmethod
+    def _frame(painter: QPainter, rect: QRectF, style: Qt.PenStyle) -> None:
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor(0, 0, 0, 200), 3, style))
+        painter.drawRect(rect)
+        painter.setPen(QPen(QColor(255, 255, 255, 240), 1, style))
+        painter.drawRect(rect)
 
     def _paint_brush_outline(self, painter: QPainter) -> None:
         """Light and dark rings, so that the outline shows on any picture."""
@@ -223,6 +280,7 @@ class PreviewCanvas(QWidget):
         elif self._drag_from is not None:
             self._pan += event.position() - self._drag_from
             self._drag_from = event.position()
+            self._moved_view()
             self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -290,11 +348,34 @@ class PreviewPane(QWidget):
         if self.canvas.fit:
             self._on_zoom_changed(self.canvas.effective_zoom())
 
+    def show_loupe(self, loupe) -> None:
+        """Frame the loupe's square (an ``engine.run.progress.LoupeFrame``, or None) and say what it is."""
+        if loupe is None:
+            self.canvas.set_loupe(None)
+            if self.working_label.property("loupe"):
+                self.working_label.setProperty("loupe", False)
+                self.working_label.setVisible(False)
+            return
+        self.canvas.set_loupe(QRectF(loupe.left, loupe.top, loupe.side, loupe.side), loupe.live)
+        if loupe.live:
+            self.working_label.setText(f"Loupe: {loupe.side} px at full resolution while you adjust")
+        else:
+            self.working_label.setText("Loupe: the whole picture is catching up")
+        self.working_label.setToolTip(
+            "A change of texture is painted first in this square at full resolution, centred on what you "
+            "look at, so that you see it within a second. The whole picture follows once you let go; the "
+            "square is never part of a saved picture."
+        )
+        self.working_label.setProperty("loupe", True)
+        self.working_label.setVisible(True)
+
     def show_working_side(self, side: int | None, full: tuple[int, int] | None = None) -> None:
         """Say that the picture is worked on at ``side`` px while settings change; None hides it."""
         if side is None:
-            self.working_label.setVisible(False)
+            if not self.working_label.property("loupe"):
+                self.working_label.setVisible(False)
             return
+        self.working_label.setProperty("loupe", False)
         self.working_label.setText(f"Preview scale {side} px while you adjust")
         size = f"{full[0]}x{full[1]}" if full else "full size"
         self.working_label.setToolTip(

@@ -307,6 +307,7 @@ class Autosave(AutosaveStore[SessionInfo, SessionMasks]):
         """At each scale's end, at the run's end, and at most every INTERVAL seconds."""
         return (
             progress.preview is not None
+            and progress.loupe is None  # a frame with the loupe's square is no picture to recover
             and bool(self._state)
             and (progress.scale_finished or progress.finished or time.monotonic() - self._last_write >= INTERVAL)
         )

@@ -136,6 +136,7 @@ class RunController(QObject):
         self._worker: EngineWorker | None = None
         self._run = 0  # number of the current (or last) run
         self._engine: StyleTransfer | None = None  # the current run's, until it ends
+        self._focus = (0.5, 0.5)  # where the artist looks: the loupe of every run goes there
 
     @property
     def running(self) -> bool:
@@ -166,6 +167,7 @@ class RunController(QObject):
             masks=request.masks,
             weights_progress=lambda done, total: worker.downloading.emit(run, done, total),
         )
+        self._engine.set_focus(*self._focus)
         worker.submit(run, self._engine)
 
     def start_job(self, job) -> None:
@@ -188,6 +190,12 @@ class RunController(QObject):
         """
         if self._engine is not None:
             self._engine.update(params, content=content, style=style, masks=masks)
+
+    def set_focus(self, x: float, y: float) -> None:
+        """Where the artist looks, as shares of the picture's width and height (``engine.run.loupe``)."""
+        self._focus = (x, y)
+        if isinstance(self._engine, StyleTransfer):
+            self._engine.set_focus(x, y)
 
     def pause(self) -> None:
         if self._engine is not None:

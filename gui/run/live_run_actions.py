@@ -156,6 +156,7 @@ class LiveRunActions(QObject):
         self.last_progress = progress
         w.status.show_progress(progress)
         w.preview.show_working_side(progress.preview_side, (progress.width, progress.height))
+        w.preview.show_loupe(progress.loupe)
         w.loss_chart.add(progress)
         w.timelapse.add(progress)
         if progress.scale_finished and progress.preview is not None:

@@ -249,7 +249,7 @@ class PrintJob(QObject):
         self._clock.add(progress)
         now = time.monotonic()
         due = progress.scale_finished or progress.finished or now - self._last_save >= AUTOSAVE_INTERVAL
-        if progress.preview is not None and progress.preview_side is None:
+        if progress.preview is not None and not progress.adjusting:
             self._kept_step = progress.step
             if due:
                 self._last_save, self._unsaved = now, None

@@ -217,3 +217,18 @@ def os_thread_names() -> list[str]:
         except FileNotFoundError:  # the thread ended while we looked
             pass
     return names
+
+
+def drag_slider(qtbot, slider, pixels: int) -> None:
+    """Press the slider's handle with the mouse, move it ``pixels`` to the right in a few steps, let go."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    option = QStyleOptionSlider()
+    slider.initStyleOption(option)
+    style = slider.style()
+    handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, slider)
+    start = handle.center()
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=start)
+    for i in range(1, 5):
+        qtbot.mouseMove(slider, pos=QPoint(start.x() + pixels * i // 4, start.y()))
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=QPoint(start.x() + pixels, start.y()))

@@ -1,0 +1,152 @@
+"""The loupe: a texture change shown at full resolution where the artist looks, within about a second.
+
+Not in the paper, nor in any of our anchors. A change of texture (beta, a
+layer's weight, the stroke scale, a blend or region weight) is mostly
+fine-scale: a smaller preview of the whole picture shows at most 5-25 % of it
+(``live_preview``), and at full size it needs several steps of 1.7-2.4 s on a
+CPU without bfloat16. Image editors meet the same problem in their filter
+dialogs: GIMP and Photoshop preview a small area at 100 % while the whole
+image waits. Style is a texture, so a square of the picture at full
+resolution shows the change truly, at a fraction of the cost.
+
+- The square (its side from this machine's measured pace, so that a step
+  takes about ``LOUPE_STEP_SECONDS``) is re-optimised with the new settings,
+  starting from the current picture's pixels there, with ``CONTEXT`` pixels
+  around it optimised but not shown: the network's receptive fields reach
+  past the square, and without them its border would show the zero padding's
+  frame (as ``canvas_margin`` explains for the whole picture).
+- The style targets are the whole scale's (the painting at the plan's size),
+  so strokes have the size they will have in the finished picture; the crop's
+  own Gram matrices are matched to them. This differs from the full-size
+  objective, whose Grams average over the whole picture: a square of sky is
+  pushed to hold all of the painting's statistics. Over a few steps that
+  shows the change of texture faithfully; the loupe never runs long.
+- The full-size run waits while the loupe steps (both cores go to it), and
+  goes on once the artist has let go. The loupe is a preview only: the
+  full-size picture never takes its pixels, so the finished picture cannot
+  show its border. Its square stays on screen until the full-size picture
+  has caught up with it there, by the new settings' own objective.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from .progress import LoupeFrame
+from .scale_state import ScaleState, crop
+
+LOUPE_STEP_SECONDS = 0.3  # about three steps a second: a visible change within a second
+MIN_LOUPE = 128  # the smallest square shown
+MAX_LOUPE = 384  # larger squares cost more than they show
+CONTEXT = 24  # pixels optimised around the square and not shown
+SLOW_STEP_SECONDS = 0.5  # full-size steps slower than this make a texture change wait: the loupe shows it
+SETTLE_SECONDS = 1.0  # no change for this long: the artist has let go
+MIN_LOUPE_STEPS = 4  # a change is shown for at least this many loupe steps before the full size goes on
+HOLD_FULL_STEPS = 12  # at most this many full-size steps show the loupe's square over the picture
+
+
+def loupe_side(step_seconds: float, canvas: tuple[int, int]) -> int | None:
+    """The square's side (context excluded) for a step of about ``LOUPE_STEP_SECONDS``; None if no loupe fits.
+
+    A step's cost goes with the pixel count: the full canvas's step time says
+    what a pixel costs on this machine, at this scale, now. Where a full-size
+    step is quick (``SLOW_STEP_SECONDS``), the full size shows a change as soon.
+    """
+    if step_seconds <= SLOW_STEP_SECONDS:
+        return None
+    pixels = canvas[0] * canvas[1] * LOUPE_STEP_SECONDS / step_seconds
+    side = min(MAX_LOUPE, math.floor(math.sqrt(pixels)) - 2 * CONTEXT)
+    side = max(MIN_LOUPE, side)
+    if side + 2 * CONTEXT > min(canvas):
+        return None  # the picture is about as small as the loupe: full-size steps show it as soon
+    return side
+
+
+def place(centre: tuple[float, float], side: int, canvas: tuple[int, int], margin: int) -> tuple[int, int]:
+    """The square's top-left corner in the canvas (margin included), centred on ``centre`` (0-1 of the picture)
+    and moved inward where its context would leave the canvas."""
+    height, width = canvas
+    inner_h, inner_w = height - 2 * margin, width - 2 * margin
+    top = margin + round(centre[1] * inner_h - side / 2)
+    left = margin + round(centre[0] * inner_w - side / 2)
+    top = min(max(top, CONTEXT), height - CONTEXT - side)
+    left = min(max(left, CONTEXT), width - CONTEXT - side)
+    return top, left
+
+
+@dataclass
+class LoupeState:
+    """The engine's loupe: its square, its own scale (the crop with its context), and since when nothing changed."""
+
+    top: int  # of the square, in the full scale's canvas (margin included)
+    left: int
+    side: int
+    scale: ScaleState | None = None  # built on the first step
+    last_change: float = field(default_factory=time.monotonic)
+    steps_since_change: int = 0
+    live: bool = True  # stepping; False once the full size goes on and the square waits for it
+    full_steps: int = 0  # full-size steps since the loupe let go
+    energy: float | None = None  # the new settings' objective on the loupe's square, when it let go
+
+    def changed(self) -> None:
+        self.last_change = time.monotonic()
+        self.steps_since_change = 0
+
+    def settled(self) -> bool:
+        return self.steps_since_change >= MIN_LOUPE_STEPS and time.monotonic() - self.last_change >= SETTLE_SECONDS
+
+    def crop_box(self) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) of the square with its context, in the full scale's canvas."""
+        return self.top - CONTEXT, self.left - CONTEXT, self.top + self.side + CONTEXT, self.left + self.side + CONTEXT
+
+    def frame(self, margin: int) -> LoupeFrame:
+        return LoupeFrame(self.left - margin, self.top - margin, self.side, self.steps_since_change, self.live)
+
+    def shown(self, full_rgb: torch.Tensor, margin: int) -> torch.Tensor:
+        """The full-size picture (visible part, RGB) with the loupe's square in place."""
+        out = full_rgb.clone()
+        top, left = self.top - margin, self.left - margin
+        out[..., top : top + self.side, left : left + self.side] = self.scale.visible_rgb()
+        return out
+
+    # -- stepping, for the engine ---------------------------------------------------------
+
+    def bring_up_to(self, builder, inputs, plan, full: ScaleState) -> None:
+        """Build the loupe's scale, or bring it up to the settings of ``plan`` (the whole scale's plan)."""
+        box = self.crop_box()
+        built = self.scale.keys if self.scale is not None else None
+        if built is None or plan.keys.targets != built.targets:
+            self.scale = builder.build_loupe(inputs, plan, full, box, CONTEXT)
+        elif plan.keys.styles != built.styles:
+            builder.restyle(inputs, plan, self.scale, photo=crop(full.content_rgb, full.margin), box=box)
+        elif plan.keys.weights != built.weights:
+            builder.reweigh(inputs, plan, self.scale, box)
+        else:
+            return
+        self.changed()
+
+    def square_energy(self, full: ScaleState | None = None) -> float:
+        """The new settings' objective on the square and its context: of the loupe's picture, or of ``full``'s."""
+        scale = self.scale
+        with torch.no_grad():
+            if full is None:
+                canvas = scale.canvas()
+            else:
+                top, left, bottom, right = self.crop_box()
+                rgb = full.view.to_rgb(full.canvas().detach())[..., top:bottom, left:right]
+                canvas = scale.view.to_canvas(rgb)
+            return float(scale.objective(scale.view.to_network(canvas))[1][3])
+
+    def let_go(self) -> None:
+        """The artist has let go: the full size goes on, and the square waits on screen for it."""
+        self.live = False
+        self.energy = self.square_energy()
+
+    def caught_up(self, full: ScaleState) -> bool:
+        """After a full-size step: whether the full-size picture is now as far as the loupe's square was."""
+        self.full_steps += 1
+        return self.full_steps >= HOLD_FULL_STEPS or self.square_energy(full) <= self.energy
