@@ -284,6 +284,7 @@ class RegionsPanel(CollapsibleSection):
     def grow_brush(self, factor: float) -> None:
         """[ and ]: a step of about a quarter, never off the range."""
         low, high = BRUSH_SIZES
+        self.brush_size.spin.interpretText()  # a size typed into the box and not yet entered is the one to grow
         size = min(max(round(self.brush_size.value() * factor), low), high)
         if size == self.brush_size.value():
             size = min(max(self.brush_size.value() + (1 if factor > 1 else -1), low), high)

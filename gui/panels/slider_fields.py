@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
-from PySide6.QtGui import QValidator, QWheelEvent
+from PySide6.QtGui import QKeyEvent, QValidator, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QAbstractSpinBox,
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
 
 _TICKS = 1000
 SIGNIFICANT_DIGITS = 6
+# A number or the start of one: sign, digits, a point and its digits, an exponent.
+_NUMBER_START = re.compile(r"(-?)(\d*)(\.\d*)?([eE][+-]?\d*)?")
 
 
 class ExactSpinBox(QDoubleSpinBox):
@@ -45,13 +48,41 @@ class ExactSpinBox(QDoubleSpinBox):
             return self.value()
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        bare = text.removeprefix(self.prefix()).removesuffix(self.suffix())
+        if not self._could_become_number(bare):
+            # A letter that no number of this box has is refused, not kept: B typed here
+            # was a tool's key, and the box that held "60b" threw the 60 away too.
+            return QValidator.State.Invalid, text, pos
         try:
-            value = float(self._bare(text))
+            value = float(bare)
         except ValueError:
             # "1e", "-", "" and the like are on their way to a number.
             return QValidator.State.Intermediate, text, pos
         inside = self.minimum() <= value <= self.maximum()
         return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate), text, pos
+
+    def _could_become_number(self, bare: str) -> bool:
+        """Whether ``bare`` is a number this box takes, or the start of one."""
+        found = _NUMBER_START.fullmatch(bare)
+        if found is None:
+            return False
+        sign, digits, point, exponent = found.groups()
+        if sign and self.minimum() >= 0:
+            return False
+        if point and self.decimals() == 0:
+            return False
+        # An exponent needs a digit before it, and only a box that can show one takes one
+        # ("1e+06", "4e-05"): in the brush size's box (2 to 400) E is the eraser's key.
+        return not exponent or (bool(digits or len(point or "") > 1) and self._shows_exponents())
+
+    def _shows_exponents(self) -> bool:
+        """Whether some value in range is shown with an exponent (``%g``: from 1e6, and under 1e-4 but not 0)."""
+        if self.decimals() == 0:
+            return False
+        low, high = self.minimum(), self.maximum()
+        huge = high >= 1e6 or low <= -1e6
+        tiny = (low < 1e-4 and high > 0) or (low < 0 and high > -1e-4)
+        return huge or tiny
 
     def _bare(self, text: str) -> str:
         return text.removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
@@ -65,6 +96,9 @@ class PanelControlFilter(QObject):
       change a setting mid-run. A control takes it only once clicked into.
     - Space in a number box: a space is never part of a number, and the
       window's Space (start/pause) must work wherever the artist last typed.
+    - The same for any key the focused box would refuse (B, G, W, [ and ]
+      are the region tools' keys): a line edit claims every printable key
+      before the window's shortcuts see it, refused or not.
     """
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -80,7 +114,27 @@ class PanelControlFilter(QObject):
         ):
             event.ignore()  # not overridden: the window's shortcut fires
             return True
+        if kind == QEvent.Type.ShortcutOverride and _is_number_box(watched) and _box_refuses(watched, event):
+            event.ignore()
+            return True
         return False
+
+
+def _box_refuses(widget: QObject, event: QKeyEvent) -> bool:
+    """Whether the number box would refuse the character ``event`` types where its cursor is."""
+    plain = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier)
+    char = event.text()
+    if plain != Qt.KeyboardModifier.NoModifier or len(char) != 1 or not char.isprintable():
+        return False  # Ctrl+Z, arrows, Return: the box's own or the window's, as Qt decides
+    box = widget if isinstance(widget, QAbstractSpinBox) else widget.parent()
+    edit = box.lineEdit()
+    text, start = edit.text(), edit.cursorPosition()
+    end = start
+    if edit.hasSelectedText():
+        start = edit.selectionStart()
+        end = start + len(edit.selectedText())
+    typed = text[:start] + char + text[end:]
+    return box.validate(typed, start + 1)[0] == QValidator.State.Invalid
 
 
 def _is_number_box(widget: QObject) -> bool:
