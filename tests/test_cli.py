@@ -152,6 +152,47 @@ def test_ctrl_c_keeps_the_picture_so_far(image_files, tmp_path, monkeypatch, cap
     assert out.exists() and "interrupted" in capsys.readouterr().err
 
 
+def test_ctrl_c_during_a_tiled_step_gives_it_up_and_keeps_the_last_finished_step(
+    image_files, tmp_path, monkeypatch, capsys
+):
+    """Ctrl+C arrives in the middle of a print-size step: the run ends at the next checkpoint, not after
+    the step, and the picture kept is the last finished step's, byte for byte."""
+    import os
+    import signal
+
+    from brushwork.engine.network import vgg19
+
+    content, style = image_files
+    real_run = transfer.StyleTransfer.run
+    finished = []  # the picture after each finished step
+
+    def recorded(self):
+        for progress in real_run(self):
+            finished.append((progress.step, self.current_picture()))
+            yield progress
+
+    original = vgg19.checkpoint
+    pressed = []
+
+    def checkpoint(*check):
+        # In the 5th step, at its first checkpoint: the key is pressed.
+        if len(finished) == 4 and not pressed:
+            pressed.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+        original(*check)
+
+    monkeypatch.setattr(transfer.StyleTransfer, "run", recorded)
+    monkeypatch.setattr(vgg19, "checkpoint", checkpoint)
+    out = tmp_path / "partial.png"
+    args = [str(content), str(style), "-o", str(out), "--size", "96", "--steps", "20", "--tile", "64", "-q"]
+    assert cli.main(args) == 130
+    assert pressed and [step for step, _ in finished] == [1, 2, 3, 4]
+    with Image.open(out) as saved:
+        assert saved.tobytes() == finished[-1][1].tobytes()
+    assert "interrupted" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own handler is back
+
+
 def test_the_module_runs_as_a_command():
     command = [sys.executable, "-m", "brushwork.engine", "--help"]
     out = subprocess.run(command, capture_output=True, text=True, check=True)

@@ -12,6 +12,7 @@ from brushwork.engine.network import vgg19 as network
 from brushwork.engine.run import live_preview
 from brushwork.engine.run.style_transfer import StyleTransfer
 from brushwork.engine.settings.style_params import StyleParams
+from PIL import Image
 
 from tests.conftest import make_painting, make_photo
 
@@ -38,7 +39,7 @@ class MidStep:
         original = step_abandon.checkpoint
 
         def counted(pass_name):
-            def checkpoint():
+            def checkpoint(*check):
                 self.calls[pass_name] += 1
                 if self.repeat and self.calls[pass_name] > STREAM_LIMIT:
                     self.change = None  # a stream that starved the steps ends, and its test fails
@@ -46,7 +47,7 @@ class MidStep:
                     self.change()
                     if not self.repeat:
                         self.change = None
-                original()
+                original(*check)
 
             return checkpoint
 
@@ -169,3 +170,59 @@ def test_a_stream_of_changes_during_a_preview_still_shows_step_after_step(slow_s
     assert all(p.preview_side == 48 and p.step == 4 for p in during)
     # Each preview step took up the changes made during the one before it.
     assert len({p.params.color_strength for p in during}) == len(during)
+
+
+TILED = PARAMS.replace(tile=64)  # the 96 x 72 px scale in 64 px tiles, four of them
+
+
+@pytest.mark.parametrize(
+    ("pass_name", "at"),
+    [
+        ("forward", 20),  # pass 1, the second tile's network (13 layers a tile)
+        ("forward", 60),  # pass 2, the second tile's network, the first tile's gradient already summed
+        ("backward", 3),  # pass 2, within the first tile's way back
+    ],
+)
+def test_stop_gives_up_a_tiled_step_and_the_picture_is_the_last_finished_steps(mid_step, pass_name, at):
+    """A print-size step is given up between its tiles and within a tile, like a whole one; Resume goes on."""
+    engine = StyleTransfer(make_photo(), make_painting(), TILED)
+    steps = []
+    for p in engine.run():
+        steps.append(p.step)
+        assert p.tile == 64
+        if p.step == 4:
+            at_cancel = engine.current_picture()
+            mid_step.arm(pass_name, at, engine.cancel)
+    assert mid_step.change is None, "the cancel was never made"
+    assert steps == [1, 2, 3, 4]  # the step in flight was not finished
+    assert engine.steps_done == 4 and not engine.finished
+    assert engine.current_picture().tobytes() == at_cancel.tobytes()  # as step 4 left it, byte for byte
+
+    # Resume: a new run from that picture and step goes on to the end of the plan.
+    resumed = StyleTransfer(make_photo(), make_painting(), TILED, start_picture=at_cancel, start_step=4)
+    reports = list(resumed.run())
+    assert [p.step for p in reports] == list(range(5, 15))
+    assert resumed.finished and reports[-1].finished
+
+
+def test_stop_gives_up_building_a_tiled_scale(mid_step, monkeypatch):
+    """The targets of a print-size scale take as long as a step to build: Stop does not wait for them either."""
+    from brushwork.engine.objective import tiled_objective
+
+    params = StyleParams(size=192, steps=20, tile=144, stop_early=False)  # 128 px whole, then 192 px tiled
+    built = []
+    original = tiled_objective.TiledObjective.__init__
+
+    def building(self, *args, **kwargs):
+        built.append(True)
+        mid_step.arm("forward", 20, engine.cancel)  # within the photo's second tile (13 layers a tile)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(tiled_objective.TiledObjective, "__init__", building)
+    engine = StyleTransfer(make_photo(), make_painting(), params)
+    reports = list(engine.run())
+    assert built and mid_step.change is None
+    last = reports[-1]
+    assert last.scale_finished and last.width == 128 and not engine.finished
+    assert engine.current_picture().tobytes() == Image.fromarray(last.preview).tobytes()
+

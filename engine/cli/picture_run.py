@@ -4,8 +4,11 @@ or ``--demo``), and with ``--timelapse`` a video of each run as it paints."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,14 +133,18 @@ def _render_one(
     engine = StyleTransfer(content, styles, params, masks=masks)
     bar = None if args.quiet else ProgressBar(prefix=label)
     recorder = TimelapseRecorder() if timelapse is not None else None
+    interrupt = _Interrupt(lambda: engine)
     try:
         while True:
             try:
-                for progress in engine.run():
-                    if bar:
-                        bar.update(progress)
-                    if recorder:
-                        recorder.add(progress)
+                with interrupt:
+                    for progress in engine.run():
+                        if bar:
+                            bar.update(progress)
+                        if recorder:
+                            recorder.add(progress)
+                if interrupt.pressed:
+                    raise KeyboardInterrupt
                 break
             except OutOfMemoryError as exc:
                 if not args.shrink_on_oom or exc.suggested_size >= params.size:
@@ -159,6 +166,39 @@ def _render_one(
     _write(engine, progress, params, out, args.depth)
     if recorder:
         _write_timelapse(recorder, timelapse, timelapse_path, args.quiet)
+
+
+class _Interrupt:
+    """Ctrl+C while painting: the engine gives up the step in flight (``StyleTransfer.cancel``) and the run
+    ends within a second or two, its picture that of the last finished step.
+
+    Python's own KeyboardInterrupt could land anywhere in a step, and the
+    picture would be kept as it was then; at print size it waited for a
+    minutes-long C++ call to return besides. A second Ctrl+C interrupts at
+    once, as Python does. Off the main thread, where no signal handler can
+    be set, Python's own stays.
+    """
+
+    def __init__(self, engine: Callable[[], StyleTransfer]) -> None:
+        self._engine = engine
+        self.pressed = False
+        self._previous = None
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+    def _on_interrupt(self, signum, frame) -> None:
+        if self.pressed:
+            signal.default_int_handler(signum, frame)
+        self.pressed = True
+        self._engine().cancel()
 
 
 def _keep_interrupted(

@@ -49,8 +49,8 @@ class StyleTransfer:
     any other thread, ``update()`` changes parameters or images (taking effect
     on the very next step; a change of colours that a preview shows gives up
     the step in flight), ``pause()``/``resume()`` hold the run, and
-    ``cancel()`` stops it at once (a preview's or a print-size step first
-    finishes).
+    ``cancel()`` stops it at once, at any size (a preview's or the loupe's
+    small step first finishes).
 
     Parameters
     ----------
@@ -262,7 +262,10 @@ class StyleTransfer:
                     values = self._step_preview(inputs, plan)
                 previewing = values is not None and not looking
                 if values is None:
-                    self._scale = self._prepare(inputs, plan, self._scale, start_from=self._scale)
+                    # Building a scale's targets at print size passes its paintings and photo through the
+                    # network tile by tile, as long as a step: a cancel gives that up too.
+                    with abandonable(self._cancelled.is_set):
+                        self._scale = self._prepare(inputs, plan, self._scale, start_from=self._scale)
                     values = self._step(self._scale, abandonable_by=stage)
             except StepAbandoned:
                 log.debug("step %d abandoned for a newer change", step)
@@ -572,9 +575,15 @@ class StyleTransfer:
         return self._wants_loupe(plan)
 
     def _step(self, scale: ScaleState, abandonable_by: Stage | None = None) -> list[float]:
-        """One optimiser step; at ``abandonable_by``'s scale, given up when a newer change calls for it."""
-        if abandonable_by is None or scale.tiled:
-            # A print-size step accumulates its tiles' gradients in place: it always finishes.
+        """One optimiser step; at ``abandonable_by``'s scale, given up when a newer change calls for it.
+
+        A tiled step too, between its tiles and within a tile at the
+        network's checkpoints: its gradient is summed into a tensor of its own
+        (``TiledObjective.loss_and_grad``) that the picture and the optimiser
+        only see once the step is complete, as a whole step's is. At 2048 px a
+        tiled step takes most of a minute on a CPU, which Stop used to wait for.
+        """
+        if abandonable_by is None:
             return scale.step(self._scaler, self._next_evaluation)
         with abandonable(lambda: self._superseded(abandonable_by)):
             return scale.step(self._scaler, self._next_evaluation)

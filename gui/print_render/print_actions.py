@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from brushwork.engine.print_size.print_estimate import REFERENCE_PACE, machine_memory, step_units
+from brushwork.engine.print_size.print_estimate import REFERENCE_PACE, machine_memory
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QPushButton
@@ -60,6 +60,7 @@ class PrintRenderActions(QObject):
             dialog.discard_requested.connect(self._on_discard)
             dialog.cancel_requested.connect(self.cancel)
             dialog.save_elsewhere_requested.connect(self._on_save_elsewhere)
+            dialog.save_painted_requested.connect(self._on_save_painted)
             dialog.choose_output_requested.connect(self._on_choose_output)
         return self.dialog
 
@@ -209,15 +210,8 @@ class PrintRenderActions(QObject):
         if self.job.request is None or self.job.stopping:
             return
         self.job.cancel()
-        self._dialog().show_stopping(self._step_seconds())
+        self._dialog().show_stopping()
         self.status_button.setText("Print render: stopping")
-
-    def _step_seconds(self) -> float | None:
-        """About how long the step in flight takes: what a cancel may wait for."""
-        report, pace = self.job.last, self.job.pace
-        if report is None or report.scale is None or pace is None:
-            return None
-        return pace * step_units(report.scale.width, report.scale.height, report.scale.tile)
 
     def _on_report(self, report: PrintReport) -> None:
         if self.dialog is not None:
@@ -246,6 +240,20 @@ class PrintRenderActions(QObject):
         path = self.window.dialogs.print_output_path(self.window.saving.files.suggested_name(".png"))
         if path is not None:
             self.job.write_to(path)
+
+    def _on_save_painted(self) -> None:
+        """After a cancel: the picture as far as it is painted, where the artist chooses."""
+        painted = self.job.painted
+        if painted is None:
+            self._dialog().message.setText("Nothing was painted yet: Resume paints on from the start.")
+            return
+        suggested = self._dialog().choice().output
+        path = self.window.dialogs.save_image(suggested.with_name(f"{suggested.stem}_so_far.png"))
+        if path is None:
+            return
+        task = self.job.save_painted(path)
+        if task is not None:
+            task.add_done_callback(lambda done: self._dialog().message.setText(done.result()))
 
     def _on_choose_output(self) -> None:
         dialog = self._dialog()

@@ -112,6 +112,7 @@ class PrintRenderDialog(QDialog):
     discard_requested = Signal()
     cancel_requested = Signal()
     save_elsewhere_requested = Signal()
+    save_painted_requested = Signal()
     choose_output_requested = Signal()
 
     def __init__(self, setup_source: Callable[[], PrintSetup], parent: QWidget | None = None) -> None:
@@ -404,15 +405,24 @@ class PrintRenderDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.cancel_button = QPushButton("Cancel render")
-        self.cancel_button.setToolTip("Stop after the step in flight; what was painted is kept, to resume")
+        self.cancel_button.setToolTip("Stop within a second or two; what was painted is kept, to resume")
         self.resume_button = QPushButton("Resume")
+        self.save_painted_button = QPushButton("Save what is painted...")
+        self.save_painted_button.setToolTip("Write the picture as far as it is painted, at the size it has reached")
         self.save_elsewhere_button = QPushButton("Save to another file...")
         self.new_button = QPushButton("New render...")
         self.hide_button = QPushButton("Hide")
         self.hide_button.setToolTip("The render goes on; File > Render at print size... shows it again")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        for button in (self.cancel_button, self.resume_button, self.save_elsewhere_button, self.new_button):
+        buttons_in_order = (
+            self.cancel_button,
+            self.resume_button,
+            self.save_painted_button,
+            self.save_elsewhere_button,
+            self.new_button,
+        )
+        for button in buttons_in_order:
             buttons.addWidget(button)
         buttons.addWidget(self.hide_button)
         layout = QVBoxLayout(page)
@@ -426,6 +436,7 @@ class PrintRenderDialog(QDialog):
         self.cancel_button.clicked.connect(lambda: self._on_cancel())
         self.resume_button.clicked.connect(lambda: self.resume_requested.emit())
         self.save_elsewhere_button.clicked.connect(lambda: self.save_elsewhere_requested.emit())
+        self.save_painted_button.clicked.connect(lambda: self.save_painted_requested.emit())
         self.new_button.clicked.connect(lambda: self.show_setup())
         self.hide_button.clicked.connect(lambda: self.hide())
         return page
@@ -480,10 +491,10 @@ class PrintRenderDialog(QDialog):
         if frame is not None:
             self.preview.set_picture(array_to_qimage(frame))
 
-    def show_stopping(self, seconds: float | None) -> None:
+    def show_stopping(self) -> None:
         self.cancel_button.setEnabled(False)
-        wait = f" (a step here takes {wording.duration(seconds)})" if seconds else ""
-        self.message.setText(f"Stopping after the step in flight{wait}; the window can be used meanwhile.")
+        # The step in flight is given up, at any size (engine.run.style_transfer): no step's length to wait for.
+        self.message.setText("Stopping: the step in flight is given up, the last finished step is kept.")
 
     def show_outcome(self, outcome: PrintOutcome) -> None:
         if outcome.kind == UNREADABLE:
@@ -495,17 +506,23 @@ class PrintRenderDialog(QDialog):
         if outcome.kind == FINISHED:
             self.progress.setValue(self.progress.maximum())
         self.left_label.setText("Finished" if outcome.kind == FINISHED else "")
-        self._show_buttons(
-            resume=outcome.kind in (CANCELLED, FAILED), save_elsewhere=outcome.kind == WRITE_FAILED, new=True
-        )
+        stopped = outcome.kind in (CANCELLED, FAILED)
+        self._show_buttons(resume=stopped, save_painted=stopped, save_elsewhere=outcome.kind == WRITE_FAILED, new=True)
         self.pages.setCurrentIndex(1)
 
     def _show_buttons(
-        self, *, cancel: bool = False, resume: bool = False, save_elsewhere: bool = False, new: bool = False
+        self,
+        *,
+        cancel: bool = False,
+        resume: bool = False,
+        save_painted: bool = False,
+        save_elsewhere: bool = False,
+        new: bool = False,
     ) -> None:
         self.cancel_button.setVisible(cancel)
         self.cancel_button.setEnabled(cancel)
         self.resume_button.setVisible(resume)
+        self.save_painted_button.setVisible(save_painted)
         self.save_elsewhere_button.setVisible(save_elsewhere)
         self.new_button.setVisible(new)
         self.hide_button.setText("Hide" if cancel else "Close")

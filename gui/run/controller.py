@@ -206,7 +206,7 @@ class RunController(QObject):
             self._engine.resume()
 
     def stop(self) -> None:
-        """Ask the run to stop; ``run_finished(False)`` follows once its step in flight ends."""
+        """Ask the run to stop; ``run_finished(False)`` follows once its step in flight is given up."""
         if self._engine is not None:
             self._engine.cancel()
 
@@ -214,8 +214,9 @@ class RunController(QObject):
         """Stop the run and end the engine thread; True if it ended within ``timeout_ms``.
 
         Only for closing (and tests' teardown): it is the one place that waits.
-        The engine stops between steps, and one step on a large picture can
-        take longer than the timeout. With ``must_end`` we then keep waiting:
+        The engine gives up the step in flight at its next checkpoint (at
+        most a layer of one tile away), but a preview's step, or a device
+        busy elsewhere, can take longer than the timeout. With ``must_end`` we then keep waiting:
         destroying a QThread that still runs would abort the process.
         """
         self.stop()

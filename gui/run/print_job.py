@@ -96,8 +96,8 @@ class PrintJob(QObject):
     """One print render at a time; every method is called on the GUI thread.
 
     ``reported`` comes after each step, ``ended`` once, however it ends. A
-    cancel takes effect when the step in flight ends: at 4096 px on a CPU
-    that is minutes, and nothing waits for it meanwhile.
+    cancel gives up the step in flight within a second or two, at any size
+    (``StyleTransfer.cancel``): what is kept is the last finished step's picture.
     """
 
     reported = Signal(object)  # PrintReport
@@ -123,6 +123,7 @@ class PrintJob(QObject):
         self._last_save = 0.0
         self._unsaved: tuple[np.ndarray, int] | None = None  # the latest picture the autosave does not have
         self._kept_step = 0  # the step of the latest picture: what a stopped render keeps
+        self.painted: Progress | None = None  # the latest report with a picture: what "Save what is painted" writes
         self._starting = False
         self.stopping = False
         self.controller.progressed.connect(self._on_progress)
@@ -150,7 +151,7 @@ class PrintJob(QObject):
         )
         self._clock = RenderClock(self.estimate)
         self.request, self.last, self.unwritten = request, None, None
-        self._final = self._failure = self._unsaved = None
+        self._final = self._failure = self._unsaved = self.painted = None
         self._kept_step = request.start_step
         self.stopping = False
         self._last_save = time.monotonic()
@@ -225,10 +226,33 @@ class PrintJob(QObject):
             self._write_later(self.autosave.discard)
 
     def cancel(self) -> None:
-        """Stop after the step in flight; what was painted stays kept, to resume later."""
+        """Stop now, giving up the step in flight; what was painted stays kept, to resume later."""
         if self.request is not None and not self.stopping:
             self.stopping = True
             self.controller.stop()
+
+    def save_painted(self, path: Path) -> asyncio.Task | None:
+        """Write the picture painted so far (a cancelled or failed render's), as painted, with its settings.
+
+        At the size of the scale it reached, 8 bits per channel: it is a
+        picture to look at or to go on from, the print is what Resume gives.
+        The task's result is the message to show.
+        """
+        if self.painted is None or self.running:
+            return None
+        return self._spawn(self._save_painted(self.painted, Path(path)))
+
+    async def _save_painted(self, painted: Progress, path: Path) -> str:
+        settings = preset_to_json(Preset("Picture", painted.params, "the settings this picture was painted with"))
+        options = ExportOptions(long_side=max(painted.preview.shape[:2]), bits=8)
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                self._writer, export_picture, painted.preview, path, options, None, settings
+            )
+        except (OSError, BrushworkError) as exc:
+            return f"Could not save the picture so far: {exc}"
+        height, width = painted.preview.shape[:2]
+        return f"Saved the picture so far ({width} x {height} px, step {painted.step}) to {path}."
 
     def write_to(self, path: Path) -> asyncio.Task | None:
         """Write a finished picture whose file could not be written to another file."""
@@ -251,6 +275,7 @@ class PrintJob(QObject):
         due = progress.scale_finished or progress.finished or now - self._last_save >= AUTOSAVE_INTERVAL
         if progress.preview is not None and not progress.adjusting:
             self._kept_step = progress.step
+            self.painted = progress
             if due:
                 self._last_save, self._unsaved = now, None
                 self._write_later(self.autosave.save_picture, progress.preview, progress.step)

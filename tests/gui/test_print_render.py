@@ -193,7 +193,7 @@ def test_cancel_keeps_the_window_and_the_live_picture_and_the_live_run_goes_on(q
     assert reports[0].progress.step == 1 and reports[0].progress.width == 128
     with qtbot.waitSignal(window.print_render.job.ended, timeout=SLOW) as ended:
         click(qtbot, dialog.cancel_button)
-        assert "Stopping after the step in flight" in dialog.message.text()
+        assert "Stopping: the step in flight is given up" in dialog.message.text()
     assert ended.args[0].kind == CANCELLED and "Cancelled at step" in dialog.message.text()
     assert window.isVisible() and np.array_equal(window.picture, shown)
     assert len(set(live_steps[1:])) <= 1 and len(live) == held  # not one live step while it rendered
@@ -208,6 +208,72 @@ def test_cancel_keeps_the_window_and_the_live_picture_and_the_live_run_goes_on(q
     assert window.controller.running and not window.controller.paused
     qtbot.waitUntil(lambda: len(live) >= held + 2, timeout=SLOW)
     assert not (tmp_path / "print.png").exists()
+
+
+class StepInFlight:
+    """Holds the print render's engine at a checkpoint inside a tiled step until the test has clicked: the
+    click then lands in the middle of that step, however fast or slow the machine."""
+
+    def __init__(self, monkeypatch, job, after_step: int) -> None:
+        import threading
+
+        from brushwork.engine.network import vgg19
+
+        self.reached = threading.Event()
+        self.clicked = threading.Event()
+        original = vgg19.checkpoint
+
+        def checkpoint(*check):
+            engine = job.controller.engine
+            # On the engine thread, in the step after ``after_step``: held once, then it goes on.
+            if engine is not None and engine.steps_done == after_step and not self.reached.is_set():
+                self.reached.set()
+                self.clicked.wait(SLOW / 1000)
+            original(*check)
+
+        monkeypatch.setattr(vgg19, "checkpoint", checkpoint)
+
+
+def test_cancel_gives_up_a_tiled_step_keeps_the_last_finished_step_and_resume_goes_on(
+    qtbot, window, image_paths, tmp_path, monkeypatch
+):
+    load_both(qtbot, window, image_paths)
+    # 200 px: a 128 px scale of 7 steps, then 5 at 200 px in 64 px tiles (a 96 px halo: boxes of up to 200 px).
+    window.set_params(window.params().replace(tile=64, stop_early=False))
+    dialog = open_dialog(qtbot, window)
+    setup_render(qtbot, dialog, side=200, steps=12, output=tmp_path / "print.png")
+    job = window.print_render.job
+    in_flight = StepInFlight(monkeypatch, job, after_step=8)  # Cancel is clicked during step 9
+    reports = []
+    job.reported.connect(reports.append)
+    click(qtbot, dialog.render_button)
+    qtbot.waitUntil(in_flight.reached.is_set, timeout=SLOW)
+    with qtbot.waitSignal(job.ended, timeout=SLOW) as ended:
+        click(qtbot, dialog.cancel_button)
+        in_flight.clicked.set()
+    assert ended.args[0].kind == CANCELLED
+    finished = [r.progress for r in reports]
+    assert finished[-1].step == 8 and finished[-1].tile == 64  # step 9, in flight, was given up
+    kept = job.autosave.recover()
+    assert kept.info.step == 8 and "Cancelled at step 8 of 12" in dialog.message.text()
+    # What is kept is the last finished step's picture, byte for byte.
+    assert np.array_equal(np.asarray(kept.picture), finished[-1].preview)
+
+    # The dialog offers to save what is painted.
+    window.dialogs.save_image_path = tmp_path / "so_far.png"
+    click(qtbot, dialog.save_painted_button)
+    qtbot.waitUntil(lambda: "Saved the picture so far" in dialog.message.text(), timeout=SLOW)
+    with Image.open(tmp_path / "so_far.png") as saved:
+        assert np.array_equal(np.asarray(saved.convert("RGB")), finished[-1].preview)
+
+    # Resume goes on from step 9 to the end.
+    reports.clear()
+    with qtbot.waitSignal(job.ended, timeout=SLOW) as ended:
+        click(qtbot, dialog.resume_button)
+    assert ended.args[0].kind == FINISHED
+    assert [r.progress.step for r in reports if not r.progress.adjusting] == [9, 10, 11, 12]
+    with Image.open(tmp_path / "print.png") as image:
+        assert image.size == (200, 150)
 
 
 def test_an_interrupted_render_is_offered_at_launch_and_resumes_from_its_step(
