@@ -9,6 +9,7 @@ import pytest
 import torch
 from brushwork.engine.network import step_abandon
 from brushwork.engine.network import vgg19 as network
+from brushwork.engine.network.vgg19 import FeatureExtractor
 from brushwork.engine.run import live_preview
 from brushwork.engine.run.style_transfer import StyleTransfer
 from brushwork.engine.settings.style_params import StyleParams
@@ -226,3 +227,30 @@ def test_stop_gives_up_building_a_tiled_scale(mid_step, monkeypatch):
     assert last.scale_finished and last.width == 128 and not engine.finished
     assert engine.current_picture().tobytes() == Image.fromarray(last.preview).tobytes()
 
+
+def test_the_way_back_gives_up_on_whichever_thread_runs_it(oxford):
+    """With CUDA or MPS, autograd runs the backward pass on a device thread of its own, where the engine
+    thread's check is not set: the checkpoints on the way back must still give the step up. Emulated on
+    the CPU by calling backward() on another thread."""
+    import threading
+
+    net = FeatureExtractor(oxford, "conv3_1")
+    picture = torch.rand(1, 3, 32, 32, requires_grad=True)
+    given_up = threading.Event()
+    with step_abandon.abandonable(given_up.is_set):
+        features = net(picture, {"conv3_1"})
+    loss = features["conv3_1"].pow(2).sum()
+    given_up.set()  # a change arrives after the forward pass, while the device goes back
+    raised = []
+
+    def backward():
+        try:
+            loss.backward()
+        except step_abandon.StepAbandoned as exc:
+            raised.append(exc)
+
+    device_thread = threading.Thread(target=backward)
+    device_thread.start()
+    device_thread.join()
+    assert raised, "the way back ran to the end on a thread without the check"
+    assert picture.grad is None  # given up before the gradient reached the picture

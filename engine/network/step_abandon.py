@@ -10,11 +10,16 @@ picture and optimiser are untouched until its gradient is complete, so the
 run simply goes on with the new settings from where it was.
 
 The check is held per thread: the network is shared, and only the engine
-thread's own steps may be abandoned.
+thread's own steps may be abandoned. The way back does not read it there:
+with CUDA or MPS, autograd runs a backward pass on threads of its own, one
+per device, where the engine thread's check is not set, so the steps would
+only be given up on the way forward. Each backward checkpoint carries the
+check of the pass that made it instead, whichever thread runs it.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,21 +45,25 @@ def abandonable(check: Callable[[], bool]) -> Iterator[None]:
         _local.check = outer
 
 
-def checkpoint() -> None:
-    """Raise ``StepAbandoned`` if this thread's step has been given up."""
-    check = getattr(_local, "check", None)
+def checkpoint(check: Callable[[], bool] | None = None) -> None:
+    """Raise ``StepAbandoned`` if the step has been given up: by ``check``, or by this thread's check."""
+    check = check or getattr(_local, "check", None)
     if check is not None and check():
         raise StepAbandoned
 
 
 def watch_backward(activation: torch.Tensor) -> None:
-    """Make the backward pass reach a checkpoint where it passes ``activation``'s gradient."""
-    if activation.requires_grad and getattr(_local, "check", None) is not None:
-        activation.register_hook(_backward_checkpoint)
+    """Make the backward pass reach a checkpoint where it passes ``activation``'s gradient.
+
+    The checkpoint asks the check in force now, on the forward pass's
+    thread, not one of the thread that will run the hook (see the module's
+    docstring). An exception raised in a hook reaches the caller of
+    ``backward()`` as is, from a device's thread too.
+    """
+    check = getattr(_local, "check", None)
+    if activation.requires_grad and check is not None:
+        activation.register_hook(functools.partial(_backward_checkpoint, check))
 
 
-def _backward_checkpoint(_grad: torch.Tensor) -> None:
-    # CPU backward runs on the thread that called backward(), so the engine
-    # thread's check is the one seen here; an exception raised in a hook
-    # reaches that caller as is.
-    checkpoint()
+def _backward_checkpoint(check: Callable[[], bool], _grad: torch.Tensor) -> None:
+    checkpoint(check)
