@@ -20,6 +20,14 @@ loss falls. Unlike GradScaler, an overflowing step is re-evaluated instead of
 skipped (our L-BFGS takes one evaluation per step and cannot skip one), and
 the scale grows after 50 good steps instead of 2000, since a whole run is a
 few hundred steps.
+
+A tiled step (``engine.objective.tiled_objective``) backpropagates each
+tile's share on its own, into a float32 gradient of the whole picture:
+``scaled_gradient`` scales each tile's pass and divides the scale back out
+as the share is added, and a tile that overflows is evaluated again at half
+the scale, alone. Without it the second pass went unscaled, and against
+float32 a tiled float16 gradient was 25.6 % off where a whole one was 0.68 %
+(96 x 80 px on the CPU).
 """
 
 from __future__ import annotations
@@ -87,4 +95,24 @@ class LossScaler:
             if self.scale <= 1.0 or not bool(torch.isfinite(loss)):
                 grad.div_(self.scale)
                 return loss, extra
+            self.scale /= 2.0
+
+    def scaled_gradient(self, evaluate: Callable[[], tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """The gradient of a part of a step's loss, unscaled: ``evaluate()`` returns (loss, leaf) and the
+        gradient of the loss with respect to the leaf comes back.
+
+        Scaled like ``backward``, and evaluated again at half the scale while
+        the leaf's gradient overflows; the scale does not grow here (a step
+        counts once, in ``backward``).
+        """
+        while True:
+            loss, leaf = evaluate()
+            if not self.enabled:
+                loss.backward()
+                return leaf.grad
+            (loss * self.scale).backward()
+            grad = leaf.grad
+            if bool(torch.isfinite(grad).all()) or self.scale <= 1.0 or not bool(torch.isfinite(loss)):
+                return grad.div_(self.scale)
+            self._good_steps = 0
             self.scale /= 2.0

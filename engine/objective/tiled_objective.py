@@ -35,6 +35,7 @@ from ..network.layers import CONV_LAYERS, layer_index
 from ..network.vgg19 import FeatureExtractor
 from ..settings.style_params import StyleParams
 from .guided_gram import MIN_MASS, guide_at
+from .loss_scaling import LossScaler
 from .loss_terms import inverse_energy
 from .scale_objective import Objective, StyleTargets
 
@@ -326,9 +327,13 @@ class TiledObjective(StyleTargets):
         return out
 
     def loss_and_grad(
-        self, picture: torch.Tensor, offset: tuple[int, int] = (0, 0)
+        self, picture: torch.Tensor, offset: tuple[int, int] = (0, 0), scaler: LossScaler | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(total, [content, style, tv, total], d total / d picture), each pass one tile at a time."""
+        """(total, [content, style, tv, total], d total / d picture), each pass one tile at a time.
+
+        ``scaler`` scales each tile's backward pass (float16 convolutions:
+        ``engine.objective.loss_scaling``); the gradient returned is unscaled.
+        """
         height, width = self.size
         tiles = self.tiles(offset)
         picture = picture.detach()
@@ -368,20 +373,25 @@ class TiledObjective(StyleTargets):
         content = content * self._content_inv
         # Pass 2: each tile's share of the gradient, through the linear surrogate.
         grad = torch.zeros_like(picture)
+        scaler = scaler or LossScaler(enabled=False)
         for t in tiles:
-            box = _box(picture, t).clone().requires_grad_(True)
-            with torch.enable_grad():
-                feats = self.extractor(box, self.taps)
-                surrogate = box.new_zeros((), dtype=torch.float32)
-                for name, d in upstream.items():
-                    # <D, F F^T> = sum(D * F F^T); its gradient in F is (D + D^T) F, the exact one.
-                    surrogate = surrogate + (d * grams(feats, t, name)).sum()
-                if self.alpha > 0:
-                    rows, cols = t.interior(self.content_layer, height, width)
-                    diff = feats[self.content_layer][..., rows, cols].float() - self._content_slice(t)
-                    surrogate = surrogate + self.alpha * self._content_inv * diff.pow(2).sum()
-                surrogate.backward()
-            grad[..., t.by0 : t.by1, t.bx0 : t.bx1] += box.grad
+
+            def share(t: Tile = t) -> tuple[torch.Tensor, torch.Tensor]:
+                box = _box(picture, t).clone().requires_grad_(True)
+                with torch.enable_grad():
+                    feats = self.extractor(box, self.taps)
+                    surrogate = box.new_zeros((), dtype=torch.float32)
+                    for name, d in upstream.items():
+                        # <D, F F^T> = sum(D * F F^T); its gradient in F is (D + D^T) F, the exact one.
+                        surrogate = surrogate + (d * grams(feats, t, name)).sum()
+                    if self.alpha > 0:
+                        rows, cols = t.interior(self.content_layer, height, width)
+                        diff = feats[self.content_layer][..., rows, cols].float() - self._content_slice(t)
+                        surrogate = surrogate + self.alpha * self._content_inv * diff.pow(2).sum()
+                return surrogate, box
+
+            with torch.enable_grad():  # the loss is scaled in there: under no_grad its backward would not reach
+                grad[..., t.by0 : t.by1, t.bx0 : t.bx1] += scaler.scaled_gradient(share)
         # The smoothness term is pixel-level: banded, so that its differences
         # never take several copies of a print-size picture.
         tv = banded_tv_energy(picture, grad, self.tv_weight * self._tv_inv) * self._tv_inv

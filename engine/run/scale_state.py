@@ -215,7 +215,9 @@ class ScaleState:
             # The optimiser has not moved the picture yet: keep a copy of what
             # is evaluated (no read-back here; the run checks the loss after the step).
             self.evaluated.copy_(self.picture.detach())
-            total, terms = scaler.backward(lambda: self._evaluate(objective, view, next_evaluation), self.picture)
+            total, terms = scaler.backward(
+                lambda: self._evaluate(objective, view, next_evaluation, scaler), self.picture
+            )
             report.append(terms)
             return total
 
@@ -231,12 +233,16 @@ class ScaleState:
         return report[-1].tolist()
 
     def _evaluate(
-        self, objective: Objective | TiledObjective, view: ColourView, next_evaluation: Callable[[], int]
+        self,
+        objective: Objective | TiledObjective,
+        view: ColourView,
+        next_evaluation: Callable[[], int],
+        scaler: LossScaler,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The loss (whose backward reaches the picture) and the reported terms; a clip's frame adds its
         temporal term to the total."""
         canvas = self.canvas()
-        total, terms = self._network_loss(objective, view, canvas, next_evaluation)
+        total, terms = self._network_loss(objective, view, canvas, next_evaluation, scaler)
         if self.temporal is None:
             return total, terms
         term = self.temporal(canvas)
@@ -244,9 +250,18 @@ class ScaleState:
 
     @staticmethod
     def _network_loss(
-        objective: Objective | TiledObjective, view: ColourView, canvas: torch.Tensor, next_evaluation
+        objective: Objective | TiledObjective,
+        view: ColourView,
+        canvas: torch.Tensor,
+        next_evaluation: Callable[[], int],
+        scaler: LossScaler,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The objective's loss and reported terms [content, style, tv, total]."""
+        """The objective's loss and reported terms [content, style, tv, total].
+
+        A tiled objective backpropagates tile by tile inside, so ``scaler``
+        scales each tile's pass there; the picture's float32 gradient it
+        returns is then scaled again by ``scaler.backward``, exactly (a power of two).
+        """
         seen = view.to_network(canvas)
         if not isinstance(objective, TiledObjective):
             return objective(seen)
@@ -255,6 +270,6 @@ class ScaleState:
         # gradient reaches the picture through the colour view and the hold by
         # a linear term with the value of the total.
         offset = grid_offset(next_evaluation(), objective.tile)
-        total, terms, grad = objective.loss_and_grad(seen.detach(), offset)
+        total, terms, grad = objective.loss_and_grad(seen.detach(), offset, scaler)
         linear = (seen * grad).sum()
         return linear - linear.detach() + total, terms
