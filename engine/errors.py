@@ -48,4 +48,4 @@ class OutOfMemoryError(BrushworkError):
 
 
 class NumericalError(BrushworkError):
-    """The loss became NaN or infinite; the last picture with a finite loss is kept."""
+    """The loss became NaN or infinite; the best picture of the recent steps is kept."""

@@ -226,6 +226,36 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_finite_picture(monkeypatch)
     assert engine.result().size == (64, 48)
 
 
+def test_after_a_nan_the_best_picture_of_the_recent_steps_is_kept_not_the_last_finite_one(monkeypatch):
+    """The loss grows for a few steps before it becomes NaN (too high a beta does that): the last finite
+    picture is already ruined, so the one kept is the one with the lowest loss."""
+    from brushwork.engine.errors import NumericalError
+
+    real = Objective.__call__
+    growth = {4: 10.0, 5: 100.0, 6: 1000.0, 7: math.nan}  # evaluation -> factor on its loss
+
+    def diverging(self, picture):
+        total, terms = real(self, picture)
+        factor = growth.get(len(evaluations) + 1, 1.0)
+        evaluations.append(factor)
+        return total * factor, terms * factor
+
+    evaluations = []
+    monkeypatch.setattr(Objective, "__call__", diverging)
+    engine = StyleTransfer(make_photo(), make_painting(), PLAIN.replace(steps=12))
+    pictures, totals = {}, {}
+    with pytest.raises(NumericalError, match="best of the recent steps"):
+        for p in engine.run():
+            pictures[p.step] = np.asarray(engine.current_picture())
+            totals[p.step] = p.losses.total
+    assert list(pictures) == [1, 2, 3, 4, 5, 6]  # step 7 evaluated the picture step 6 made: NaN
+    assert min(totals, key=totals.get) == 3 and totals[6] > 10 * totals[3]
+    # Step 3's loss, at the picture step 2 made, was the lowest: that picture is kept, not step 5's (the
+    # last one whose loss was finite).
+    assert np.array_equal(np.asarray(engine.current_picture()), pictures[2])
+    assert not np.array_equal(pictures[2], pictures[5])
+
+
 # -- 4. knowing that a paused run holds --------------------------------------------
 
 

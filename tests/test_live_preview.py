@@ -122,7 +122,7 @@ def test_the_plan_resumes_from_the_previewed_picture(slow_scales):
             last_shown = engine._shown_rgb().clone()
         elif last_shown is not None and climbed_back_from is None:
             # The first plan step after the preview started from the composite.
-            climbed_back_from = engine._scale.last_finite  # the canvas that step evaluated
+            climbed_back_from = engine._scale.best  # the canvas that step evaluated (the first since the picture)
             engine.cancel()
     margin = engine._scale.margin
     start = climbed_back_from[..., margin : climbed_back_from.shape[-2] - margin, margin:-margin]

@@ -105,10 +105,12 @@ class ScaleState:
         self.temporal = temporal
         self.hold: tuple[torch.Tensor, torch.Tensor] | None = None  # (weight, photo): see set_hold
         self.picture: torch.Tensor | None = None
-        # A copy of the canvas as the last step evaluated it, and of the last
-        # one whose loss was finite: what a NaN step falls back to.
+        # A copy of the canvas as the last step evaluated it, and of the best
+        # one of the recent steps: what a NaN step falls back to (keep_if_best).
         self.evaluated: torch.Tensor | None = None
-        self.last_finite: torch.Tensor | None = None
+        self.best: torch.Tensor | None = None
+        self._best_loss: float | None = None  # None: no step evaluated since the picture or objective changed
+        self._best_keys: ScaleKeys | None = None  # the objective that loss was measured by
         self.optimizer: LBFGS | Adam | None = None
         self.optimizer_kind: str | None = None
 
@@ -129,7 +131,8 @@ class ScaleState:
         # are kept in half precision (5e-4 of a pixel value): 134 MB less at 4096 px.
         copies = torch.float16 if self.tiled else self.picture.dtype
         self.evaluated = self.picture.detach().to(copies, copy=True)
-        self.last_finite = self.picture.detach().to(copies, copy=True)
+        self.best = self.picture.detach().to(copies, copy=True)
+        self._best_loss = None
 
     def canvas(self) -> torch.Tensor:
         """What the network sees: the optimised canvas, blended with the photo where it is held (``set_hold``)."""
@@ -170,10 +173,25 @@ class ScaleState:
         if bool(weight.any()):
             self.hold = (weight, self.view.to_canvas(self.content_rgb).detach())
 
+    def keep_if_best(self, loss: float) -> None:
+        """After a step whose loss was finite: keep the picture it evaluated if that is the best of the recent
+        steps, those since the picture or the objective last changed.
+
+        The last finite picture is not enough: when the loss grows for several
+        steps before it becomes NaN (too high a beta, float16's range), the
+        last finite picture is already ruined. Losses are only compared under
+        one objective: after a slider's change the loss jumps, and a picture
+        kept under the old one is no fallback for the new.
+        """
+        if self._best_loss is not None and self._best_keys == self.keys and not loss <= self._best_loss:
+            return
+        self.best, self.evaluated = self.evaluated, self.best
+        self._best_loss, self._best_keys = loss, self.keys
+
     def fall_back(self) -> None:
-        """After a non-finite loss: the last picture whose loss was finite, and an optimiser without NaN in it."""
+        """After a non-finite loss: the best picture of the recent steps, and an optimiser without NaN in it."""
         with torch.no_grad():
-            self.picture.copy_(self.last_finite)
+            self.picture.copy_(self.best)
         self.new_optimizer(self.optimizer_kind)
 
     # -- the optimiser -------------------------------------------------------------

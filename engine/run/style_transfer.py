@@ -218,8 +218,8 @@ class StyleTransfer:
 
         Raises ``BrushworkError`` subclasses for weights, device or image
         problems, and ``NumericalError`` if the loss becomes NaN or infinite;
-        the picture so far (for ``NumericalError``, the last one with a finite
-        loss) stays available through ``result()``.
+        the picture so far (for ``NumericalError``, the best of the recent
+        steps, ``ScaleState.keep_if_best``) stays available through ``result()``.
         """
         cores = CoreShare()
         try:
@@ -278,7 +278,7 @@ class StyleTransfer:
             extra = looking or previewing  # steps beside the plan's: the plan's steps all run at its scale
             if not all(math.isfinite(v) for v in values):
                 raise self._numerical_error(active, stage, step)
-            active.last_finite, active.evaluated = active.evaluated, active.last_finite
+            active.keep_if_best(values[-1])
             if not extra:
                 step += 1
                 self._pace.record(stage.side, time.perf_counter() - started)
@@ -351,7 +351,7 @@ class StyleTransfer:
         )
 
     def _numerical_error(self, scale: ScaleState, stage: Stage, step: int) -> NumericalError:
-        """Put back the last picture whose loss was finite and say what to try."""
+        """Put back the best picture of the recent steps and say what to try."""
         # L-BFGS's history now holds NaN: a later run must not inherit it.
         scale.fall_back()
         log.warning("non-finite loss at step %d (%d px, %s)", step + 1, stage.side, self.dtype)
@@ -361,7 +361,7 @@ class StyleTransfer:
             advice += ", or paint in float32"
         return NumericalError(
             f"The loss became NaN or infinite at step {step + 1} ({stage.side} px, {precision}), so painting "
-            f"stopped. The picture so far is kept, as it was at the last step with a finite loss. "
+            f"stopped. The picture so far is kept, as it was at the best of the recent steps. "
             f"To carry on from it, {advice}."
         )
 
