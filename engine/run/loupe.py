@@ -133,11 +133,12 @@ class LoupeState:
         """The new settings' objective on the square and its context: of the loupe's picture, or of ``full``'s."""
         scale = self.scale
         with torch.no_grad():
+            # What the network judges: the pictures as painted, before a hold blends them with the photo.
             if full is None:
-                canvas = scale.canvas()
+                canvas = scale.picture.detach()
             else:
                 top, left, bottom, right = self.crop_box()
-                rgb = full.view.to_rgb(full.canvas().detach())[..., top:bottom, left:right]
+                rgb = full.view.to_rgb(full.picture.detach())[..., top:bottom, left:right]
                 canvas = scale.view.to_canvas(rgb)
             return float(scale.objective(scale.view.to_network(canvas))[1][3])
 

@@ -245,7 +245,7 @@ class ScaleBuilder:
         scale = ScaleState(
             plan.keys, margin=context, view=view, content_rgb=content, objective=objective, memory=memory, temporal=None
         )
-        rgb = full.view.to_rgb(full.canvas().detach())[..., top:bottom, left:right]
+        rgb = full.view.to_rgb(full.picture.detach())[..., top:bottom, left:right]  # as painted, before the hold
         scale.set_picture(view.to_canvas(rgb))
         scale.set_hold(params, masks)
         scale.new_optimizer(params.optimizer)
@@ -344,8 +344,8 @@ class ScaleBuilder:
     ) -> torch.Tensor:
         """The RGB canvas a new scale, image or network starts from, ``margin`` pixels larger all round."""
         if start_from is not None and start_from.picture is not None:
-            # Continue from what we have: the visible part, resized.
-            low = start_from.visible_rgb()
+            # Continue from what we have: the visible part, resized (as painted, before any hold blends it).
+            low = start_from.painted_rgb()
             start = resample(low, dims)
             if low.shape[-2] < dims[0]:
                 # Upsampling blurs: give the finer scale the photo's own detail

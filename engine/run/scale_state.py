@@ -135,7 +135,7 @@ class ScaleState:
         self._best_loss = None
 
     def canvas(self) -> torch.Tensor:
-        """What the network sees: the optimised canvas, blended with the photo where it is held (``set_hold``)."""
+        """What the artist is shown: the optimised canvas, blended with the photo where it is held (``set_hold``)."""
         if self.hold is None:
             return self.picture
         weight, photo = self.hold
@@ -149,16 +149,28 @@ class ScaleState:
         """The picture in RGB, without its margin."""
         return crop(self.view.to_rgb(self.canvas().detach()), self.margin)
 
+    def painted_rgb(self) -> torch.Tensor:
+        """The optimised picture in RGB, without its margin and without the hold: what a scale built from
+        this one starts from (starting from the blend would blend it with the photo a second time)."""
+        return crop(self.view.to_rgb(self.picture.detach()), self.margin)
+
     def set_hold(self, params: StyleParams, masks: torch.Tensor | None) -> None:
         """Where the picture is held to the photo: its "photo only" regions, and outside the regions if so chosen.
 
         Not in Gatys et al. 2017, where a region without style still moves:
         the style of its neighbours reaches it through the network's receptive
         fields (at 64 px its content error was half that of a fully styled
-        picture). The optimiser's variable is blended with the photo there,
-        canvas = x (1 - h) + photo h, so a held pixel is the photo exactly and
-        its gradient is zero; across a soft edge the two blend. Everything
-        the network sees, and the artist is shown, is that blend.
+        picture). What the artist is shown, saved and exported is the painted
+        picture blended with the photo, canvas = x (1 - h) + photo h, like a
+        layer mask: a held pixel is the photo exactly, and a pixel held by h is
+        (1 - h) of the painted picture's departure from the photo, never more.
+
+        The network judges x, not the blend. When it judged the blend, the
+        style term asked a partly held pixel to look fully painted while only
+        (1 - h) of x reached it, so x was driven 1 / (1 - h) times as far,
+        to extreme colours: where two soft brush strokes met, the dip of h
+        between them came out as one-pixel green and magenta lines, and a
+        pixel held by half moved from the photo by twice its share.
         """
         self.hold = None
         if masks is None:
@@ -259,11 +271,11 @@ class ScaleState:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The loss (whose backward reaches the picture) and the reported terms; a clip's frame adds its
         temporal term to the total."""
-        canvas = self.canvas()
-        total, terms = self._network_loss(objective, view, canvas, next_evaluation, scaler)
+        # The network judges the picture itself, never its blend with the photo (see set_hold).
+        total, terms = self._network_loss(objective, view, self.picture, next_evaluation, scaler)
         if self.temporal is None:
             return total, terms
-        term = self.temporal(canvas)
+        term = self.temporal(self.canvas())  # a clip's frames follow each other as they are shown
         return total + term, torch.cat([terms[:3], terms[3:] + term.detach()])
 
     @staticmethod
@@ -285,8 +297,8 @@ class ScaleState:
             return objective(seen)
         # Tile by tile, with the grid moved every evaluation so that no seam can
         # settle in one place (the objective is the same for every grid). Its
-        # gradient reaches the picture through the colour view and the hold by
-        # a linear term with the value of the total.
+        # gradient reaches the picture through the colour view by a linear
+        # term with the value of the total.
         offset = grid_offset(next_evaluation(), objective.tile)
         total, terms, grad = objective.loss_and_grad(seen.detach(), offset, scaler)
         linear = (seen * grad).sum()
