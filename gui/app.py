@@ -7,6 +7,7 @@ import asyncio
 import logging
 import logging.handlers
 import sys
+from pathlib import Path
 
 from brushwork.engine.files.bundled_files import sample_images
 
@@ -38,19 +39,66 @@ def report_slot_errors_to(window) -> None:
     sys.excepthook = hook
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="brushwork", description="Brushwork: a studio for neural style transfer")
+def _parser() -> argparse.ArgumentParser:
     from brushwork.engine.cli.main import _version
 
+    parser = argparse.ArgumentParser(
+        prog="brushwork",
+        description="Brushwork: a studio for neural style transfer",
+        epilog="Qt's own options (-style fusion, -platform xcb, -reverse, ...) are passed to Qt.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("content", nargs="?", type=Path, help="a photo (or clip) to open in Content")
+    parser.add_argument("style", nargs="?", type=Path, help="a painting to open in Style")
     parser.add_argument("--demo", action="store_true", help="open with the bundled samples and start painting")
     parser.add_argument(
         "--install-desktop-entry",
         action="store_true",
         help="add Brushwork, with its icon, to the desktop's application menu (Linux) and exit",
     )
-    args = parser.parse_args(argv)
-    if args.install_desktop_entry:
+    return parser
+
+
+def qt_application(argv: list[str]):
+    """The QApplication, and what is left of ``argv`` once Qt has taken its own options.
+
+    Qt knows its options (``-style fusion``, ``-platform offscreen``,
+    ``-qwindowgeometry 800x600``, ...) and takes them out of the list it is
+    given; Brushwork parses the rest. An application made before (a test's)
+    has taken its options already.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        return app, list(argv)
+    app = QApplication(["brushwork", *argv])
+    return app, app.arguments()[1:]
+
+
+async def open_files(window, paths: list[Path]) -> None:
+    """Files named on the command line, into Content then Style, as a drop of both would put them.
+
+    The restored session's images are loading already: these wait for them, so that they
+    replace them and are never replaced by them.
+    """
+    from .roles import CONTENT, STYLE
+
+    restoring = [task for task in window._tasks if task is not asyncio.current_task()]
+    await asyncio.gather(*restoring, return_exceptions=True)
+    for role, path in zip((CONTENT, STYLE), paths, strict=False):
+        task = window.load_image_into(role, path)
+        if task is not None:
+            await task
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    # --help, --version and --install-desktop-entry need no window (nor Qt's libraries): a
+    # first look, which leaves Qt's options alone, answers them before Qt starts.
+    early, _unknown = parser.parse_known_args(argv)
+    if early.install_desktop_entry:
         from .desktop_entry import install_desktop_entry
 
         for path in install_desktop_entry():
@@ -62,12 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     import qasync
-    from PySide6.QtWidgets import QApplication
 
     from .roles import CONTENT, STYLE
     from .studio_window import StudioWindow, default_data_dir
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app, own = qt_application(argv)
+    args = parser.parse_args(own)
+    files = [path for path in (args.content, args.style) if path is not None]
+    if args.demo and files:
+        parser.error("--demo opens the bundled samples: give it no files")
     app.setApplicationName("Brushwork")
     app.setOrganizationName("Brushwork")
     app.setDesktopFileName("brushwork")
@@ -90,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.demo:
         window.spawn(demo())
+    elif files:
+        window.spawn(open_files(window, files))
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     with loop:

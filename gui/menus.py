@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from .panels.regions_panel import TOOLS
 from .roles import CONTENT, STYLE
+from .theme import THEMES, ThemeChoice
 
 BRUSH_STEP = 1.25  # [ and ] make the brush this much smaller or larger
 
@@ -83,6 +84,18 @@ def build_menus(window) -> None:
     action("Before | after split", "Ctrl+B", lambda: w.preview.set_split(not canvas.split), view_menu)
     view_menu.addSeparator()
     w.explorer_action = action("Layer explorer...", "Ctrl+L", w.open_layer_explorer, view_menu)
+    view_menu.addSeparator()
+    theme_menu = view_menu.addMenu("Theme")
+    w.theme = ThemeChoice(w.session.settings)
+    w.theme.apply_saved()
+    themes = QActionGroup(w)  # one checked at a time
+    w.theme_actions = {}
+    for theme, text in THEMES.items():
+        act = action(text, None, lambda t=theme: w.theme.choose(t), theme_menu)
+        act.setCheckable(True)
+        act.setChecked(theme == w.theme.current)
+        themes.addAction(act)
+        w.theme_actions[theme] = act
     regions_menu = w.menuBar().addMenu("Re&gions")
     w.tool_actions = {
         tool: action(f"{text} tool", key, lambda t=tool: regions.set_tool(t), regions_menu)

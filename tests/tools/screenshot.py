@@ -25,33 +25,6 @@ def _screen_config(width: int, height: int) -> str:
     return str(path)
 
 
-def _use_dark_palette() -> None:
-    from PySide6.QtGui import QColor, QPalette
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    app.setStyle("Fusion")
-    palette = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, "#2b2b2b"),
-        (QPalette.ColorRole.WindowText, "#e8e8e8"),
-        (QPalette.ColorRole.Base, "#1e1e1e"),
-        (QPalette.ColorRole.AlternateBase, "#2b2b2b"),
-        (QPalette.ColorRole.Text, "#e8e8e8"),
-        (QPalette.ColorRole.Button, "#353535"),
-        (QPalette.ColorRole.ButtonText, "#e8e8e8"),
-        (QPalette.ColorRole.Highlight, "#3d7bd9"),
-        (QPalette.ColorRole.HighlightedText, "#ffffff"),
-        (QPalette.ColorRole.Mid, "#5a5a5a"),
-        (QPalette.ColorRole.Dark, "#141414"),
-        (QPalette.ColorRole.BrightText, "#ffffff"),
-    ):
-        palette.setColor(role, QColor(colour))
-    for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.Text, QPalette.ColorRole.WindowText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
-    app.setPalette(palette)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.tools.screenshot")
     parser.add_argument("output", type=Path)
@@ -62,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--screen", default="1600x1000", help="the screen's size in device pixels (offscreen platform), WxH"
     )
-    parser.add_argument("--dark", action="store_true", help="a dark palette (Fusion style)")
+    parser.add_argument("--dark", action="store_true", help="the studio's dark theme (View > Theme > Dark)")
     args = parser.parse_args(argv)
     # Both must be set before Qt starts: scaling as the desktop would set it, the screen as a monitor has it.
     os.environ["QT_SCALE_FACTOR"] = str(args.scale)
@@ -77,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     loop, window = scratch_window("brushwork-shot-")
     if args.dark:
-        _use_dark_palette()
+        window.theme.choose("dark")  # View > Theme > Dark
     window.show()  # at its own default size, fitted to the screen as an artist would see it
 
     async def shoot() -> None:
