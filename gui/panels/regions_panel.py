@@ -106,7 +106,10 @@ class RegionsPanel(CollapsibleSection):
         self.hardness.setToolTip("1: a hard edge; lower: the brush fades out towards its rim")
         self.tolerance = SliderFieldWidget(0.0, 255.0, step=1.0)
         self.tolerance.set_value(32.0)
-        self.tolerance.setToolTip("How far (in levels of 255, per channel) a colour may be from the one you click")
+        self.tolerance.setToolTip(
+            "How different a colour may be from the one you click, as the eye sees it (255: black from white); "
+            "the selection stops at the photo's outlines"
+        )
         self.contiguous = QCheckBox("Only the connected area")
         self.contiguous.setChecked(True)
         self.contiguous.setToolTip("Off: every similar pixel of the photo, wherever it is")

@@ -27,6 +27,7 @@ from ..panels.param_changes import RegionAdded, RegionRemoved
 from ..panels.params_editor import ParamsEditor
 from ..panels.preview_pane import PreviewCanvas
 from ..panels.region_row import colour_name
+from .colour_wand import WandPhoto
 from .mask_brush import Rect
 from .mask_files import ImportedMask, read_mask_file, read_painting_mask_file, write_mask_file
 from .painting_masks import single_painting
@@ -129,9 +130,24 @@ class RegionEditing(QObject):
         elif self.tool == "fill":
             self.doc.fill(colour, math.floor(x + 0.5), math.floor(y + 0.5))
         elif self.tool == "wand":
-            tolerance = round(self.panel.tolerance.value())
-            contiguous = self.panel.contiguous.isChecked()
-            self.doc.select_similar(colour, math.floor(x + 0.5), math.floor(y + 0.5), tolerance, contiguous)
+            x, y = math.floor(x + 0.5), math.floor(y + 0.5)
+            if self.doc.inside(x, y):
+                tolerance, contiguous = round(self.panel.tolerance.value()), self.panel.contiguous.isChecked()
+                self._spawn(self._select_similar(colour, x, y, tolerance, contiguous))
+
+    async def _select_similar(self, colour: Colour, x: int, y: int, tolerance: int, contiguous: bool) -> None:
+        """The wand: the photo's similar colours are found on another thread (``gui.regions.colour_wand``)."""
+        found = self.doc.wand_photo()
+        if found is None:
+            return
+        photo_number, wand = found
+        loop = asyncio.get_running_loop()
+        if not isinstance(wand, WandPhoto):
+            wand = await loop.run_in_executor(None, wand)
+            self.doc.keep_wand_photo(photo_number, wand)
+        area = await loop.run_in_executor(None, wand.similar, x, y, tolerance, contiguous)
+        if any(region.rgb == colour for region in self.editor.current.regions):  # not removed meanwhile
+            self.doc.add_similar(colour, photo_number, area)
 
     def _on_moved(self, position: QPointF) -> None:
         at = self._to_mask(position)

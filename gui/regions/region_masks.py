@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from .colour_wand import WandPhoto
 from .flood_fill import bounding_rect, connected_area, soft_edge
 from .mask_brush import Rect, brush_kernel, dab_centres, spacing_for, stamp, union
 from .painting_masks import PaintingMasks
@@ -114,7 +116,8 @@ class RegionMaskDocument(QObject):
         self._handed: dict[Colour, tuple[int, Image.Image]] = {}  # the last PIL copy of each plane, by version
         self._blank: Image.Image | None = None
         self._photo: Image.Image | None = None
-        self._photo_pixels: np.ndarray | None = None  # the photo at mask size, channels first, for the wand
+        self.photo_number = 0  # counts the photos set: a wand click's selection is for the photo it was made on
+        self._wand: WandPhoto | None = None  # the photo at mask size as the wand reads it, once made
         self._stroke: dict | None = None
         self._last_emit = 0.0
         self._emit_timer = QTimer(self)
@@ -172,7 +175,8 @@ class RegionMaskDocument(QObject):
 
     def set_photo(self, photo: Image.Image) -> str:
         """A photo came in: 'kept' (same shape; scaled if its size differs), 'cleared', or 'empty' (nothing painted)."""
-        self._photo, self._photo_pixels = photo, None
+        self._photo, self._wand = photo, None
+        self.photo_number += 1
         size = mask_size_for(photo.size)
         if self.size == size:
             return "kept" if self.has_paint() else "empty"
@@ -281,7 +285,7 @@ class RegionMaskDocument(QObject):
 
     def fill(self, colour: Colour, x: int, y: int) -> bool:
         """Fill the enclosed area around (x, y): every pixel on the same side of half-painted, connected to it."""
-        if not self._inside(x, y):
+        if not self.inside(x, y):
             return False
         plane = self._planes.get(colour)
         if plane is None:
@@ -292,29 +296,38 @@ class RegionMaskDocument(QObject):
             area = connected_area(painted == painted[y, x], x, y)
         return self._add(colour, area.astype(np.uint8) * 255, "fill")
 
-    def select_similar(self, colour: Colour, x: int, y: int, tolerance: int, contiguous: bool = True) -> bool:
-        """Add the photo's pixels within ``tolerance`` levels (per channel) of the one at (x, y) to the region."""
-        pixels = self._photo_at_mask_size()
-        if pixels is None or not self._inside(x, y):
-            return False
-        similar = np.ones(pixels.shape[1:], bool)
-        for plane, level in zip(pixels, pixels[:, y, x], strict=True):  # a channel at a time: contiguous, uint8
-            similar &= (plane >= max(int(level) - tolerance, 0)) & (plane <= min(int(level) + tolerance, 255))
-        area = connected_area(similar, x, y) if contiguous else similar
-        return self._add(colour, soft_edge(area), "select similar colour")
+    def wand_photo(self) -> tuple[int, WandPhoto | Callable[[], WandPhoto]] | None:
+        """For the wand: (the photo's number, the photo as the wand reads it, or what makes it on another thread).
 
-    def _inside(self, x: int, y: int) -> bool:
-        return self.size is not None and 0 <= x < self.size[0] and 0 <= y < self.size[1]
-
-    def _photo_at_mask_size(self) -> np.ndarray | None:
+        None without a photo. Made once per photo (``keep_wand_photo``): half a second at 2048 px.
+        """
         if self._photo is None or self.size is None:
             return None
-        if self._photo_pixels is None or self._photo_pixels.shape[:0:-1] != self.size:
-            photo = self._photo.convert("RGB")
-            if photo.size != self.size:
-                photo = photo.resize(self.size, Image.Resampling.BILINEAR)
-            self._photo_pixels = np.ascontiguousarray(np.asarray(photo).transpose(2, 0, 1))  # 3 x H x W
-        return self._photo_pixels
+        if self._wand is not None and self._wand.size == self.size:
+            return self.photo_number, self._wand
+        photo, size = self._photo, self.size
+
+        def make() -> WandPhoto:
+            rgb = photo.convert("RGB")
+            return WandPhoto.of(np.asarray(rgb if rgb.size == size else rgb.resize(size, Image.Resampling.BILINEAR)))
+
+        return self.photo_number, make
+
+    def keep_wand_photo(self, photo_number: int, wand: WandPhoto) -> None:
+        if photo_number == self.photo_number and wand.size == self.size:
+            self._wand = wand
+
+    def add_similar(self, colour: Colour, photo_number: int, area: np.ndarray) -> bool:
+        """Add the wand's ``area`` (``WandPhoto.similar`` on photo ``photo_number``) to the region: one undo step.
+
+        Nothing if the photo has changed since the click.
+        """
+        if photo_number != self.photo_number or self.size is None or area.shape != (self.size[1], self.size[0]):
+            return False
+        return self._add(colour, soft_edge(area), "select similar colour")
+
+    def inside(self, x: int, y: int) -> bool:
+        return self.size is not None and 0 <= x < self.size[0] and 0 <= y < self.size[1]
 
     def _add(self, colour: Colour, coverage: np.ndarray, text: str) -> bool:
         """Raise the plane to ``coverage`` wherever it is higher: one undo step."""

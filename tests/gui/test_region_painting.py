@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 from brushwork.engine.settings.regions import RegionSetting
+from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -105,6 +106,7 @@ def test_the_wand_selects_the_similar_colour_of_the_photo(qtbot, window, tmp_pat
     load_photo(qtbot, window, spotted_photo(tmp_path / "photo.png"))
     press(qtbot, window, Qt.Key.Key_W)
     click_canvas(window, 20, 20)  # on the first blue disc
+    qtbot.waitUntil(lambda: plane(window, RED).any(), timeout=SLOW)  # found on another thread
     red = plane(window, RED)
     assert (red[14:27, 14:27] == 255).all()  # the disc
     assert red[48, 72] == 0  # the other disc: not connected to the click
@@ -117,8 +119,38 @@ def test_the_wand_selects_the_similar_colour_of_the_photo(qtbot, window, tmp_pat
     press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert plane(window, RED).max() == 0
     click_canvas(window, 20, 20)
+    qtbot.waitUntil(lambda: plane(window, RED).any(), timeout=SLOW)
     red = plane(window, RED)
     assert red[20, 20] == 255 and red[48, 72] == 255 and red[36, 48] == 0
+
+
+def _shaded_cup(path, width: int = 120, height: int = 90):
+    """A grainy brown table with a red cup on it, lit from the left: its shadow side is further from the
+    lit side's colour (per channel, and as the eye sees it) than the table is."""
+    y, x = np.mgrid[0:height, 0:width]
+    rng = np.random.default_rng(3)
+    picture = np.empty((height, width, 3), np.float32)
+    picture[:] = (150, 80, 50)
+    inside = np.hypot(x - 60, y - 45) <= 30
+    light = np.clip((x - 30) / 60, 0, 1)[..., None]  # 0 on the lit side, 1 on the shadow side
+    picture[inside] = ((1 - light) * np.array([200, 55, 35]) + light * np.array([80, 15, 10]))[inside]
+    picture += rng.normal(0, 3, picture.shape)
+    Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8)).save(path)
+    return path, np.hypot(x - 60, y - 45)
+
+
+def test_the_wand_takes_a_shaded_object_and_stops_at_its_outline(qtbot, window, tmp_path):
+    """Issue 29: on the coffee photo the wand took a sliver of the cup, or ran into the wooden table."""
+    path, distance = _shaded_cup(tmp_path / "cup.png")
+    load_photo(qtbot, window, path)
+    press(qtbot, window, Qt.Key.Key_W)
+    # Wide enough for the cup's shadow, and so for the table's colour too: only the outline stops it.
+    type_into(qtbot, window.editor.regions.tolerance.spin, "110")
+    click_canvas(window, 40, 45)  # the lit side
+    qtbot.waitUntil(lambda: plane(window, RED).any(), timeout=SLOW)
+    red = plane(window, RED)
+    assert (red[distance <= 27] == 255).mean() > 0.97  # light and shadow
+    assert red[distance >= 33].max() == 0  # and none of the table
 
 
 def test_strokes_undo_and_redo_by_keyboard_in_turn_with_settings(qtbot, window, tmp_path):
