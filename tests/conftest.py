@@ -29,6 +29,13 @@ def make_painting(width: int = 56, height: int = 56, seed: int = 1) -> Image.Ima
     return Image.fromarray((rgb * 255).astype(np.uint8), "RGB")
 
 
+@pytest.fixture(autouse=True)
+def own_app_data(tmp_path_factory, monkeypatch):
+    """brushwork-render keeps what runs took in the app-data folder (engine.run.time_history): in a test's
+    own, not the user's, and no test's estimate rests on another's runs."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("app-data")))
+
+
 @pytest.fixture
 def photo() -> Image.Image:
     return make_photo()

@@ -193,6 +193,36 @@ def test_ctrl_c_during_a_tiled_step_gives_it_up_and_keeps_the_last_finished_step
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own handler is back
 
 
+def test_dry_run_prints_the_plan_and_the_estimate_and_paints_nothing(image_files, tmp_path, capsys):
+    import re
+
+    content, style = image_files
+    out = tmp_path / "out" / "picture.png"
+    args = [str(content), str(style), "-o", str(out), "--size", "192", "--steps", "40", "--tile", "144"]
+    assert cli.main([*args, "--dry-run"]) == 0
+    printed = capsys.readouterr()
+    lines = printed.out.strip().splitlines()
+    assert lines[0].startswith("content.png: 192 x 144 px, 40 steps in 2 scales, on CPU")
+    assert lines[1].startswith("  scale 1: 128 x 96 px, whole, 24 steps") and "GiB" in lines[1]
+    assert lines[2].startswith("  scale 2: 192 x 144 px, in 144 px tiles, 16 steps")
+    assert "a first guess" in printed.out  # nothing timed on this machine yet
+    assert re.fullmatch(r"estimate: (\d+|\d+-\d+) s", lines[-1]), lines[-1]
+    assert not out.exists() and not out.parent.exists()  # nothing painted, nothing written
+    # A run here is kept; the next estimate learns from it.
+    assert cli.main([*args, "-q"]) == 0 and out.exists()
+    assert cli.main([*args, "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "from 2 scales painted here before" in printed and "first guess" not in printed
+
+
+def test_dry_run_is_for_pictures_here(tmp_path, capsys):
+    from tests.clips import make_clip
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=None)
+    assert cli.main([str(clip), "-s", str(clip), "-o", str(tmp_path / "out.mp4"), "--dry-run"]) == 1
+    assert "--dry-run plans pictures" in capsys.readouterr().err
+
+
 def test_the_module_runs_as_a_command():
     command = [sys.executable, "-m", "brushwork.engine", "--help"]
     out = subprocess.run(command, capture_output=True, text=True, check=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import subprocess
@@ -12,13 +13,7 @@ import pytest
 import torch
 from brushwork.engine.objective.loss_terms import LossTerms
 from brushwork.engine.pictures.images import fit_dims
-from brushwork.engine.print_size.print_estimate import (
-    GIB,
-    TARGET_STEPS,
-    RenderClock,
-    estimate_render,
-    tiled_time_factor,
-)
+from brushwork.engine.print_size.print_estimate import GIB, estimate_render
 from brushwork.engine.print_size.print_units import convert_length, dpi_for, length_for, pixels_for
 from brushwork.engine.run.memory_plan import (
     LBFGS_HISTORY,
@@ -31,8 +26,10 @@ from brushwork.engine.run.memory_plan import (
 )
 from brushwork.engine.run.out_of_memory import memory_budget
 from brushwork.engine.run.progress import Progress
+from brushwork.engine.run.run_clock import RunClock
 from brushwork.engine.run.scale_building import canvas_margin
 from brushwork.engine.run.schedule import first_step_above, plan_stages, resume_step
+from brushwork.engine.run.time_model import TimeModel
 from brushwork.engine.settings.style_params import StyleParams
 
 RESULTS = Path(__file__).parent / "benchmarks" / "results" / "print_size.json"
@@ -171,46 +168,54 @@ def test_the_estimate_tiles_where_the_memory_free_says_and_names_the_peak():
     assert estimate_render(CHELSEA, params, free_bytes=None).fits is None
 
 
-def test_time_scales_with_the_pixels_and_continuing_costs_less():
-    pace = 30e-6
+def test_time_grows_with_the_pixels_tiles_cost_more_and_continuing_costs_less():
+    model = TimeModel([], "CPU, float32")  # no run timed here: the priors, with a range
     params = StyleParams(size=2048, steps=300, stop_early=False)
-    full = estimate_render(CHELSEA, params, free_bytes=None, pace=pace)
+    full = estimate_render(CHELSEA, params, free_bytes=None, model=model)
     top = full.top
-    assert top.seconds == pytest.approx(pace * top.width * top.height * (top.steps + TARGET_STEPS))
-    assert full.seconds == pytest.approx(sum(s.seconds for s in full.scales))
+    assert top.seconds.mid == pytest.approx(top.steps * top.step_seconds.mid + top.step_seconds.mid * 0.7)
+    assert full.seconds.mid == pytest.approx(sum(s.seconds.mid for s in full.scales))
+    assert not full.measured and not full.seconds.sure  # a first guess says so
+    smaller = estimate_render(CHELSEA, params.replace(size=1024), free_bytes=None, model=model)
+    assert smaller.top.step_seconds.mid * 4 < top.step_seconds.mid  # four times the pixels, more than 4x
     stages = plan_stages(2048, 300)
-    continued = estimate_render(CHELSEA, params, start_step=first_step_above(stages, 512), free_bytes=None, pace=pace)
-    assert continued.scales[0].side == 1024 and continued.seconds < full.seconds
-    tiled = estimate_render(CHELSEA, params.replace(tile=512), free_bytes=None, pace=pace)
-    assert tiled.top.seconds == pytest.approx(top.seconds * tiled_time_factor(512))
-    # Smaller tiles paint more halo per pixel of picture.
-    assert 1.0 < tiled_time_factor(512) < tiled_time_factor(384) < tiled_time_factor(256)
-    assert estimate_render(CHELSEA, params, free_bytes=None).seconds is None  # no pace, no time
+    start = first_step_above(stages, 512)
+    continued = estimate_render(CHELSEA, params, start_step=start, free_bytes=None, model=model, cold=False)
+    assert continued.scales[0].side == 1024 and continued.seconds.mid < full.seconds.mid
+    tiled = estimate_render(CHELSEA, params.replace(tile=512), free_bytes=None, model=model)
+    assert tiled.top.step_seconds.mid > 1.5 * top.step_seconds.mid  # halos painted again, each tile twice
+    smaller_tiles = estimate_render(CHELSEA, params.replace(tile=256), free_bytes=None, model=model)
+    assert smaller_tiles.top.step_seconds.mid > tiled.top.step_seconds.mid
+    assert estimate_render(CHELSEA, params, free_bytes=None).seconds is None  # no model, no time
 
 
 def _progress(step: int, scale: int, elapsed: float, params: StyleParams, stages) -> Progress:
     height, width = fit_dims(*CHELSEA, stages[scale].side)
     terms = LossTerms(1.0, 1.0, 0.0, 2.0)
-    return Progress(step, stages[-1].end, scale, len(stages), height, width, terms, elapsed, params, "CPU")
+    return Progress(step, stages[-1].end, scale, len(stages), height, width, terms, elapsed, params, "CPU, float32")
 
 
 def test_the_clock_times_the_render_itself_and_counts_down():
     params = StyleParams(size=512, steps=30, stop_early=False)
     stages = plan_stages(512, 30)
-    estimate = estimate_render(CHELSEA, params, free_bytes=None, pace=1e-3)  # far too slow a guess
-    clock = RenderClock(estimate)
-    assert clock.seconds_left() == pytest.approx(estimate.seconds)
-    true_pace, elapsed, lefts = 1e-6, 0.0, []
+    model = TimeModel([], "CPU, float32")
+    estimate = estimate_render(CHELSEA, params, free_bytes=None, model=model)
+    clock = RunClock(model, estimate.specs)
+    assert clock.seconds_left().mid == pytest.approx(estimate.seconds.mid)
+    true_pace, elapsed, lefts, shares = 1e-6, 0.0, [], []  # a machine far faster than the first guess
     for step in range(1, 31):
         scale = next(s.index for s in stages if step <= s.end)
         h, w = fit_dims(*CHELSEA, stages[scale].side)
         first = step == stages[scale].first_step + 1
-        elapsed += true_pace * h * w * (1 + (TARGET_STEPS if first else 0)) + (5.0 if step == 1 else 0)
+        elapsed += true_pace * h * w * (1.7 if first else 1) + (5.0 if step == 1 else 0)
         clock.add(_progress(step, scale, elapsed, params, stages))
-        lefts.append(clock.seconds_left())
-    assert clock.pace == pytest.approx(true_pace)  # the first report (loading the network) is not timed
-    assert all(a >= b for a, b in itertools.pairwise(lefts[1:]))  # from the first timed step on
-    assert lefts[-1] == 0.0
+        lefts.append(clock.seconds_left().mid)
+        shares.append(clock.fraction())
+    # Three steps into the last scale, the time left is its own steps' pace.
+    assert lefts[-4] == pytest.approx(3 * true_pace * 512 * 341, rel=0.01)
+    assert all(a <= b for a, b in itertools.pairwise(shares)) and shares[-1] < 1.0
+    clock.add(dataclasses.replace(_progress(30, 2, elapsed, params, stages), finished=True))
+    assert clock.seconds_left().mid == 0.0 and clock.fraction() == 1.0
 
 
 def test_the_print_modules_never_import_qt():

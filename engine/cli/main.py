@@ -12,7 +12,7 @@ import sys
 from typing import Protocol
 
 from ..errors import BrushworkError
-from . import clip_options, cluster_options, painting_options, picture_run, region_options
+from . import clip_options, cluster_options, dry_run, painting_options, picture_run, region_options
 from .output import report_error
 
 
@@ -35,9 +35,17 @@ class Mode(Run, Protocol):
 # Checked in this order; --help lists the groups the same way, after the main options, which argparse always puts
 # first. The regions come first for a clearer word on a --region with no mask than the positional arguments'
 # usage; painting_options reads those into args.inputs, which the checks after it go by.
-GROUPS: tuple[OptionGroup, ...] = (region_options, painting_options, picture_run, clip_options, cluster_options)
-# The first that claims the arguments runs them: a clip on Ray is the cluster's, not the clip painter's.
-MODES: tuple[Mode, ...] = (cluster_options, clip_options)
+GROUPS: tuple[OptionGroup, ...] = (
+    region_options,
+    painting_options,
+    picture_run,
+    clip_options,
+    cluster_options,
+    dry_run,
+)
+# The first that claims the arguments runs them: a dry run paints nothing anywhere; a clip on Ray is the
+# cluster's, not the clip painter's.
+MODES: tuple[Mode, ...] = (dry_run, cluster_options, clip_options)
 PLAIN_RUN: Run = picture_run
 
 

@@ -18,7 +18,8 @@ from ..settings.style_params import StyleParams
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..run.progress import Progress, TimeLeft
+    from ..run.progress import Progress
+    from ..run.run_clock import RunClock
 
 # engine.export.EXPORT_FORMATS, without importing PyTorch for it
 SAVE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -30,42 +31,47 @@ def report_error(message: object) -> None:
 
 
 class ProgressBar:
-    """One status line on stderr: redrawn in place on a terminal, every few seconds in a log."""
+    """One status line on stderr: redrawn in place on a terminal, every few seconds in a log.
 
-    def __init__(self, stream: TextIO | None = None, prefix: str = "", first_step: int = 0) -> None:
+    The bar fills with the run's time, not its step number (``engine.run.run_clock``): a scale that
+    settles early jumps the step to its end. ``clock`` is the run's; without one, the bar makes its own
+    from the first report, timed by that run alone.
+    """
+
+    def __init__(
+        self, stream: TextIO | None = None, prefix: str = "", first_step: int = 0, clock: RunClock | None = None
+    ) -> None:
         self.prefix = prefix
         self.first_step = first_step  # a clip's later frame starts near the plan's end: count from there
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self._last_print = 0.0
-        self._time_left: TimeLeft | None = None  # made on the first report (it needs PyTorch)
+        self.clock = clock
 
     def update(self, p: Progress) -> None:
-        from ..run.progress import TimeLeft, format_duration
+        from ..run.time_model import format_span
 
-        if self._time_left is None:
-            self._time_left = TimeLeft()
+        if self.clock is None:
+            self.clock = _own_clock(p)
+        self.clock.add(p)
         now = time.monotonic()
         if not (self.tty or p.finished or p.scale_finished or now - self._last_print >= 5.0):
             return
         self._last_print = now
         width = 24
         step, total = p.step - self.first_step, p.total_steps - self.first_step
-        filled = round(width * step / total) if total > 0 else width
+        filled = round(width * self.clock.fraction())
         bar = "#" * filled + "-" * (width - filled)
-        rate = step / p.elapsed if p.elapsed > 0 else 0.0
-        self._time_left.add(p)
-        left = format_duration(self._time_left.seconds())
+        rate = self.clock.steps_per_second()
+        left = "done" if p.finished else f"{format_span(self.clock.seconds_left()).removeprefix('about ')} left"
         losses = " ".join(
             f"{name} {value:.3g}"
             for name, value in (("content", p.losses.content), ("style", p.losses.style), ("total", p.losses.total))
             if not math.isnan(value)
         )
         size = f"{p.width}x{p.height}, in {p.tile} px tiles" if p.tile else f"{p.width}x{p.height}"
-        line = (
-            f"{self.prefix}[{bar}] {step}/{total} scale {p.scale + 1}/{p.scales} ({size}) "
-            f"{losses} | {rate:.1f} steps/s, {left} left"
-        )
+        pace = f"{rate:.1f} steps/s" if rate is not None else "timing"
+        line = f"{self.prefix}[{bar}] {step}/{total} scale {p.scale + 1}/{p.scales} ({size}) {losses} | {pace}, {left}"
         if self.tty:
             self.stream.write("\r" + line[: os.get_terminal_size(self.stream.fileno()).columns - 1] + "\x1b[K")
             if p.finished:
@@ -73,6 +79,15 @@ class ProgressBar:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+
+def _own_clock(p: Progress) -> RunClock:
+    """A clock for a run that came without one: the plan from its first report, timed by its own steps."""
+    from ..run.run_clock import RunClock
+    from ..run.time_model import TimeModel, plan_run
+
+    specs = plan_run((p.width, p.height), p.params, max(0, p.step - 1))
+    return RunClock(TimeModel([], p.device), specs, cold=False)
 
 
 def picture_outputs(contents: list[Path], output: str, batch: bool = False, depth: int = 8) -> list[Path]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BrushworkError, OutOfMemoryError
+from ..files.app_dirs import app_data_dir
 from ..settings.style_params import StyleParams
 from .output import ProgressBar, picture_outputs, report_error, writable_folder, write_picture
 from .painting_options import Job, prepare
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from ..run.progress import Progress
     from ..run.style_transfer import StyleTransfer
+    from ..run.time_history import RunHistory
     from ..video.timelapse import TimelapseOptions, TimelapseRecorder
 
 # What --timelapse-seconds, --timelapse-fps and --timelapse-size mean when not given (size 0: the picture's).
@@ -60,6 +62,7 @@ def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Paint every photo; a photo that fails is reported and the batch goes on. 1 if any failed."""
     from ..run.progress import format_duration
+    from ..run.time_history import RunHistory
 
     job = prepare(args)
     outputs = picture_outputs(job.contents, args.output, args.inputs.globbed, args.depth)
@@ -70,11 +73,12 @@ def run(args: argparse.Namespace) -> int:
             writable_folder(_timelapse_path(args, content_path, batch))
     failures = 0
     started = time.monotonic()
+    history = RunHistory.in_folder(app_data_dir())  # this machine's past runs: the time left, and this run's after
     for index, (content_path, out) in enumerate(zip(job.contents, outputs, strict=True), start=1):
         label = f"[{index}/{len(job.contents)}] {content_path.name} " if batch else ""
         try:
             path = _timelapse_path(args, content_path, batch) if timelapse else None
-            _render_one(content_path, job, out, args, label, timelapse, path)
+            _render_one(content_path, job, out, args, label, timelapse, path, history)
         except BrushworkError as exc:
             failures += 1
             report_error(f"[{index}/{len(job.contents)}] {exc}" if batch else exc)  # the message names the file
@@ -121,26 +125,37 @@ def _render_one(
     label: str = "",
     timelapse: TimelapseOptions | None = None,
     timelapse_path: Path | None = None,
+    history: RunHistory | None = None,
 ) -> None:
-    """Paint one picture (continuing at a smaller size on out-of-memory if allowed), and its time-lapse if asked."""
+    """Paint one picture (continuing at a smaller size on out-of-memory if allowed), and its time-lapse if asked.
+
+    What its scales took goes into ``history``, however the run ends: the next estimate learns from it."""
     from ..pictures.images import MAX_DECODE_SIDE, load_image
+    from ..print_size.print_estimate import machine_memory
+    from ..run.run_clock import start_clock
     from ..run.style_transfer import StyleTransfer
+    from ..run.time_history import RunHistory
     from ..video.timelapse import TimelapseRecorder
 
     content = load_image(content_path, MAX_DECODE_SIDE)
     styles, params = job.styles, job.params
     masks = job.region_plan.masks_for(content.size) if job.region_plan is not None else None
+    history = history if history is not None else RunHistory(None)
+    free, dtype = machine_memory(params)
     engine = StyleTransfer(content, styles, params, masks=masks)
-    bar = None if args.quiet else ProgressBar(prefix=label)
+    clock = start_clock(history, content.size, params, free_bytes=free, dtype=dtype)
     recorder = TimelapseRecorder() if timelapse is not None else None
     interrupt = _Interrupt(lambda: engine)
     try:
         while True:
+            bar = None if args.quiet else ProgressBar(prefix=label, clock=clock)
             try:
                 with interrupt:
                     for progress in engine.run():
                         if bar:
                             bar.update(progress)
+                        else:
+                            clock.add(progress)
                         if recorder:
                             recorder.add(progress)
                 if interrupt.pressed:
@@ -160,9 +175,13 @@ def _render_one(
                 engine = StyleTransfer(
                     content, styles, params, start_picture=engine.current_picture(), start_step=exc.step, masks=masks
                 )
+                history.add(clock.records())
+                clock = start_clock(history, content.size, params, exc.step, free_bytes=free, dtype=dtype)
     except KeyboardInterrupt:
+        history.add(clock.records())
         _keep_interrupted(engine, out, recorder, timelapse, timelapse_path)
         raise
+    history.add(clock.records())
     _write(engine, progress, params, out, args.depth)
     if recorder:
         _write_timelapse(recorder, timelapse, timelapse_path, args.quiet)

@@ -1,12 +1,20 @@
-"""The status bar: device, step, scale, losses, speed, time left and a progress bar."""
+"""The status bar: device, step, scale, losses, speed, time left and a progress bar.
+
+The time left and the progress bar come from the run's ``RunClock``
+(``engine.run.run_clock``): the bar follows the run's time, not its step
+counter, which jumps to a scale's end when the scale settles early.
+"""
 
 from __future__ import annotations
 
 import math
-from collections import deque
 
-from brushwork.engine.run.progress import Progress, TimeLeft, format_duration
+from brushwork.engine.run.progress import Progress
+from brushwork.engine.run.run_clock import RunClock
+from brushwork.engine.run.time_model import TimeModel, format_span, plan_run
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+BAR_STEPS = 1000  # the progress bar's resolution: a tenth of a percent
 
 
 def _loss(value: float) -> str:
@@ -26,6 +34,7 @@ class StatusPanel:
         self.left = QLabel("")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)
+        self.progress.setRange(0, BAR_STEPS)
         self.progress.setTextVisible(True)
         for widget in (self.device, self.step, self.scale, self.losses, self.rate, self.left):
             # Long texts may be cut in a narrow window; they must never make the window wider than the screen.
@@ -39,21 +48,27 @@ class StatusPanel:
         # that stays ("Finished", "Paused") leaves them: they would be gone.
         self._passing: str | None = None  # the last message shown with a timeout
         bar.messageChanged.connect(self._make_room)
-        self._recent: deque[float] = deque(maxlen=20)  # elapsed at each of the last reports
-        self.time_left = TimeLeft()
-        self._estimated = False  # an estimate has been shown in this run
+        self.clock: RunClock | None = None  # the run's, from start_run
 
     def reset(self) -> None:
-        self._recent.clear()
-        self.time_left.reset()
-        self._estimated = False
+        self.clock = None
         self.progress.setValue(0)
         for label in (self.scale, self.losses, self.rate, self.left):
             label.setText("")
         self.step.setText("step -")
 
+    def start_run(self, clock: RunClock) -> None:
+        """A run starts, timed by ``clock``: what it will take shows until its own steps say more."""
+        self.reset()
+        self.clock = clock
+        self.left.setText(f"{format_span(clock.forecast)} in all")
+
     def show_progress(self, p: Progress) -> None:
-        self._recent.append(p.elapsed)
+        if self.clock is None:
+            # A run started without a clock: its own steps time it.
+            self.clock = RunClock(TimeModel([], p.device), plan_run((p.width, p.height), p.params), cold=False)
+        clock = self.clock
+        clock.add(p)
         self.device.setText(f"device: {p.device}")
         self.step.setText(f"step {p.step}/{p.total_steps}")
         scale = f"scale {p.scale + 1}/{p.scales} ({p.width}x{p.height})"
@@ -65,18 +80,11 @@ class StatusPanel:
             f"content {_loss(terms.content)}  style {_loss(terms.style)}  tv {_loss(terms.tv)}  "
             f"total {_loss(terms.total)}"
         )
-        self.rate.setText(f"{self.steps_per_second():.1f} steps/s")
-        self.time_left.add(p)
-        seconds = self.time_left.seconds()
-        if seconds is not None:
-            self.left.setText(f"about {format_duration(seconds)} left")
-            self._estimated = True
-        elif not self._estimated:
-            self.left.setText("estimating time left")
-        # else: the pace starts afresh after a preview (engine.progress.TimeLeft);
-        # the last estimate stays up until the new one is ready.
-        self.progress.setMaximum(p.total_steps)
-        self.progress.setValue(p.step)
+        rate = clock.steps_per_second()
+        self.rate.setText(f"{rate:.1f} steps/s" if rate is not None else "")
+        if not p.finished:
+            self.left.setText(f"{format_span(clock.seconds_left())} left")
+        self.progress.setValue(round(BAR_STEPS * clock.fraction()))
 
     def set_paused(self, paused: bool) -> None:
         """A paused run has no rate and no time left: say so instead of freezing the last figures."""
@@ -87,17 +95,6 @@ class StatusPanel:
     def finish(self, completed: bool) -> None:
         self.rate.setText("")
         self.left.setText("Finished" if completed else "Stopped")
-
-    def steps_per_second(self) -> float:
-        """Over the last few reports (one per step run), so that it follows the current scale.
-
-        Reports are counted rather than step numbers: those jump ahead when a
-        scale settles early.
-        """
-        if len(self._recent) < 2:
-            return 0.0
-        span = self._recent[-1] - self._recent[0]
-        return (len(self._recent) - 1) / span if span > 0 else 0.0
 
     def message(self, text: str, timeout_ms: int = 6000) -> None:
         self._passing = text if timeout_ms > 0 else None

@@ -9,10 +9,10 @@ format as every other preset.
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 from brushwork.engine.errors import PresetError
+from brushwork.engine.run.time_history import RunHistory
 from brushwork.engine.settings.presets import Preset, load_preset, save_preset
 from brushwork.engine.settings.style_params import StyleParams
 from PySide6.QtCore import QByteArray, QSettings
@@ -22,15 +22,19 @@ log = logging.getLogger(__name__)
 MAX_RECENT = 10
 
 
-def _pace_key(device: str) -> str:
-    # A device's description holds spaces, commas and maybe slashes, which QSettings reads as groups.
-    return "pace/" + re.sub(r"\W+", "_", device)
-
-
 class SessionStore:
     def __init__(self, settings: QSettings, data_dir: Path) -> None:
         self.settings = settings
         self.data_dir = Path(data_dir)
+        self._run_history: RunHistory | None = None
+
+    @property
+    def run_history(self) -> RunHistory:
+        """What this machine's past runs took (``engine.run.time_history``), kept beside the settings:
+        read at the first estimate. ``add`` writes it: call that off the GUI thread."""
+        if self._run_history is None:
+            self._run_history = RunHistory.in_folder(self.data_dir)
+        return self._run_history
 
     @property
     def params_path(self) -> Path:
@@ -87,23 +91,6 @@ class SessionStore:
     def forget_recent_image(self, path: Path) -> None:
         kept = [(r, p) for r, p in self.recent_images() if p != Path(path)]
         self.settings.setValue("images/recent", [f"{r}|{p}" for r, p in kept])
-
-    def pace(self, device: str) -> float | None:
-        """Seconds per pixel-step measured on ``device`` in an earlier run, if any."""
-        value = self.settings.value(_pace_key(device), None)
-        try:
-            return float(value) if value is not None else None
-        except (TypeError, ValueError):
-            return None
-
-    def set_pace(self, device: str, seconds_per_pixel_step: float) -> None:
-        self.settings.setValue(_pace_key(device), seconds_per_pixel_step)
-
-    def last_device(self) -> str | None:
-        return self.settings.value("pace/last_device", None) or None
-
-    def set_last_device(self, device: str) -> None:
-        self.settings.setValue("pace/last_device", device)
 
     def last_picture_saved(self) -> bool:
         return self.settings.value("ui/last_picture_saved", "true") in (True, "true")

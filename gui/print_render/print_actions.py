@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from brushwork.engine.print_size.print_estimate import REFERENCE_PACE, machine_memory
+from brushwork.engine.print_size.print_estimate import machine_memory
+from brushwork.engine.run.time_model import TimeModel, device_key
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QPushButton
@@ -34,7 +35,7 @@ class PrintRenderActions(QObject):
     def __init__(self, window, folder: Path) -> None:
         super().__init__(window)
         self.window = window
-        self.job = PrintJob(PrintAutosave(folder), window.spawn, self)
+        self.job = PrintJob(PrintAutosave(folder), window.spawn, self, history=window.session.run_history)
         self.dialog: PrintRenderDialog | None = None
         # In the status bar while a render goes, so that it is seen with the dialog hidden; a click shows it.
         self.status_button = QPushButton()
@@ -80,7 +81,6 @@ class PrintRenderActions(QObject):
         params = w.params()
         settings = w.session.settings
         photo = None if w.content_well.is_empty else w.content_well.image.size
-        pace, source = self._pace()
         free, dtype = machine_memory(params)
         folder = Path(w.session.save_folder() or Path.home())
         stem = "_".join(path.stem for path in (w.content_well.path, w.style_well.path) if path) or "brushwork"
@@ -89,8 +89,7 @@ class PrintRenderActions(QObject):
             photo_size=photo,
             picture_side=max(w.picture.shape[:2]) if w.picture is not None else None,
             inputs_ready=w.inputs.ready,
-            pace=pace,
-            pace_source=source,
+            model=self._model(params),
             free_bytes=free,
             dtype=dtype,
             suggested_output=folder / f"{stem}_print.png",
@@ -101,20 +100,15 @@ class PrintRenderActions(QObject):
             suffix=str(settings.value("print/format", ".png")),
         )
 
-    def _pace(self) -> tuple[float | None, str | None]:
-        """Seconds per pixel-step on this machine: the live run's own, else the last run's."""
-        w = self.window
-        pace = w.status.time_left.pace()
-        if pace is not None:
-            return pace, "the live run"
-        device = w.session.last_device()
-        pace = w.session.pace(device) if device else None
-        return (pace, "the last run") if pace is not None else (None, None)
-
-    def _start_pace(self) -> float:
-        """The pace a render's time left starts from, until its own steps are timed."""
-        pace = self._pace()[0]
-        return pace if pace is not None else REFERENCE_PACE
+    def _model(self, params) -> TimeModel:
+        """This machine's time model for the device a render of ``params`` runs on (engine.run.time_model),
+        with the live run's scales so far: its steps say how fast this machine is now."""
+        device = device_key(params)
+        records = self.window.session.run_history.for_device(device)
+        clock = self.window.status.clock
+        if clock is not None:
+            records = records + [r for r in clock.records() if r.device == device]
+        return TimeModel(records, device)
 
     def _remember(self, dialog: PrintRenderDialog) -> None:
         """The size, unit, DPI and format chosen: next time's defaults (UI state, so QSettings)."""
@@ -156,7 +150,6 @@ class PrintRenderActions(QObject):
             start_picture=Image.fromarray(w.picture.copy()) if continuing else None,  # the live one stays as it is
             start_step=dialog.start_step(params) if continuing else 0,
             masks=masks,
-            pace=self._start_pace(),
         )
         self._remember(dialog)
         self._start(request)
@@ -180,7 +173,7 @@ class PrintRenderActions(QObject):
             return
         dialog = self._dialog()
         dialog.show_reading()
-        task = self.job.resume_kept(self._start_pace())
+        task = self.job.resume_kept()
         self.rendering_changed.emit(True)
         task.add_done_callback(lambda _task: self._after_resume_read())
         dialog.show()
@@ -217,7 +210,7 @@ class PrintRenderActions(QObject):
         if self.dialog is not None:
             self.dialog.show_report(report)
         p = report.progress
-        left = f", {wording.duration(report.seconds_left)} left" if report.seconds_left is not None else ""
+        left = f", {wording.time_span(report.seconds_left)} left"
         if not self.job.stopping:
             self.status_button.setText(f"Print render: step {p.step} of {p.total_steps}{left}")
 

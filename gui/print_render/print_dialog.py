@@ -18,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from brushwork.engine.print_size.print_estimate import REFERENCE_PACE, RenderEstimate, estimate_render
+from brushwork.engine.network.vgg_weights import weights_loaded
+from brushwork.engine.print_size.print_estimate import RenderEstimate, estimate_render
 from brushwork.engine.run.schedule import first_step_above, plan_stages
+from brushwork.engine.run.time_model import TimeModel
 from brushwork.engine.settings.style_params import MAX_MEMORY_LIMIT, MAX_STEPS, MIN_MEMORY_LIMIT, StyleParams
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -58,6 +60,7 @@ from .output_file import FORMATS, SUFFIXES, output_problem, with_suffix
 from .preview_pane import PrintPreviewPane
 from .size_widget import WARNING_STYLE, PrintSizeWidget
 
+BAR_STEPS = 1000  # the progress bar's resolution: a tenth of a percent
 # Tiles offered besides "when it would not fit": smaller tiles need less memory and take longer.
 TILE_CHOICES = (
     (0, "when a scale would not fit (automatic)"),
@@ -82,8 +85,7 @@ class PrintSetup:
     photo_size: tuple[int, int] | None  # (width, height); None without a photo
     picture_side: int | None  # long side of the picture on screen; None without one
     inputs_ready: bool  # a photo and a painting are loaded
-    pace: float | None  # seconds per pixel-step measured here
-    pace_source: str | None  # "the live run", "the last run"
+    model: TimeModel  # what renders take on this machine (engine.run.time_model)
     free_bytes: int | None
     dtype: torch.dtype
     suggested_output: Path
@@ -238,7 +240,7 @@ class PrintRenderDialog(QDialog):
 
         The first time, the choices come from the last render (or the
         settings); after that, what the artist chose stays, and only the
-        studio's state (photo, picture, pace, memory, kept render) is read again.
+        studio's state (photo, picture, time model, memory, kept render) is read again.
         """
         first = self.setup is None
         setup = self.setup = self._setup_source()
@@ -347,13 +349,13 @@ class PrintRenderDialog(QDialog):
                 start_step=self.start_step(params),
                 free_bytes=setup.free_bytes,
                 dtype=setup.dtype,
-                # Not measured here yet: a known machine's pace, and the wording says whose.
-                pace=setup.pace if setup.pace is not None else REFERENCE_PACE,
+                model=setup.model,
+                cold=not weights_loaded(params.weights),
             )
             memory, too_much = wording.memory_text(self.estimate)
             self.memory_label.setText(memory)
             self.memory_label.setStyleSheet(WARNING_STYLE if too_much else "")
-            self.time_label.setText(wording.time_text(self.estimate, setup.pace_source))
+            self.time_label.setText(wording.time_text(self.estimate))
         # A size problem is said under the size; this says what else stands in the way.
         other = None if setup.inputs_ready else "Load a photo and a painting first (or resume the kept render)."
         self.problem_label.setText(other or "")
@@ -396,6 +398,7 @@ class PrintRenderDialog(QDialog):
         self.heading = QLabel()
         self.heading.setWordWrap(True)
         self.progress = QProgressBar()
+        self.progress.setRange(0, BAR_STEPS)  # by time, not by step (engine.run.run_clock)
         self.progress.setTextVisible(True)
         self.step_label = QLabel()
         self.step_label.setWordWrap(True)
@@ -446,11 +449,10 @@ class PrintRenderDialog(QDialog):
         width, height = estimate.width, estimate.height
         self._what = f"{width} x {height} px</b> ({wording.print_size(width, height, unit, dpi)}) into {request.output}"
         self.heading.setText(f"<b>{'Resuming' if request.resumed else 'Rendering'} {self._what}")
-        self.progress.setRange(0, request.params.steps)
-        self.progress.setValue(request.start_step)
+        self.progress.setValue(0)
         self.step_label.setText(f"Starting at step {request.start_step + 1} of {request.params.steps}...")
         seconds = estimate.seconds
-        self.left_label.setText(f"Time: {wording.at_most(seconds)}" if seconds is not None else "")
+        self.left_label.setText(f"Time: {wording.time_span(seconds)}" if seconds is not None else "")
         self.preview.set_print_size(width, height)
         self._pending_frame = None
         self.preview.set_picture(None)
@@ -472,13 +474,13 @@ class PrintRenderDialog(QDialog):
 
     def show_report(self, report: PrintReport) -> None:
         p, scale = report.progress, report.scale
-        self.progress.setValue(p.step)
+        self.progress.setValue(round(BAR_STEPS * report.fraction))
         how = f", {wording.how_painted(scale)}" if scale is not None else ""
         self.step_label.setText(
             f"Step {p.step} of {p.total_steps}: scale {p.scale + 1} of {p.scales}, {p.width} x {p.height} px{how}"
         )
-        if self.cancel_button.isEnabled() and report.seconds_left is not None:  # not while stopping
-            self.left_label.setText(f"Time left: {wording.at_most(report.seconds_left)}")
+        if self.cancel_button.isEnabled():  # not while stopping
+            self.left_label.setText(f"Time left: {wording.time_span(report.seconds_left)}")
         if p.preview is not None:
             # Only the newest frame is shown: a burst of queued reports converts one picture, not each.
             first = self._pending_frame is None

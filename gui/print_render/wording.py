@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from brushwork.engine.print_size.print_estimate import GIB, REFERENCE_MACHINE, RenderEstimate, ScaleCost
+from brushwork.engine.print_size.print_estimate import GIB, RenderEstimate, ScaleCost
 from brushwork.engine.print_size.print_units import length_for
+from brushwork.engine.run.time_model import Span
 
 
 def duration(seconds: float) -> str:
@@ -17,10 +18,18 @@ def duration(seconds: float) -> str:
     return f"about {hours} h {minutes} min" if minutes else f"about {hours} h"
 
 
-def at_most(seconds: float) -> str:
-    """An upper bound on a time: every step run (a scale that settles early ends sooner)."""
-    text = duration(seconds)
-    return text if seconds < 60 else f"{text} at most"
+def _plain(seconds: float) -> str:
+    return duration(seconds).removeprefix("about ")
+
+
+def time_span(span: Span) -> str:
+    """``about 12 min``, or ``10-25 min`` (``40 min to 1 h 20 min``) where the estimate is unsure: a range
+    rather than a confident wrong number."""
+    if span.sure or _plain(span.low) == _plain(span.high):
+        return duration(span.mid)
+    if span.high < 3600 and span.low >= 60:
+        return f"{_plain(span.low).removesuffix(' min')}-{_plain(span.high)}"
+    return f"{_plain(span.low)} to {_plain(span.high)}"
 
 
 def size_in_bytes(count: float) -> str:
@@ -59,18 +68,17 @@ def memory_text(estimate: RenderEstimate) -> tuple[str, bool]:
     )
 
 
-def time_text(estimate: RenderEstimate, pace_source: str | None) -> str:
-    """The time all the steps take at the pace behind the estimate (a scale that settles ends sooner)."""
-    steps = f"{estimate.steps} steps from the {estimate.scales[0].side} px scale"
+def time_text(estimate: RenderEstimate) -> str:
+    """The time the render takes here (engine.run.time_model), and what that rests on."""
+    steps = f"at most {estimate.steps} steps from the {estimate.scales[0].side} px scale"
     if estimate.seconds is None:
         return f"{steps}; the time shows after the first steps."
-    where = f"this machine's pace in {pace_source}" if pace_source else f"the pace of {REFERENCE_MACHINE}"
-    # Not "at most": a pace measured on a smaller picture can be lower than at print size (a 512 px step
-    # costs 10 % less per pixel than a 2048 px one on the benchmark's CPU), and the tiles' cost is a model.
-    text = (
-        f"{duration(estimate.seconds)} if every step runs, at {where} "
-        f"({steps}; a scale that settles early ends sooner)."
+    if estimate.measured:
+        return (
+            f"{time_span(estimate.seconds)}, from the runs timed on this machine ({steps}; scales that settle "
+            "early run fewer, as they did here)."
+        )
+    return (
+        f"{time_span(estimate.seconds)}: a first guess, as no run has been timed on this machine yet ({steps}). "
+        "The render's own steps correct it as it goes."
     )
-    if not pace_source:
-        text += " Start a live run for an estimate from your own machine."
-    return text

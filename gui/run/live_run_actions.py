@@ -12,8 +12,11 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from brushwork.engine.run.progress import Progress, format_duration, plan_work
+from brushwork.engine.print_size.print_estimate import machine_memory
+from brushwork.engine.run.progress import Progress
+from brushwork.engine.run.run_clock import RunClock, start_clock
 from brushwork.engine.run.schedule import plan_stages, resume_step
+from brushwork.engine.run.time_model import format_span
 from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 from PySide6.QtCore import QObject, QTimer
@@ -81,21 +84,21 @@ class LiveRunActions(QObject):
             *w.run_masks.sent_masks(),
         )
         w.status.message("Painting...")
-        w.status.left.setText(self._cost_estimate(params))
+        w.status.start_run(self._clock(params, start_step))
         self.update_buttons()
 
-    def _cost_estimate(self, params: StyleParams) -> str:
-        """What the run will cost here, said before it starts: from this machine's pace in an earlier run.
+    def _clock(self, params: StyleParams, start_step: int = 0) -> RunClock:
+        """The run's clock: what it will take here, from this machine's past runs (engine.run.time_model)."""
+        w = self.window
+        free, dtype = machine_memory(params)
+        size = w.content_well.image.size
+        return start_clock(w.session.run_history, size, params, start_step, free_bytes=free, dtype=dtype)
 
-        The status bar's time-left label shows it until the run's own pace takes over.
-        """
-        session = self.window.session
-        device = session.last_device()
-        pace = session.pace(device) if device else None
-        if pace is None:
-            return "time left: after a few steps"  # nothing measured on this machine yet
-        seconds = pace * plan_work(*self.window.content_well.image.size, params)
-        return f"about {format_duration(seconds)} (the last run's pace)"
+    def _cost_estimate(self, params: StyleParams) -> str:
+        """What a run would take here, said before it starts; a range where the estimate is unsure."""
+        clock = self._clock(params)
+        guess = "" if clock.model.measured else " (a first guess: no run timed here yet)"
+        return f"{format_span(clock.forecast)}{guess}"
 
     def show_cost_estimate(self) -> None:
         """Before a run, what it would cost, where the time left will show once it runs."""
@@ -204,10 +207,9 @@ class LiveRunActions(QObject):
     def _on_run_finished(self, completed: bool) -> None:
         w = self.window
         w.preview.show_working_side(None)
-        pace = w.status.time_left.pace()
-        if pace is not None and self.last_progress is not None:
-            w.session.set_pace(self.last_progress.device, pace)
-            w.session.set_last_device(self.last_progress.device)
+        if w.status.clock is not None:
+            # What the run's scales took: the next estimate learns from it (written off the GUI thread).
+            w.autosave_later(w.session.run_history.add, w.status.clock.records())
         self._show_pending_preview()
         self.update_buttons()
         w.status.finish(completed)

@@ -19,16 +19,14 @@ from pathlib import Path
 
 import numpy as np
 from brushwork.engine.errors import BrushworkError
+from brushwork.engine.network.vgg_weights import weights_loaded
 from brushwork.engine.pictures.picture_export import ExportOptions, export_picture
-from brushwork.engine.print_size.print_estimate import (
-    RenderClock,
-    RenderEstimate,
-    ScaleCost,
-    estimate_render,
-    machine_memory,
-)
+from brushwork.engine.print_size.print_estimate import RenderEstimate, ScaleCost, estimate_render, machine_memory
 from brushwork.engine.run.progress import Progress
+from brushwork.engine.run.run_clock import RunClock
 from brushwork.engine.run.schedule import plan_stages, resume_step
+from brushwork.engine.run.time_history import RunHistory
+from brushwork.engine.run.time_model import Span, TimeModel, device_key
 from brushwork.engine.settings.presets import Preset, preset_to_json
 from brushwork.engine.settings.regions import RegionMasks
 from brushwork.engine.settings.style_params import StyleParams
@@ -60,7 +58,6 @@ class PrintRequest:
     start_picture: Image.Image | None = None  # continue from this picture...
     start_step: int = 0  # ...at this step of the plan
     masks: RegionMasks | None = None
-    pace: float | None = None  # seconds per pixel-step measured on this machine, for the time left
     resumed: bool = False  # going on with the kept render (its autosave is already there)
 
 
@@ -70,8 +67,9 @@ class PrintReport:
 
     progress: Progress
     scale: ScaleCost | None  # the scale the step ran at (its size, whether tiled)
-    seconds_left: float | None  # all steps left at the render's pace; a scale that settles ends sooner
+    seconds_left: Span  # from the render's own steps and this machine's past runs (engine.run.run_clock)
     estimate: RenderEstimate
+    fraction: float = 0.0  # the share done, by time: it never goes back
 
 
 @dataclass(frozen=True)
@@ -104,11 +102,16 @@ class PrintJob(QObject):
     ended = Signal(object)  # PrintOutcome
 
     def __init__(
-        self, autosave: PrintAutosave, spawn: Callable[[Coroutine], asyncio.Task], parent: QObject | None = None
+        self,
+        autosave: PrintAutosave,
+        spawn: Callable[[Coroutine], asyncio.Task],
+        parent: QObject | None = None,
+        history: RunHistory | None = None,
     ) -> None:
         super().__init__(parent)
         self.autosave = autosave
         self._spawn = spawn
+        self.history = history if history is not None else RunHistory(None)  # what renders took here
         self.controller = RunController(self)
         # One thread for every write of this render: autosaves land in order, and the
         # file goes after the last of them.
@@ -117,7 +120,7 @@ class PrintJob(QObject):
         self.estimate: RenderEstimate | None = None
         self.last: PrintReport | None = None
         self.unwritten: Progress | None = None  # a finished picture whose file could not be written
-        self._clock: RenderClock | None = None
+        self._clock: RunClock | None = None
         self._final: Progress | None = None
         self._failure: RunFailure | None = None
         self._last_save = 0.0
@@ -141,15 +144,19 @@ class PrintJob(QObject):
         if self.running:
             raise RuntimeError("a print render is already running")
         free, dtype = machine_memory(request.params)
+        device = device_key(request.params)
+        model = TimeModel(self.history.for_device(device), device)
+        cold = not weights_loaded(request.params.weights)
         self.estimate = estimate_render(
             request.content.size,
             request.params,
             start_step=request.start_step,
             free_bytes=free,
             dtype=dtype,
-            pace=request.pace,
+            model=model,
+            cold=cold,
         )
-        self._clock = RenderClock(self.estimate)
+        self._clock = RunClock(model, self.estimate.specs, cold=cold, free_bytes=free, dtype=dtype)
         self.request, self.last, self.unwritten = request, None, None
         self._final = self._failure = self._unsaved = self.painted = None
         self._kept_step = request.start_step
@@ -179,12 +186,12 @@ class PrintJob(QObject):
             )
         )
 
-    def resume_kept(self, pace: float | None) -> asyncio.Task:
+    def resume_kept(self) -> asyncio.Task:
         """Go on with the kept render from its saved picture and step (read on the writer thread)."""
         self._starting = True
-        return self._spawn(self._resume_kept(pace))
+        return self._spawn(self._resume_kept())
 
-    async def _resume_kept(self, pace: float | None) -> None:
+    async def _resume_kept(self) -> None:
         try:
             kept = await asyncio.get_running_loop().run_in_executor(self._writer, self.autosave.recover)
         finally:
@@ -207,15 +214,9 @@ class PrintJob(QObject):
                 kept.picture,
                 step,
                 kept.masks if info.params.regions else None,
-                pace,
                 resumed=True,
             )
         )
-
-    @property
-    def pace(self) -> float | None:
-        """Seconds per pixel-step of this render so far (or the pace it started with)."""
-        return self._clock.pace if self._clock is not None else None
 
     def set_aside(self) -> None:
         """Keep the kept render for the dialog only: not offered at launch again."""
@@ -284,7 +285,8 @@ class PrintJob(QObject):
         if progress.finished and progress.picture16 is not None:
             self._final = progress
         scale = next((s for s in self.estimate.scales if s.index == progress.scale), None)
-        self.last = PrintReport(progress, scale, self._clock.seconds_left(), self.estimate)
+        clock = self._clock
+        self.last = PrintReport(progress, scale, clock.seconds_left(), self.estimate, clock.fraction())
         self.reported.emit(self.last)
 
     def _on_failed(self, failure: RunFailure) -> None:
@@ -294,6 +296,8 @@ class PrintJob(QObject):
 
     def _on_run_finished(self, completed: bool) -> None:
         request = self.request
+        # What the render's scales took: the next estimate learns from it.
+        self._write_later(self.history.add, self._clock.records())
         # Pictures come with at most ten steps a second: the last step may have none, and what is
         # kept (and resumed) is the last picture.
         step = self._kept_step

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
@@ -452,38 +453,39 @@ def test_export_at_a_size_and_16_bits(qtbot, window, image_paths, tmp_path):
         assert big.format == "JPEG" and big.size == (96, 72)
 
 
-def test_the_cost_of_a_run_is_said_before_it_starts(qtbot, window, image_paths):
-    # "Say what a CPU run costs before it starts": from this machine's pace in the last run.
+def test_the_cost_of_a_run_is_said_before_it_starts_and_learnt_from_the_runs_here(qtbot, window, image_paths):
+    # "Say what a CPU run costs before it starts": from this machine's past runs (engine.run.time_model).
     load_both(qtbot, window, image_paths)
     window.set_params(window.params().replace(size=48, steps=12))
+    before = window.status.left.text()
+    assert before.startswith("a run: ") and "a first guess" in before  # nothing timed here yet
     said = []
     with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW):
         click(qtbot, window.start_button)
         said.append(window.status.left.text())  # before the first report can arrive
-    assert said[0] == "time left: after a few steps"  # nothing measured yet
+    assert said[0].endswith(" in all")
+    kept = window.session.data_dir / "run_times.json"
+    qtbot.waitUntil(kept.exists, timeout=SLOW)  # what the run took is kept beside the settings
+    # The next estimate rests on it.
+    window.set_params(window.params().replace(size=64))
+    assert window.status.left.text().startswith("a run: ") and "first guess" not in window.status.left.text()
+
+
+def test_the_progress_bar_follows_the_runs_time_and_never_moves_back_when_scales_end_early(qtbot, window, image_paths):
+    # 128 then 192 px; each scale settles long before its 180 and 120 steps: the step counter jumps.
+    load_both(qtbot, window, image_paths)
+    window.set_params(window.params().replace(size=192, steps=300, stop_early=True))
+    shown = []  # (step, the bar's value) at each report, after the window has shown it
+    window.controller.progressed.connect(lambda p: shown.append((p.step, window.status.progress.value())))
     with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW):
         click(qtbot, window.start_button)
-        said.append(window.status.left.text())
-    assert said[1].startswith("about ") and "last run's pace" in said[1]
-    # And before pressing Start, once there is something to paint:
-    window.set_params(window.params().replace(size=64))
-    assert window.status.left.text().startswith("a run: about ")
-
-
-def test_time_left_follows_the_recent_pace_not_the_first_step():
-    from brushwork.engine.run.progress import TimeLeft, plan_work
-
-    params = StyleParams(size=512, steps=300)
-    total = plan_work(512, 341, params)
-    pace = 2e-6  # seconds per pixel-step
-    left = TimeLeft()
-    elapsed = 30.0  # the first step also loaded the weights and built the network
-    for step in range(1, 8):
-        p = Progress(step, 300, 0, 3, 85, 128, LossTerms(1, 1, 0, 2), elapsed, params, "cpu")
-        left.add(p)
-        elapsed += pace * 128 * 85
-    done = plan_work(128, 85, params, 7)
-    assert left.seconds() == pytest.approx(pace * (total - done), rel=0.05)
+    steps = [step for step, _ in shown]
+    values = [value for _, value in shown]
+    assert any(b - a > 10 for a, b in itertools.pairwise(steps)), "no scale ended early"
+    assert all(b >= a for a, b in itertools.pairwise(values))  # never backwards
+    # By time, not by step: no leap when a scale ends early (the counter leapt by 40-55 % of the run).
+    assert max(b - a for a, b in itertools.pairwise(values[1:])) < 0.25 * window.status.progress.maximum()
+    assert values[-1] == window.status.progress.maximum() and window.status.progress.text() == "100%"
 
 
 def test_the_export_dialog_by_hand(qtbot):
