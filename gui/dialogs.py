@@ -108,21 +108,32 @@ class Dialogs:
         answer = QMessageBox.question(self.parent, title, text)
         return answer == QMessageBox.StandardButton.Yes
 
-    def partial_picture(self, shown: tuple[int, int], target: tuple[int, int]) -> str:
-        """The picture is from an earlier, smaller scale: 'enlarge', 'as_is' or 'cancel'."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Save a picture in progress",
-            f"The picture is {shown[0]} x {shown[1]} px: the run has not reached its "
-            f"{target[0]} x {target[1]} px scale yet. Save it enlarged to {target[0]} x {target[1]}, "
-            "or as it is? (Or cancel and let the run finish first.)",
-            QMessageBox.StandardButton.Cancel,
-            self.parent,
-        )
-        enlarge = box.addButton(f"Enlarge to {target[0]} x {target[1]}", QMessageBox.ButtonRole.AcceptRole)
-        as_is = box.addButton(f"Save {shown[0]} x {shown[1]}", QMessageBox.ButtonRole.AcceptRole)
+    def partial_picture(
+        self, shown: tuple[int, int], target: tuple[int, int], notes: tuple[str, ...] = (), action: str = "Save"
+    ) -> str:
+        """The picture is from an earlier, smaller scale, or falls short as ``notes`` say: 'enlarge' (offered
+        only when ``shown`` is smaller than ``target``), 'as_is' or 'cancel'."""
+        smaller = shown[0] < target[0]
+        text = ""
+        if smaller:
+            text = (
+                f"The picture is {shown[0]} x {shown[1]} px: the run has not reached its "
+                f"{target[0]} x {target[1]} px scale yet. Save it enlarged to {target[0]} x {target[1]}, "
+                "or as it is? (Or cancel and let the run finish first.)"
+            )
+        if notes:
+            said = "\n".join(f"- {note}" for note in notes)
+            text = f"{text}\n\n" if text else ""
+            text += f"The picture does not show what is set now:\n{said}\n\n{action} it as it is?"
+        title = "Save a picture in progress" if smaller else f"{action} a picture that is not up to date"
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self.parent)
+        answers = {}
+        if smaller:
+            enlarge = box.addButton(f"Enlarge to {target[0]} x {target[1]}", QMessageBox.ButtonRole.AcceptRole)
+            answers[enlarge] = "enlarge"
+        answers[box.addButton(f"{action} {shown[0]} x {shown[1]}", QMessageBox.ButtonRole.AcceptRole)] = "as_is"
         box.exec()
-        return {enlarge: "enlarge", as_is: "as_is"}.get(box.clickedButton(), "cancel")
+        return answers.get(box.clickedButton(), "cancel")
 
     def unsaved_picture(self) -> str:
         """'save', 'discard' or 'cancel'."""

@@ -1,4 +1,5 @@
-"""Writing pictures out: Save (PNG or JPEG, asking about a picture from an earlier scale) and Export."""
+"""Writing pictures out: Save (PNG or JPEG) and Export, asking first about a picture from an earlier scale or
+one that falls short of the settings and inputs now (``notes``: ``gui.run.shown_picture``)."""
 
 from __future__ import annotations
 
@@ -56,15 +57,15 @@ class PictureFiles(QObject):
 
     # -- Save ----------------------------------------------------------------------
 
-    def save(self, frame: np.ndarray) -> asyncio.Task | None:
-        """Ask where (and, for a picture from an earlier scale, at what size), then save."""
+    def save(self, frame: np.ndarray, notes: tuple[str, ...] = ()) -> asyncio.Task | None:
+        """Ask where (and, for a picture from an earlier scale or one with ``notes``, whether and how), then save."""
         shown, target = (frame.shape[1], frame.shape[0]), self._target_size()
-        size = shown
-        if target is not None and shown[0] < target[0]:
-            choice = self.dialogs.partial_picture(shown, target)
+        size, smaller = shown, target is not None and shown[0] < target[0]
+        if smaller or notes:
+            choice = self.dialogs.partial_picture(shown, target if smaller else shown, notes)
             if choice == "cancel":
                 return None
-            size = target if choice == "enlarge" else shown
+            size = target if choice == "enlarge" and smaller else shown
         path = self.dialogs.save_image(self.suggested_name())
         return self._spawn(self._save(frame, path, size, self._settings_json())) if path is not None else None
 
@@ -85,8 +86,12 @@ class PictureFiles(QObject):
         self.saved.emit(frame)
         return True
 
-    def save_now(self, frame: np.ndarray) -> bool:
+    def save_now(self, frame: np.ndarray, notes: tuple[str, ...] = ()) -> bool:
         """Ask where and save at once, on this thread (closing the window cannot wait for a task)."""
+        shown = (frame.shape[1], frame.shape[0])
+        if notes and self.dialogs.partial_picture(shown, shown, notes) == "cancel":
+            self.error.emit("Not closed: the picture was not saved.")
+            return False
         path = self.dialogs.save_image(self.suggested_name())
         try:
             if path is None:
@@ -100,9 +105,15 @@ class PictureFiles(QObject):
 
     # -- Export --------------------------------------------------------------------
 
-    def export(self, frame: np.ndarray, final16: np.ndarray | None) -> asyncio.Task | None:
-        """Export at a chosen size and format; 16-bit PNG from ``final16``, the run's own picture, if given."""
-        target = self._target_size() or (frame.shape[1], frame.shape[0])
+    def export(self, frame: np.ndarray, final16: np.ndarray | None, notes: tuple[str, ...] = ()) -> asyncio.Task | None:
+        """Export at a chosen size and format; 16-bit PNG from ``final16``, the run's own picture, if given.
+
+        With ``notes`` (how the picture falls short), the artist is asked first.
+        """
+        shown = (frame.shape[1], frame.shape[0])
+        if notes and self.dialogs.partial_picture(shown, shown, notes, "Export") == "cancel":
+            return None
+        target = self._target_size() or shown
         chosen = self.dialogs.export_options(max(frame.shape[:2]), max(target), final16 is not None)
         if chosen is None:
             return None

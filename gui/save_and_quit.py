@@ -1,5 +1,10 @@
 """Saving and exporting the picture on screen, and the questions a quit asks first.
 
+Save and Export take what the canvas shows (``CanvasPicture.picture_to_keep``:
+never a frame with the loupe's square); a picture that falls short of the
+settings or inputs now (``gui.run.shown_picture``) is written only once the
+artist has been told and said so.
+
 A quit loses no work unasked: a print or clip render that goes and a picture
 not saved are each a question, and the answers decide whether the window
 closes and whether the picture is kept for the next launch.
@@ -15,6 +20,7 @@ from brushwork.engine.settings.presets import Preset, preset_to_json
 from PySide6.QtCore import QObject
 
 from .picture_files import PictureFiles
+from .run.shown_picture import Note, ShownPicture
 
 # Where a picture went stays up this long (the run's fields make room for it meanwhile: gui.panels.status_panel).
 SAVED_MESSAGE_MS = 15000
@@ -46,27 +52,47 @@ class SaveAndQuit(QObject):
     # -- saving --------------------------------------------------------------------
 
     def save_picture(self) -> asyncio.Task | None:
-        w = self.window
-        if w.picture is None:
-            w.show_error("There is no picture to save yet: press Start first.")
+        kept = self._to_write("save")
+        if kept is None:
             return None
-        return self.files.save(w.picture)
+        return self.files.save(kept.frame, self._notes(kept))
 
     def export_picture(self) -> asyncio.Task | None:
         """Export at a chosen size and format (16-bit PNG from the run's own picture when it has finished)."""
-        w = self.window
-        if w.picture is None:
-            w.show_error("There is no picture to export yet: press Start first.")
+        kept = self._to_write("export")
+        if kept is None:
             return None
-        return self.files.export(w.picture, w.live_run.final16(w.picture))
+        frame = kept.frame
+        return self.files.export(frame, self.window.live_run.final16(frame), self._notes(kept))
+
+    def _to_write(self, verb: str) -> ShownPicture | None:
+        kept = self.window.live_run.canvas.picture_to_keep()
+        if kept is None:
+            self.window.show_error(f"There is no picture to {verb} yet: press Start first.")
+        return kept
+
+    def _notes(self, kept: ShownPicture) -> tuple[str, ...]:
+        """How the picture to be written falls short, for the question before writing it.
+
+        An earlier scale is the question's own subject (Save offers to
+        enlarge, Export has its size); a snapshot the artist chose is written
+        as it is.
+        """
+        canvas = self.window.live_run.canvas
+        if canvas.held is not None and kept.frame is canvas.held.picture:
+            return ()
+        notes = canvas.notes(kept)
+        if canvas.shown is not None and canvas.shown.loupe is not None:
+            notes += (Note("loupe", "The loupe's square is never saved: this is the picture from before the change"),)
+        return tuple(note.text for note in notes if note.kind != "scale")
 
     def has_unsaved_picture(self) -> bool:
         return self.window.picture is not None and not self.window.picture_saved
 
     def _picture_settings(self) -> str:
-        """The settings that made the picture on screen (the run's, else the current ones), for its file."""
-        progress = self.window.live_run.last_progress
-        params = progress.params if progress is not None else self.window.params()
+        """The settings that made the picture written (else the current ones), for its file."""
+        kept = self.window.live_run.canvas.picture_to_keep()
+        params = kept.painted.params if kept is not None and kept.painted.params is not None else self.window.params()
         return preset_to_json(Preset("Picture", params, "the settings this picture was painted with"))
 
     def _target_size(self) -> tuple[int, int] | None:
@@ -107,6 +133,7 @@ class SaveAndQuit(QObject):
             keep_picture = choice != "discard"
             if choice == "cancel":
                 return None
-            if choice == "save" and not self.files.save_now(w.picture):
+            kept = w.live_run.canvas.run_picture()
+            if choice == "save" and kept is not None and not self.files.save_now(kept.frame, self._notes(kept)):
                 return None
         return keep_picture

@@ -25,7 +25,6 @@ from collections.abc import Coroutine
 from pathlib import Path
 
 import numpy as np
-from brushwork.engine.errors import BrushworkError
 from brushwork.engine.run.progress import Progress
 from brushwork.engine.settings.regions import RegionSetting
 from brushwork.engine.settings.style_params import StyleParams
@@ -64,13 +63,13 @@ from .persist.session_store import SessionStore
 from .persist.state_file import write_in_background
 from .preset_actions import PresetActions
 from .print_render.print_actions import PrintRenderActions
-from .qt_images import array_to_qimage
 from .regions.region_editing import RegionEditing
 from .regions.region_masks import RegionMaskDocument
 from .regions.run_masks import RunMasks
 from .roles import CONTENT, STYLE
 from .run.controller import RunController
 from .run.live_run_actions import LiveRunActions
+from .run.shown_picture import PaintedFrom
 from .save_and_quit import SaveAndQuit
 from .settings_history import SettingsHistory
 from .timelapse_export import TimelapseActions
@@ -257,7 +256,7 @@ class StudioWindow(QMainWindow):
         self.editor.advanced.browse_init_requested.connect(self._browse_init_image)
         self.editor.advanced.browse_weights_requested.connect(self._browse_weights)
         self.history.snapshot_requested.connect(self.take_snapshot)
-        self.history.snapshot_chosen.connect(lambda snap: self.preview.set_picture(array_to_qimage(snap.picture)))
+        self.history.snapshot_chosen.connect(lambda snap: self.live_run.canvas.hold_snapshot(snap))
         self.history.continue_requested.connect(self.live_run.continue_from_snapshot)
         self.history.save_requested.connect(lambda snap: self.saving.files.save(snap.picture))
         self.history.restore_requested.connect(lambda snap: self.set_params(snap.params))
@@ -319,6 +318,7 @@ class StudioWindow(QMainWindow):
         """To the run (with the masks when they are news to it: ``RunMasks.send_params``), and the notes they need."""
         self.run_masks.send_params(params)
         self._show_painting_masks()
+        self.live_run.canvas.refresh()  # the picture may now lack a change, or no longer lack one
 
     def _show_painting_masks(self) -> None:
         """The regions' notes on the painting masks in force, and whether there are any to clear."""
@@ -355,6 +355,7 @@ class StudioWindow(QMainWindow):
 
     def _on_content_changed(self, shown: Shown) -> None:
         self.preview.set_compare_image(shown.full)
+        self.live_run.canvas.photo_changed(shown.image)  # a picture of another photo is not left unmarked
         if self.inputs.clip is not None and self.picture is not None and not self.controller.running:
             # The picture on screen is another frame's: the artist must not take it for this one.
             self.status.message(
@@ -371,6 +372,7 @@ class StudioWindow(QMainWindow):
         # region may now blend: the masks go with the paintings, so that both reach the same step.
         if self.mask_doc.painting_masks.set_paintings([image.size for image in styles]):
             self.status.message("A painting changed shape: the masks matched to it are cleared", 10000)
+        self.live_run.canvas.paintings_changed(styles)
         if styles:
             self.controller.update(style=styles, masks=self.run_masks.for_new_inputs())
         self._show_painting_masks()
@@ -441,13 +443,13 @@ class StudioWindow(QMainWindow):
     # -- history and the layer explorer ----------------------------------------------
 
     def take_snapshot(self) -> None:
-        if self.picture is None:
+        kept = self.live_run.canvas.run_picture()  # never the loupe's square, nor a snapshot shown again
+        if kept is None:
             self.show_error("There is no picture to keep yet: press Start first.")
             return
-        p = self.last_progress
-        params = p.params if p is not None else self.params()
-        step, total = (p.step, p.total_steps) if p is not None else (0, params.steps)
-        self.history.add(Snapshot(self.picture, params, step, total, f"snapshot at step {step}"))
+        params = kept.painted.params or self.params()
+        step, total = kept.step, kept.total_steps or params.steps
+        self.history.add(Snapshot(kept.frame, params, step, total, f"snapshot at step {step}"))
 
     def _explorer_image(self, source: str) -> Image.Image | None:
         if source in (CONTENT, STYLE):
@@ -532,10 +534,9 @@ class StudioWindow(QMainWindow):
 
     # -- the picture, and what the session keeps of it --------------------------------
 
-    def show_picture(self, frame: np.ndarray, saved: bool) -> None:
-        """Make ``frame`` the picture on screen (a restored one, not a run's report)."""
-        self.picture, self.picture_saved = frame, saved
-        self.preview.set_picture(array_to_qimage(frame))
+    def show_picture(self, frame: np.ndarray, saved: bool, painted: PaintedFrom | None = None) -> None:
+        """Make ``frame`` the picture on screen (a restored one, painted as ``painted`` says, not a run's report)."""
+        self.live_run.canvas.show_restored(frame, saved, painted)
         self.live_run.update_buttons()
 
     def offer(self, text: str, action_text: str, action) -> None:
@@ -548,18 +549,18 @@ class StudioWindow(QMainWindow):
             event.ignore()
             return
         self.hide()  # the artist sees the window go at once, even if a long step still ends
+        # The session is kept before any thread is waited for: a step on a large picture (or a print render's)
+        # may take seconds to end, and a relaunch meanwhile must find the picture on screen and the history,
+        # not the autosave of a scale before, offered as after a crash.
+        self.controller.stop()
+        self._autosave_writer.shutdown(wait=True)
+        self.keeper.keep_at_quit(self.params(), keep_picture)
         if not self.controller.shutdown(2000, must_end=True):
             log.warning("the engine thread took more than 2 s to stop")
         self.print_render.shutdown()
         self.clips.shutdown()
-        self._autosave_writer.shutdown(wait=True)
         for task in list(self._tasks):
             task.cancel()  # loads and saves in flight: the window they report to is going
-        try:
-            self.keeper.keep(self.params(), keep_picture)
-            self.autosave.mark_clean_exit()
-        except (OSError, BrushworkError) as exc:
-            log.warning("could not save the session: %s", exc)
         event.accept()
 
 

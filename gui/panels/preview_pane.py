@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 32.0
 WHEEL_STEP = 1.25
@@ -159,7 +168,9 @@ class PreviewCanvas(QWidget):
         # Show real pixels when the artist zooms in far; smooth when fitting.
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.fit or zoom < 2.0)
         target = self.target_rect()
-        painter.drawImage(target, image, QRectF(image.rect()))
+        # The photo keeps its own shape: after a new photo the picture on screen may have another one.
+        shape = _fitted(target, image) if image is self.compare_image else target
+        painter.drawImage(shape, image, QRectF(image.rect()))
         if self.split and self.compare_image is not None and not self.comparing:
             self._paint_split(painter, target)
         if self.overlay is not None and self.overlay_opacity > 0:
@@ -302,12 +313,41 @@ class PreviewCanvas(QWidget):
         super().leaveEvent(event)
 
 
+def _fitted(target: QRectF, image: QImage) -> QRectF:
+    """The largest rectangle of ``image``'s shape centred in ``target``."""
+    if image.isNull() or target.isEmpty():
+        return target
+    scale = min(target.width() / image.width(), target.height() / image.height())
+    width, height = image.width() * scale, image.height() * scale
+    return QRectF(target.center().x() - width / 2, target.center().y() - height / 2, width, height)
+
+
 class PreviewPane(QWidget):
-    """The canvas with its small toolbar (Fit, 1:1, zoom readout, hold to compare)."""
+    """The canvas with its small toolbar (Fit, 1:1, zoom readout, hold to compare).
+
+    Over the canvas's top, a note says how the picture falls short of the
+    settings and inputs now (``gui.run.canvas_picture``), or which snapshot
+    it is, with a button back to the run (``live_requested``).
+    """
+
+    live_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.canvas = PreviewCanvas()
+        self.note = QFrame(self.canvas)  # over the picture, so that showing it never moves the picture
+        self.note.setObjectName("canvas_note")
+        self.note.setAutoFillBackground(True)
+        self.note.setFrameShape(QFrame.Shape.StyledPanel)
+        self.note_label = QLabel()
+        self.note_label.setWordWrap(True)
+        self.note_button = QPushButton()
+        note_layout = QHBoxLayout(self.note)
+        note_layout.setContentsMargins(8, 4, 8, 4)
+        note_layout.addWidget(self.note_label, 1)
+        note_layout.addWidget(self.note_button)
+        self.note.hide()
+        self.note_button.clicked.connect(self.live_requested)
         self.fit_button = QToolButton(text="Fit")
         self.fit_button.setToolTip("Fit the picture to the pane (double-click the picture to toggle)")
         self.actual_button = QToolButton(text="1:1")
@@ -347,6 +387,32 @@ class PreviewPane(QWidget):
         self.canvas.set_picture(image)
         if self.canvas.fit:
             self._on_zoom_changed(self.canvas.effective_zoom())
+
+    def show_note(self, text: str | None, action_text: str | None = None) -> None:
+        """Say ``text`` over the canvas (None hides it); with ``action_text``, a button that asks for the run."""
+        if not text:
+            self.note.hide()
+            return
+        if self.note.isVisible() and (text, action_text or "") == (self.note_label.text(), self.note_button.text()):
+            return  # said again at every frame: nothing to lay out
+        self.note_label.setText(text)
+        self.note_button.setText(action_text or "")
+        self.note_button.setVisible(bool(action_text))
+        # Without a button the note lets the mouse through: a stroke or a drag may start under it.
+        self.note.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, not action_text)
+        self._place_note()
+        self.note.show()
+        self.note.raise_()
+
+    def _place_note(self) -> None:
+        width = max(self.canvas.width() - 16, 100)
+        height = self.note.heightForWidth(width)  # the label wraps: as tall as its lines at this width
+        self.note.setGeometry(8, 8, width, height if height > 0 else self.note.sizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.note.isVisible():
+            self._place_note()
 
     def show_loupe(self, loupe) -> None:
         """Frame the loupe's square (an ``engine.run.progress.LoupeFrame``, or None) and say what it is."""

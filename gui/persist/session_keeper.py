@@ -1,8 +1,15 @@
-"""What the studio restores at launch (crash recovery first, then the last session) and keeps at close."""
+"""What the studio restores at launch (crash recovery first, then the last session) and keeps at close.
+
+At close: the settings, the layout, the regions' masks, the picture on screen
+with what painted it (``last_picture.json``: its settings and which photo
+and paintings, so that the next launch can tell whether it is stale), and
+the history strip (``gui.persist.history_store``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 from typing import Protocol
@@ -10,15 +17,19 @@ from typing import Protocol
 import numpy as np
 from brushwork.engine.errors import BrushworkError
 from brushwork.engine.pictures.images import load_image, save_image
+from brushwork.engine.settings.presets import Preset, parse_preset, preset_to_json
 from brushwork.engine.settings.style_params import StyleParams
 from PIL import Image
 
 from ..image_inputs import prepare
 from ..regions.painting_masks import PaintingMask
 from ..roles import CONTENT, STYLE
+from ..run.shown_picture import Inputs, PaintedFrom
 from .autosave import Autosave
+from .history_store import HistoryStore
 from .mask_store import read_masks, read_painting_masks, write_masks, write_painting_masks
 from .session_store import SessionStore
+from .state_file import write_state
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +44,13 @@ class Studio(Protocol):
     presets: object  # gui.preset_actions.PresetActions
     mask_doc: object  # gui.region_masks.RegionMaskDocument
     splitter: object
+    history: object  # gui.panels.history_strip.HistoryStripWidget
+    live_run: object  # gui.run.live_run_actions.LiveRunActions: its canvas knows what painted the picture
     picture: np.ndarray | None
     picture_saved: bool
 
     def set_params(self, params: StyleParams, *, undoable: bool = True) -> None: ...
-    def show_picture(self, frame: np.ndarray, saved: bool) -> None: ...
+    def show_picture(self, frame: np.ndarray, saved: bool, painted: PaintedFrom | None = None) -> None: ...
     def show_error(self, text: str, action_text: str | None = None, action=None) -> None: ...
     def offer(self, text: str, action_text: str, action) -> None: ...
     def continue_from_picture(self, size: int | None = None, step: int = 0) -> None: ...
@@ -51,10 +64,16 @@ class Studio(Protocol):
 class SessionKeeper:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
+        self.history = HistoryStore(studio.session.data_dir / "history")
 
     @property
     def last_picture_path(self) -> Path:
         return self.studio.session.data_dir / "last_picture.png"
+
+    @property
+    def painted_path(self) -> Path:
+        """What painted the last picture: its settings, photo and paintings."""
+        return self.studio.session.data_dir / "last_picture.json"
 
     @property
     def masks_folder(self) -> Path:
@@ -63,6 +82,8 @@ class SessionKeeper:
     # -- at launch -----------------------------------------------------------------
 
     def restore(self) -> None:
+        for snapshot in self.history.read():
+            self.studio.history.add(snapshot)
         if self._offer_recovery():
             return
         studio, session = self.studio, self.studio.session
@@ -127,8 +148,8 @@ class SessionKeeper:
         inputs.set_image(inputs.style_well, prepare(found.styles[0], found.styles[0].size), info.style_paths[0])
         if on_paintings:  # once the paintings are in: each mask is kept only beside its painting
             studio.mask_doc.painting_masks.restore(_painting_masks(on_paintings))
-        if found.picture is not None:
-            studio.show_picture(np.asarray(found.picture).copy(), saved=False)
+        if found.picture is not None:  # painted from the inputs just restored, with the settings autosaved beside it
+            studio.show_picture(np.asarray(found.picture).copy(), saved=False, painted=PaintedFrom(info.params))
             studio.offer(
                 f"Restored the picture from step {info.step} of {info.total_steps}.",
                 "Continue the run",
@@ -145,9 +166,37 @@ class SessionKeeper:
         except BrushworkError as exc:
             log.warning("could not restore the last picture: %s", exc)
             return
-        self.studio.show_picture(np.asarray(picture).copy(), saved=self.studio.session.last_picture_saved())
+        saved = self.studio.session.last_picture_saved()
+        self.studio.show_picture(np.asarray(picture).copy(), saved, self._read_painted())
+
+    def _read_painted(self) -> PaintedFrom | None:
+        """What painted the last picture, if it was kept (a picture kept before it was is taken as not stale)."""
+        try:
+            found = json.loads(self.painted_path.read_text(encoding="utf-8"))
+            params = parse_preset(json.dumps(found["preset"]), "the last picture's settings").params
+            inputs = Inputs(found.get("photo"), found.get("paintings"), str(found.get("photo_name", "another photo")))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, BrushworkError) as exc:
+            log.info("the last picture's settings are not known: %s", exc)
+            return None
+        return PaintedFrom(params, inputs)
 
     # -- at close --------------------------------------------------------------------
+
+    def keep_at_quit(self, params: StyleParams, keep_picture: bool) -> None:
+        """Everything the next launch restores, then the mark that this session closed properly.
+
+        A part that fails is logged, and the others are still kept.
+        """
+        parts = (
+            ("the session", lambda: self.keep(params, keep_picture)),
+            ("the history", lambda: self.history.write(self.studio.history.snapshots)),
+            ("the clean exit", self.studio.autosave.mark_clean_exit),
+        )
+        for what, keep in parts:
+            try:
+                keep()
+            except (OSError, BrushworkError) as exc:
+                log.warning("could not keep %s: %s", what, exc)
 
     def keep(self, params: StyleParams, keep_picture: bool) -> None:
         """Settings, layout, the regions' masks and (unless there is none or the artist discarded it) the picture."""
@@ -158,12 +207,28 @@ class SessionKeeper:
             geometry=studio.saveGeometry(), state=studio.saveState(), splitter=studio.splitter.saveState()
         )
         session.sync()
-        if studio.picture is None or not keep_picture:
+        kept = studio.live_run.canvas.run_picture()  # never a frame with the loupe's square
+        if kept is None or not keep_picture:
             self.last_picture_path.unlink(missing_ok=True)
+            self.painted_path.unlink(missing_ok=True)
             return
         session.data_dir.mkdir(parents=True, exist_ok=True)
-        save_image(Image.fromarray(studio.picture), self.last_picture_path)
+        save_image(Image.fromarray(kept.frame), self.last_picture_path)
         session.set_last_picture_saved(studio.picture_saved)
+        self._keep_painted(kept.painted)
+
+    def _keep_painted(self, painted: PaintedFrom) -> None:
+        if painted.params is None:
+            self.painted_path.unlink(missing_ok=True)
+            return
+        inputs = painted.inputs
+        found = {
+            "preset": json.loads(preset_to_json(Preset("Picture", painted.params))),
+            "photo": inputs.photo,
+            "paintings": inputs.paintings,
+            "photo_name": inputs.photo_name,
+        }
+        write_state(self.painted_path, found)
 
     def _keep_masks(self, params: StyleParams) -> None:
         """The masks of the regions there are (none left behind for regions removed), and those on the paintings."""

@@ -22,8 +22,9 @@ from PIL import Image
 from PySide6.QtCore import QObject, QTimer
 
 from ..panels.history_strip import Snapshot
-from ..qt_images import array_to_qimage
+from .canvas_picture import CanvasPicture
 from .controller import RunFailure, RunRequest
+from .shown_picture import PaintedFrom, ShownPicture
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,16 @@ log = logging.getLogger(__name__)
 class LiveRunActions(QObject):
     """Runs the live run of ``window`` (the ``StudioWindow``) and shows what it reports.
 
-    ``last_progress`` is the run's newest report (None before the first one).
+    ``last_progress`` is the run's newest report (None before the first one);
+    ``canvas`` what the canvas shows of it, and what that lacks.
     """
 
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
         self.last_progress: Progress | None = None
-        self._pending_preview: np.ndarray | None = None
+        self.canvas = CanvasPicture(window, self)
+        self._pending_preview: ShownPicture | None = None
         self._final16: tuple[np.ndarray, np.ndarray] | None = None  # (preview, 16-bit picture) of a finished run
         self._live_held = False  # the live run was paused for a print or clip render, to resume after it
         controller = window.controller
@@ -72,6 +75,7 @@ class LiveRunActions(QObject):
         content, styles = w.content_well.image, w.inputs.all_styles()
         w.loss_chart.clear()
         masks = w.run_masks.start_run(params)
+        self.canvas.run_started()
         w.controller.start(RunRequest(content, styles, params, start_picture, start_step, masks))
         w.timelapse.run_started(continuing=start_picture is not None)
         w.autosave_later(
@@ -109,17 +113,19 @@ class LiveRunActions(QObject):
     def continue_from_picture(self, size: int | None = None, step: int = 0) -> None:
         """Resume from the picture on screen (after a crash or running out of memory)."""
         w = self.window
-        if w.picture is None:
+        kept = self.canvas.run_picture()
+        if kept is None:
             return
         if size is not None:
             w.set_params(w.params().replace(size=size))
-        self._begin_run(Image.fromarray(w.picture), step)
+        self._begin_run(Image.fromarray(kept.frame), step)
 
     def continue_from_snapshot(self, snapshot: Snapshot) -> None:
         """Paint on from the snapshot's picture with the current settings, replacing any run that goes."""
         w = self.window
-        w.picture = snapshot.picture
-        w.preview.set_picture(array_to_qimage(snapshot.picture))
+        painted = PaintedFrom(snapshot.params, self.canvas.inputs_now)
+        self.canvas.show(ShownPicture(snapshot.picture, painted, step=snapshot.step, total_steps=snapshot.total_steps))
+        self.canvas.release_snapshot()
         params = w.params()
         stages = plan_stages(params.size, params.steps)
         step = resume_step(stages, snapshot.step, max(snapshot.picture.shape[:2]))
@@ -137,6 +143,7 @@ class LiveRunActions(QObject):
             status.message("Paused", 0)
         status.set_paused(controller.paused)
         self.update_buttons()
+        self.canvas.refresh()
 
     def start_or_pause(self) -> None:
         self.toggle_pause() if self.window.controller.running else self.start()
@@ -172,19 +179,17 @@ class LiveRunActions(QObject):
         if progress.preview is not None:
             # Keep only the newest frame; a burst of queued reports paints once.
             first = self._pending_preview is None
-            self._pending_preview = progress.preview
+            self._pending_preview = self.canvas.frame_reported(progress)
             if first:
                 QTimer.singleShot(0, self._show_pending_preview)
 
     def _show_pending_preview(self) -> None:
-        frame, self._pending_preview = self._pending_preview, None
-        if frame is None:
+        shown, self._pending_preview = self._pending_preview, None
+        if shown is None:
             return
         w = self.window
         first = w.picture is None
-        w.picture = frame
-        w.picture_saved = False
-        w.preview.set_picture(array_to_qimage(frame))
+        self.canvas.show(shown)
         if first:
             self.update_buttons()
         w.preview_shown.emit()
@@ -212,6 +217,7 @@ class LiveRunActions(QObject):
             w.autosave_later(w.session.run_history.add, w.status.clock.records())
         self._show_pending_preview()
         self.update_buttons()
+        self.canvas.refresh()  # the run's end: what it did not paint, it will not
         w.status.finish(completed)
         w.status.message("Finished" if completed else "Stopped", 0)
 
@@ -252,6 +258,7 @@ class LiveRunActions(QObject):
                 controller.resume()
                 status.set_paused(False)
         self.update_buttons()
+        self.canvas.refresh()
 
     def update_buttons(self) -> None:
         """The run bar's buttons, enabled for what can be done now."""

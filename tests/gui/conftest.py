@@ -95,8 +95,9 @@ class ScriptedDialogs:
     def about(self, text):
         self.asked.append(f"about: {text}")
 
-    def partial_picture(self, shown, target):
-        self.asked.append(f"partial: {shown} -> {target}")
+    def partial_picture(self, shown, target, notes=(), action="Save"):
+        said = "".join(f"; {note}" for note in notes)
+        self.asked.append(f"partial: {shown} -> {target}{said}" + ("" if action == "Save" else f" [{action}]"))
         return self.partial_answer
 
     def unsaved_picture(self):
