@@ -55,9 +55,12 @@ def prepare(image: Image.Image, size: tuple[int, int]) -> Shown:
     return Shown(image, size, pil_to_qimage(image), pil_to_qimage(thumb), pil_to_qimage(icon))
 
 
-def decode(path: Path) -> Shown:
-    """Runs in a worker thread: the full decode never blocks the window."""
-    return prepare(load_image(path, MAX_DECODE_SIDE), original_size(path))
+def decode(path: Path, painting: bool = False) -> Shown:
+    """Runs in a worker thread: the full decode never blocks the window.
+
+    A painting keeps its transparency, which the engine leaves out of its style.
+    """
+    return prepare(load_image(path, MAX_DECODE_SIDE, keep_alpha=painting), original_size(path))
 
 
 def decode_frame(path: Path, index: int) -> Shown:
@@ -194,7 +197,7 @@ class ImageInputs(QObject):
             decoded = await self._run_off_thread(decode_clip, path)
             shown, clip = decoded if decoded is not None else (None, None)
         else:
-            shown = await self._run_off_thread(decode, path)
+            shown = await self._run_off_thread(decode, path, well is not self.content_well)
         if shown is None:
             well.restore_caption()
             return
@@ -279,7 +282,7 @@ class ImageInputs(QObject):
         return self._spawn(self._load_extra_style(Path(path)))
 
     async def _load_extra_style(self, path: Path) -> None:
-        shown = await self._run_off_thread(decode, path)
+        shown = await self._run_off_thread(decode, path, True)
         if shown is not None:
             self._icons[id(shown.image)] = shown.icon
             self.extra_styles.append((path, shown.image))

@@ -15,6 +15,9 @@ def array_to_qimage(array: np.ndarray) -> QImage:
 
 
 def pil_to_qimage(image: Image.Image) -> QImage:
+    """For the screen; a painting's transparent parts are shown white, as it was once loaded."""
+    if image.mode == "RGBA":
+        image = Image.alpha_composite(Image.new("RGBA", image.size, (255, 255, 255, 255)), image)
     return array_to_qimage(np.asarray(image.convert("RGB")))
 
 

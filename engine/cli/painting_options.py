@@ -253,7 +253,7 @@ def prepare(args: argparse.Namespace) -> Job:
             raise BrushworkError(
                 f"{Path(style_file).name} is a video clip: a clip can be the content; a style is a still image"
             )
-    styles = [load_image(p, MAX_DECODE_SIDE) for p in style_files]
+    styles = [load_image(p, MAX_DECODE_SIDE, keep_alpha=True) for p in style_files]  # transparency is no style
     if region_plan is not None:
         check_style_masks(region_plan, styles)
     return Job(inputs.contents, styles, params, region_plan)

@@ -139,5 +139,11 @@ def guided_targets(feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict[s
     return out
 
 
+def opaque_part(coverage, index: int) -> torch.Tensor | None:
+    """Painting ``index``'s coverage (1, H, W) among ``coverage`` (one per painting, or none given), or None
+    where all of it is opaque: a painting's transparent pixels are no part of its style."""
+    return coverage[index] if index < len(coverage) else None
+
+
 def target_pair(gram: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return gram, inverse_energy(gram)

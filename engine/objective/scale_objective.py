@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 
 from ..network.layers import deepest
 from ..network.vgg19 import FeatureExtractor
 from ..settings.style_params import StyleParams
-from .guided_gram import GuidedTerm, RegionStyle, guided_targets, normalise_guides, target_pair
+from .guided_gram import GuidedTerm, RegionStyle, guided_targets, normalise_guides, opaque_part, target_pair
 from .loss_terms import LossTerms, gram_matrix, inverse_energy, relative_error, tv_energy
 
 
@@ -98,6 +99,7 @@ class Objective(StyleTargets):
         *,
         masks: torch.Tensor | None = None,
         style_masks: dict[int, tuple[int, torch.Tensor]] | None = None,
+        coverage: Sequence[torch.Tensor | None] = (),
     ) -> None:
         self.extractor = extractor
         self.content_layer = params.content_layer
@@ -108,7 +110,7 @@ class Objective(StyleTargets):
             self._tv_inv = 1.0 / tv_energy(content).clamp_min(1e-6)
         self._masks: torch.Tensor | None = None
         self._regions: RegionStyle | None = None
-        self.set_styles(styles, params, style_masks)
+        self.set_styles(styles, params, style_masks, coverage)
         self.set_guides(masks, params)
         self.set_weights(params)
 
@@ -117,12 +119,15 @@ class Objective(StyleTargets):
         styles: torch.Tensor | list[torch.Tensor],
         params: StyleParams,
         style_masks: dict[int, tuple[int, torch.Tensor]] | None = None,
+        coverage: Sequence[torch.Tensor | None] = (),
     ) -> None:
         """New style images, or new style layers, at this scale: every layer ``params`` lists gets a target.
 
         ``style_masks`` maps a region's index to (painting index, (1, H, W)
         mask at that painting's size): the region's targets are then the
-        Grams of that part of the painting only.
+        Grams of that part of the painting only. ``coverage`` gives, per
+        painting, how opaque each of its pixels is ((1, H, W), or None where
+        all are): its targets are the Grams of its opaque part.
         """
         if isinstance(styles, torch.Tensor):
             styles = [styles]
@@ -131,13 +136,18 @@ class Objective(StyleTargets):
         self.style_layers = tuple(name for name, _ in params.style_layers)
         self._grams: list[dict[str, torch.Tensor]] = []
         with torch.no_grad():
-            for style in styles:
+            for index, style in enumerate(styles):
                 feats = self.extractor(style, self.style_layers) if self.style_layers else {}
-                self._grams.append({name: gram_matrix(f) for name, f in feats.items()})
+                opaque = opaque_part(coverage, index)
+                if opaque is None:
+                    self._grams.append({name: gram_matrix(f) for name, f in feats.items()})
+                else:
+                    self._grams.append(guided_targets(feats, opaque))
             self._masked_grams: dict[int, dict[str, torch.Tensor]] = {}
             for region, (index, mask) in (style_masks or {}).items():
                 feats = self.extractor(styles[index], self.style_layers) if self.style_layers else {}
-                self._masked_grams[region] = guided_targets(feats, mask)
+                opaque = opaque_part(coverage, index)
+                self._masked_grams[region] = guided_targets(feats, mask if opaque is None else mask * opaque)
         self._mix_key: tuple | None = None
         self._mix(params)
 

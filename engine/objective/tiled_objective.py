@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -34,7 +35,7 @@ import torch
 from ..network.layers import CONV_LAYERS, layer_index
 from ..network.vgg19 import FeatureExtractor
 from ..settings.style_params import StyleParams
-from .guided_gram import MIN_MASS, guide_at
+from .guided_gram import MIN_MASS, guide_at, opaque_part
 from .loss_scaling import LossScaler
 from .loss_terms import inverse_energy
 from .scale_objective import Objective, StyleTargets
@@ -202,6 +203,7 @@ class TiledObjective(StyleTargets):
         *,
         masks: torch.Tensor | None = None,
         style_masks: dict[int, tuple[int, torch.Tensor]] | None = None,
+        coverage: Sequence[torch.Tensor | None] = (),
     ) -> None:
         self.extractor = extractor
         self.content_layer = params.content_layer
@@ -216,7 +218,7 @@ class TiledObjective(StyleTargets):
         # Differences are taken in float32; half's 11-bit mantissa costs 5e-4 of a feature, far
         # below what a step changes.
         self._content_target = target.half()
-        self.set_styles(styles, params, style_masks)
+        self.set_styles(styles, params, style_masks, coverage)
         self.set_guides(masks, params)
         self.set_weights(params)
 
@@ -225,16 +227,22 @@ class TiledObjective(StyleTargets):
         styles: torch.Tensor | list[torch.Tensor],
         params: StyleParams,
         style_masks: dict[int, tuple[int, torch.Tensor]] | None = None,
+        coverage: Sequence[torch.Tensor | None] = (),
     ) -> None:
-        """New paintings or style layers: their Grams, and those of the regions' parts of them, tile by tile."""
+        """New paintings or style layers: their Grams (of their opaque parts, ``Objective.set_styles``), and those
+        of the regions' parts of them, tile by tile."""
         if isinstance(styles, torch.Tensor):
             styles = [styles]
         self.style_layers = tuple(name for name, _ in params.style_layers)
-        self._grams = [self._tiled_grams(style, self.style_layers) for style in styles]
-        self._masked_grams = {
-            region: self._tiled_grams(styles[index], self.style_layers, mask)
-            for region, (index, mask) in (style_masks or {}).items()
-        }
+        self._grams = [
+            self._tiled_grams(style, self.style_layers, opaque_part(coverage, i)) for i, style in enumerate(styles)
+        ]
+        masked = {}
+        for region, (index, mask) in (style_masks or {}).items():
+            opaque = opaque_part(coverage, index)
+            part = mask if opaque is None else mask * opaque
+            masked[region] = self._tiled_grams(styles[index], self.style_layers, part)
+        self._masked_grams = masked
         self._mix_key = None
         self._mix(params)
 

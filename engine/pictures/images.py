@@ -1,7 +1,10 @@
 """Reading, converting and writing pictures.
 
 Everything that leaves this module is an 8-bit RGB ``PIL.Image`` or a float
-tensor in [0, 1] of shape (1, 3, H, W); the engine never sees another mode.
+tensor in [0, 1] of shape (1, 3, H, W); the engine never sees another mode,
+but for a painting with transparent parts, which stays RGBA (``load_image``'s
+``keep_alpha``) until ``transparency.painting_tensors`` makes its colours and
+its coverage.
 """
 
 from __future__ import annotations
@@ -56,11 +59,13 @@ def _not_an_image_reason(head: bytes) -> str | None:
     return None
 
 
-def load_image(path: str | Path, max_side: int | None = None) -> Image.Image:
+def load_image(path: str | Path, max_side: int | None = None, keep_alpha: bool = False) -> Image.Image:
     """Open any raster image Pillow reads, as 8-bit RGB.
 
     EXIF orientation is applied; grey, palette, CMYK, 16-bit and float images are
-    converted; transparency is composited onto white; an animated image gives
+    converted; transparency is composited onto white, unless ``keep_alpha`` (a
+    painting, whose transparent parts are no part of its style): an image with
+    a pixel less than opaque then comes back as RGBA. An animated image gives
     its first frame. With ``max_side`` the image is shrunk (with antialiasing)
     so that its long side is at most that, decoding at reduced size when the
     format allows.
@@ -99,7 +104,7 @@ def load_image(path: str | Path, max_side: int | None = None) -> Image.Image:
                     image.draft("RGB", (max_side, max_side))
                 image.load()
                 # exif_transpose always returns a new image, which outlives the file.
-                rgb = _to_rgb(ImageOps.exif_transpose(image))
+                rgb = _to_rgb(ImageOps.exif_transpose(image), keep_alpha)
     except UnidentifiedImageError:
         raise ImageLoadError(f"{name} is not an image Brushwork can read") from None
     except Image.DecompressionBombError as exc:
@@ -112,6 +117,8 @@ def load_image(path: str | Path, max_side: int | None = None) -> Image.Image:
         raise ImageLoadError(f"{name} is too large to open in the memory available") from None
     if min(rgb.size) < 1:
         raise ImageLoadError(f"{name} has no pixels")
+    if rgb.mode == "RGBA" and rgb.getextrema()[3][1] == 0:
+        raise ImageLoadError(f"{name} is transparent all over: it has no paint to take a style from")
     if max_side and max(rgb.size) > max_side:
         rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return rgb
@@ -126,7 +133,8 @@ def original_size(path: str | Path) -> tuple[int, int]:
     return width, height
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def _to_rgb(image: Image.Image, keep_alpha: bool = False) -> Image.Image:
+    """RGB, or with ``keep_alpha`` RGBA where some pixel is less than opaque."""
     mode = image.mode
     if mode == "RGB":
         return image
@@ -135,6 +143,8 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
     if has_alpha:
         rgba = image.convert("RGBA")
+        if keep_alpha and rgba.getextrema()[3][0] < 255:
+            return rgba
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
     return image.convert("RGB")
@@ -246,9 +256,10 @@ def save_image(image: Image.Image, path: str | Path, preset_json: str | None = N
     options = {"quality": JPEG_QUALITY, "subsampling": 0} if fmt == "JPEG" else {"optimize": False}
     if fmt == "PNG" and preset_json is not None:
         options["pnginfo"] = png_info(preset_json)
-    rgb = image.convert("RGB")
+    # A PNG keeps a painting's transparency (the autosave's copy of it); a JPEG has none.
+    kept = image if fmt == "PNG" and image.mode == "RGBA" else image.convert("RGB")
     try:
-        write_atomically(path, lambda handle: rgb.save(handle, format=fmt, **options))
+        write_atomically(path, lambda handle: kept.save(handle, format=fmt, **options))
     except OSError as exc:
         reason = write_failure(exc)
         raise ImageSaveError(f"Could not save {path.name}: {reason}") from None

@@ -25,6 +25,7 @@ from ..objective.temporal_term import TemporalTarget, TemporalTerm
 from ..objective.tiled_objective import TiledObjective
 from ..optimisers.lbfgs import LBFGS
 from ..pictures import images
+from ..pictures.transparency import painting_tensors
 from ..settings.regions import RegionError, RegionMasks
 from ..settings.style_params import FRAME_SHARE, StyleParams
 from .live_preview import resample
@@ -94,7 +95,8 @@ def as_styles(style: Image.Image | Sequence[Image.Image]) -> tuple[Image.Image, 
     styles = (style,) if isinstance(style, Image.Image) else tuple(style)
     if not styles:
         raise ValueError("at least one style image is needed")
-    return tuple(s.convert("RGB") for s in styles)
+    # A painting with transparent parts stays RGBA: they are left out of its style (``transparency``).
+    return tuple(s if s.mode == "RGBA" else s.convert("RGB") for s in styles)
 
 
 def canvas_margin_of(plan: ScalePlan, params: StyleParams) -> int:
@@ -158,7 +160,8 @@ class ScaleBuilder:
         margin = canvas_margin_of(plan, params)
         content = pad(images.to_tensor(images.resize(inputs.content, *dims)).to(self.device), margin)
         view = ColourView(params.keep_colors, content, params.color_strength)
-        targets = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, crop(content, margin))
+        photo = crop(content, margin)
+        targets, coverage = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, photo)
         masks = self._region_masks(inputs, dims, margin)
         memory = self._memory_for(params, content.shape[-2:])
         network_content = view.to_network(view.to_canvas(content))
@@ -173,11 +176,24 @@ class ScaleBuilder:
             )
             bound_heap()
             objective = TiledObjective(
-                self.extractor, network_content, targets, params, memory.tile, masks=masks, style_masks=style_masks
+                self.extractor,
+                network_content,
+                targets,
+                params,
+                memory.tile,
+                masks=masks,
+                style_masks=style_masks,
+                coverage=coverage,
             )
         else:
             objective = Objective(
-                self.extractor, network_content, targets, params, masks=masks, style_masks=style_masks
+                self.extractor,
+                network_content,
+                targets,
+                params,
+                masks=masks,
+                style_masks=style_masks,
+                coverage=coverage,
             )
         start_rgb = self._start_rgb(params, content, dims, margin, start_from)
         scale = ScaleState(
@@ -205,8 +221,8 @@ class ScaleBuilder:
         """
         params = inputs.params
         content = crop(scale.content_rgb, scale.margin) if photo is None else photo
-        styles = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, content)
-        scale.objective.set_styles(styles, params, self._style_masks(inputs, plan))
+        styles, coverage = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, content)
+        scale.objective.set_styles(styles, params, self._style_masks(inputs, plan), coverage)
         self.reweigh(inputs, plan, scale, box)
 
     def reweigh(self, inputs: RunInputs, plan: ScalePlan, scale: ScaleState, box=None) -> None:
@@ -231,7 +247,7 @@ class ScaleBuilder:
         # The paintings at the whole scale's size, their colours matched to the whole photo: the square's
         # strokes are the finished picture's.
         photo = crop(full.content_rgb, full.margin)
-        targets = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, photo)
+        targets, coverage = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, photo)
         masks = self._region_masks(inputs, plan.dims, full.margin, box)
         objective = Objective(
             self.extractor,
@@ -240,6 +256,7 @@ class ScaleBuilder:
             params,
             masks=masks,
             style_masks=self._style_masks(inputs, plan),
+            coverage=coverage,
         )
         memory = self._memory_for(params.replace(tile=0), content.shape[-2:])
         scale = ScaleState(
@@ -257,13 +274,15 @@ class ScaleBuilder:
 
     def _style_tensors(
         self, styles: Sequence[Image.Image], boxes, style_dims, params: StyleParams, content: torch.Tensor
-    ) -> list[torch.Tensor]:
-        """The style images at this scale (frame trimmed), their colours treated as ``keep_colors`` asks."""
-        out = []
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor | None]]:
+        """The style images at this scale (frame trimmed), their colours treated as ``keep_colors`` asks, and
+        per painting how opaque each pixel is (None where all are: ``transparency.painting_tensors``)."""
+        out, coverage = [], []
         for style, box, dims in zip(styles, boxes, style_dims, strict=True):
-            tensor = images.to_tensor(images.resize(style.crop(box), *dims)).to(self.device)
-            out.append(prepare_style(tensor, content, params.keep_colors, params.color_strength))
-        return out
+            tensor, opaque = painting_tensors(style.crop(box), *dims)
+            out.append(prepare_style(tensor.to(self.device), content, params.keep_colors, params.color_strength))
+            coverage.append(None if opaque is None else opaque.to(self.device))
+        return out, coverage
 
     def _region_masks(
         self, inputs: RunInputs, dims: tuple[int, int], margin: int, box=None

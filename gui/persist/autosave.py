@@ -246,7 +246,7 @@ class AutosaveStore(Generic[Info, Masks]):
         saved, info = found
         try:
             content = load_image(self.folder / CONTENT)
-            styles = tuple(load_image(self.folder / _style_file(i)) for i in range(saved.styles))
+            styles = tuple(load_image(self.folder / _style_file(i), keep_alpha=True) for i in range(saved.styles))
             picture = load_image(self.folder / PICTURE) if saved.has_picture else None
             masks = self._read_masks(saved)
         except (OSError, ValueError, BrushworkError) as exc:  # ImageLoadError and RegionError included
