@@ -119,16 +119,18 @@ def test_blend_weights_change_live_and_only_remix(photo):
     torch.testing.assert_close(engine._scale.objective._style["conv2_1"][0], grams[1]["conv2_1"])
 
 
-def test_stroke_scale_resizes_the_style_and_rebuilds_only_the_style_targets(photo, painting):
+def test_stroke_scale_resizes_the_style_and_rebuilds_only_the_style_targets(photo, painting, monkeypatch):
+    from brushwork.engine.run.scale_building import ScaleBuilder
+
     engine = StyleTransfer(photo, painting, FAST)
     sizes = []
-    real = engine._style_tensors
+    real = ScaleBuilder._style_tensors
 
-    def spy(styles, boxes, style_dims, params, content):
+    def spy(self, styles, boxes, style_dims, *rest, **kw):
         sizes.append(style_dims[0])
-        return real(styles, boxes, style_dims, params, content)
+        return real(self, styles, boxes, style_dims, *rest, **kw)
 
-    engine._style_tensors = spy
+    monkeypatch.setattr(ScaleBuilder, "_style_tensors", spy)
     for p in engine.run():
         if p.step == 4:
             content_target = engine._scale.objective._content[0]
