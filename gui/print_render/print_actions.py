@@ -138,7 +138,9 @@ class PrintRenderActions(QObject):
             memory, _ = wording.memory_text(estimate)
             if not w.dialogs.confirm("Render anyway?", f"The render needs {memory} Render anyway?"):
                 return
-        continuing = choice.continue_from_picture and w.picture is not None
+        # The run's picture as it may be kept: never a frame with the loupe's square (engine.run.loupe).
+        kept = w.live_run.canvas.run_picture()
+        continuing = choice.continue_from_picture and kept is not None
         masks = None
         if params.regions:
             masks = w.mask_doc.region_masks(params.regions, w.region_editing.picture_blend(params))
@@ -147,7 +149,7 @@ class PrintRenderActions(QObject):
             styles=w.inputs.all_styles(),
             params=params,
             output=choice.output,
-            start_picture=Image.fromarray(w.picture.copy()) if continuing else None,  # the live one stays as it is
+            start_picture=Image.fromarray(kept.frame.copy()) if continuing else None,  # the live one stays as it is
             start_step=dialog.start_step(params) if continuing else 0,
             masks=masks,
         )
