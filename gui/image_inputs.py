@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brushwork.engine.errors import BrushworkError
-from brushwork.engine.pictures.images import MAX_DECODE_SIDE, is_web_address, load_image, original_size
+from brushwork.engine.pictures.images import (
+    MAX_DECODE_SIDE,
+    check_photo_size,
+    is_web_address,
+    load_image,
+    original_size,
+)
 from brushwork.engine.video.clip_files import ClipInfo, frame_at, is_video, probe
 from PIL import Image
 from PySide6.QtCore import QMimeData, QObject, Signal
@@ -217,6 +223,13 @@ class ImageInputs(QObject):
 
     def set_image(self, well: ImageWellWidget, shown: Shown, path: Path | None, clip: ClipInfo | None = None) -> None:
         """Show a new input in ``well``: for the Content well, ``clip`` when it is a clip's first frame."""
+        if well is self.content_well:
+            try:
+                check_photo_size(path.name if path is not None else "The pasted image", shown.original_size)
+            except BrushworkError as exc:
+                self.error.emit(str(exc))
+                well.restore_caption()
+                return
         detail = frame_caption(clip, 0) if clip is not None else ""
         well.set_image(shown.image, path, shown.original_size, QPixmap.fromImage(shown.thumb), detail)
         self._icons[id(shown.image)] = shown.icon

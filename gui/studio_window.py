@@ -396,6 +396,7 @@ class StudioWindow(QMainWindow):
         if path is not None:
             self.session.add_recent_image(role, path)
         self.banner.hide()
+        self.status.withdraw("error")  # the banner's first line, which goes with it
         self.live_run.update_buttons()
         self.live_run.show_cost_estimate()
         self.image_loaded.emit(role)
@@ -482,7 +483,7 @@ class StudioWindow(QMainWindow):
     def show_error(self, text: str, action_text: str | None = None, action=None) -> None:
         log.warning("%s", text)
         self.banner.show_message(text, action_text, action)
-        self.status.message(text.splitlines()[0], 10000)
+        self.status.message(text.splitlines()[0], 10000, about="error")
         self.error_shown.emit(text)
 
     # -- fitting the screen ------------------------------------------------------------

@@ -18,6 +18,7 @@ from ..network.layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_STYLE_W
 from ..settings.choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS
 from ..settings.presets import find_preset
 from ..settings.style_params import StyleParams
+from .output import SAVE_SUFFIXES
 from .region_options import RegionPlan, apply_regions, check_style_masks
 
 if TYPE_CHECKING:
@@ -55,6 +56,11 @@ def is_clip(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
 
 
+def _listed(suffixes: tuple[str, ...]) -> str:
+    """'.png, .jpg or .tif': the help names every suffix the output check takes, from the same list."""
+    return ", ".join(suffixes[:-1]) + " or " + suffixes[-1]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = parser
     p.add_argument("images", nargs="*", metavar="CONTENT", help="content photo(s), then STYLE unless --style")
@@ -64,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         required=True,
-        help="output file (.png or .jpg); with several content images a folder, or a name "
+        help=f"output file ({_listed(SAVE_SUFFIXES)}); with several content images a folder, or a name "
         "containing {name} (e.g. 'out/{name}_starry.jpg')",
     )
     p.add_argument("--demo", action="store_true", help="use the bundled sample photo and painting")

@@ -10,6 +10,8 @@ its coverage.
 from __future__ import annotations
 
 import errno
+import logging
+import threading
 import warnings
 from pathlib import Path
 
@@ -21,15 +23,19 @@ from ..errors import ImageLoadError, ImageSaveError
 from ..files.atomic_write import write_atomically
 from .picture_metadata import png_info
 
+log = logging.getLogger(__name__)
+_OPENING = threading.Lock()  # open_picture's
+
 # Pillow warns above ~89 MP and refuses above ~179 MP (its decompression-bomb
-# guard, which reads only the header). We keep its limit, silence the warning
-# and decode everything below it, shrinking JPEGs in the decoder where Pillow's
-# draft mode allows.
+# guard, which reads only the header). We keep its limit, log what happens in
+# place of the warning (open_picture) and decode everything below it,
+# shrinking JPEGs in the decoder where Pillow's draft mode allows.
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 JPEG_QUALITY = 95
 # The long side images are decoded to at most: the engine never paints larger
 # (params.MAX_SIZE), and a 100-megapixel photo would otherwise cost gigabytes.
 MAX_DECODE_SIDE = 4096
+MIN_PHOTO_SIDE = 16  # check_photo_size's
 _WEB_SCHEMES = ("http://", "https://", "ftp://")
 
 
@@ -95,16 +101,13 @@ def load_image(path: str | Path, max_side: int | None = None, keep_alpha: bool =
         raise ImageLoadError(f"{name} is {reason}, not an image")
 
     try:
-        with warnings.catch_warnings():
-            # Large but legal photos are fine: we shrink them right after decoding.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                if max_side and image.format == "JPEG":
-                    # Let libjpeg decode at 1/2, 1/4 or 1/8 size: far less memory.
-                    image.draft("RGB", (max_side, max_side))
-                image.load()
-                # exif_transpose always returns a new image, which outlives the file.
-                rgb = _to_rgb(ImageOps.exif_transpose(image), keep_alpha)
+        with open_picture(path) as image:
+            if max_side and image.format == "JPEG":
+                # Let libjpeg decode at 1/2, 1/4 or 1/8 size: far less memory.
+                image.draft("RGB", (max_side, max_side))
+            image.load()
+            # exif_transpose always returns a new image, which outlives the file.
+            rgb = _to_rgb(ImageOps.exif_transpose(image), keep_alpha)
     except UnidentifiedImageError:
         raise ImageLoadError(f"{name} is not an image Brushwork can read") from None
     except Image.DecompressionBombError as exc:
@@ -124,9 +127,37 @@ def load_image(path: str | Path, max_side: int | None = None, keep_alpha: bool =
     return rgb
 
 
+def open_picture(path: str | Path, say: bool = True) -> Image.Image:
+    """``Image.open``, with Pillow's DecompressionBombWarning (from 89 MP) said in the log as what happens.
+
+    Pillow refuses a picture from 179 MP on (DecompressionBombError, from the
+    header); below that a 12000 x 8000 photo or its mask is no attack, and it is
+    shrunk to the size painted as soon as it is read. The warning came on the
+    terminal and the command line's stderr; other warnings pass as they were.
+    Pillow checks in ``open`` (the header), so the lock, which keeps two threads
+    from swapping the warnings module's state under each other, is held briefly.
+    """
+    with _OPENING, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", Image.DecompressionBombWarning)
+        image = Image.open(path)
+    for warning in caught:
+        if not issubclass(warning.category, Image.DecompressionBombWarning):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        elif say:
+            log.info(
+                "%s is %d x %d px, over Pillow's warning size (%d megapixels): it is read as usual, then "
+                "shrunk to the size painted (at most %d px on its long side)",
+                Path(path).name,
+                *image.size,
+                Image.MAX_IMAGE_PIXELS // 1_000_000,
+                MAX_DECODE_SIDE,
+            )
+    return image
+
+
 def original_size(path: str | Path) -> tuple[int, int]:
     """(width, height) as the image is displayed (EXIF rotation included), from its header."""
-    with Image.open(path) as image:
+    with open_picture(path, say=False) as image:  # said once, where the picture is read
         width, height = image.size
         if image.getexif().get(0x0112) in (5, 6, 7, 8):  # rotated by 90 degrees
             width, height = height, width
@@ -169,6 +200,19 @@ def _deep_to_rgb(image: Image.Image) -> Image.Image:
     scaled = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
     grey = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
     return Image.fromarray(grey).convert("RGB")
+
+
+def check_photo_size(name: str, size: tuple[int, int]) -> None:
+    """An ``ImageLoadError`` for a photo too small to paint from (a 1 x 1 one painted pure texture).
+
+    VGG's four poolings leave one feature of a 16 px side: a smaller photo has
+    nothing left for the picture to keep at the deepest layers.
+    """
+    if min(size) < MIN_PHOTO_SIDE:
+        raise ImageLoadError(
+            f"{name} is {size[0]} x {size[1]} px, too small to paint from: "
+            f"a photo needs at least {MIN_PHOTO_SIDE} px on each side"
+        )
 
 
 def fit_dims(width: int, height: int, long_side: int, min_side: int = 32) -> tuple[int, int]:

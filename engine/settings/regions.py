@@ -202,8 +202,11 @@ def check_shape(
 
 def open_mask_image(path) -> Image.Image:
     """Read a mask file, with a clear message for anything that is not an image."""
+    from ..pictures.images import open_picture  # here: it brings PyTorch, which --help must not wait for
+
     try:
-        with Image.open(path) as image:
+        # A mask painted at a large photo's full size is as large as the photo, and as harmless.
+        with open_picture(path) as image:
             image.load()
             return image.copy()
     except FileNotFoundError:

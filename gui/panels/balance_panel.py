@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from brushwork.engine.settings.style_params import MAX_WEIGHT
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QFormLayout, QGroupBox, QWidget
 
 from .param_changes import FieldChange
 from .slider_fields import SliderFieldWidget
@@ -25,8 +27,12 @@ class BalancePanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Balance", parent)
         self.alpha = SliderFieldWidget(1e-3, 1e3, logarithmic=True, spin_low=0.0, spin_high=MAX_WEIGHT)
-        self.beta = SliderFieldWidget(1e-3, 1e5, logarithmic=True, spin_low=0.0, spin_high=MAX_WEIGHT)
-        self.ratio = SliderFieldWidget(RATIO_LOW, RATIO_HIGH, logarithmic=True, spin_low=0.0, spin_high=MAX_WEIGHT)
+        # beta's slider spans the ratio's range: with alpha at 1 (the default, and every preset's)
+        # beta is the ratio, and the two handles sit at one place for one value. Its box takes any beta.
+        self.beta = SliderFieldWidget(RATIO_LOW, RATIO_HIGH, logarithmic=True, spin_low=0.0, spin_high=MAX_WEIGHT)
+        self.ratio = SliderFieldWidget(RATIO_LOW, RATIO_HIGH, logarithmic=True)
+        # 100000 typed becomes 1e4, the end of the range, rather than the ratio before it.
+        self.ratio.spin.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
         self.alpha.setToolTip("alpha: how much the picture must keep the photo's content")
         self.beta.setToolTip("beta: how much the picture must take on the painting's style")
         self.ratio.setToolTip("beta / alpha: the one number that sets how styled the picture is")
@@ -48,13 +54,22 @@ class BalancePanel(QGroupBox):
 
     def _show_ratio(self) -> None:
         alpha, beta = self.values()
-        self.ratio.set_value(beta / alpha if alpha > 0 else MAX_WEIGHT)
+        ratio = beta / alpha if alpha > 0 else math.inf
+        # The box takes 1e-2 to 1e4; a ratio the weights put outside is shown as past that end, not as it.
+        self._mark_ratio("> " if ratio > RATIO_HIGH else "< " if ratio < RATIO_LOW else "")
+        self.ratio.set_value(min(max(ratio, RATIO_LOW), RATIO_HIGH))
+
+    def _mark_ratio(self, prefix: str) -> None:
+        self.ratio.spin.blockSignals(True)
+        self.ratio.spin.setPrefix(prefix)
+        self.ratio.spin.blockSignals(False)
 
     def _on_weight_changed(self, field: str, value: float) -> None:
         self._show_ratio()
         self.edited.emit((FieldChange(field, value),))
 
     def _on_ratio_changed(self, ratio: float) -> None:
+        self._mark_ratio("")  # the ratio is the one set now
         changes = []
         alpha = self.alpha.value()
         if alpha <= 0:  # a ratio needs a content weight to multiply

@@ -61,6 +61,21 @@ class ExactSpinBox(QDoubleSpinBox):
         inside = self.minimum() <= value <= self.maximum()
         return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate), text, pos
 
+    def fixup(self, text: str) -> str:
+        """With ``CorrectToNearestValue``, a number past the range becomes the nearest end.
+
+        Qt corrects a text it cannot read to the minimum: 100000 in the ratio's box
+        (1e-2 to 1e4) became 0.01, not 1e4.
+        """
+        try:
+            value = float(self._bare(text))
+        except ValueError:
+            return text
+        nearest = min(max(value, self.minimum()), self.maximum())
+        if self.correctionMode() != QAbstractSpinBox.CorrectionMode.CorrectToNearestValue or nearest == value:
+            return text
+        return self.prefix() + self.textFromValue(nearest) + self.suffix()
+
     def _could_become_number(self, bare: str) -> bool:
         """Whether ``bare`` is a number this box takes, or the start of one."""
         found = _NUMBER_START.fullmatch(bare)

@@ -47,6 +47,7 @@ class StatusPanel:
         # progress bar stays); they come back, up to date, when it goes. One
         # that stays ("Finished", "Paused") leaves them: they would be gone.
         self._passing: str | None = None  # the last message shown with a timeout
+        self._about: str | None = None  # what the last message is about (message's ``about``)
         bar.messageChanged.connect(self._make_room)
         self.clock: RunClock | None = None  # the run's, from start_run
 
@@ -96,9 +97,20 @@ class StatusPanel:
         self.rate.setText("")
         self.left.setText("Finished" if completed else "Stopped")
 
-    def message(self, text: str, timeout_ms: int = 6000) -> None:
+    def message(self, text: str, timeout_ms: int = 6000, about: str | None = None) -> None:
+        """Show ``text`` (0 ms: until another message); ``about`` names what it is true of, for ``withdraw``."""
         self._passing = text if timeout_ms > 0 else None
+        self._about = about
         self.bar.showMessage(text, timeout_ms)
+
+    def withdraw(self, about: str) -> None:
+        """Take the message shown ``about`` something off the bar, if it is still there: it is no longer true.
+
+        "Frame 1 is the photo now" stayed once a still photo replaced the clip,
+        and "cut.jpg is damaged" once a good file loaded.
+        """
+        if self._about == about and self.bar.currentMessage():
+            self.bar.clearMessage()
 
     def _make_room(self, text: str) -> None:
         fields = (self.device, self.step, self.scale, self.losses, self.rate, self.left)

@@ -63,6 +63,7 @@ class HistoryStore:
             "label": snapshot.label,
             "step": snapshot.step,
             "total_steps": snapshot.total_steps,
+            "run": snapshot.run,
             "preset": json.loads(preset_to_json(Preset("Snapshot", snapshot.params))),
         }
 
@@ -77,7 +78,8 @@ class HistoryStore:
             try:
                 params = parse_preset(json.dumps(entry["preset"]), "a snapshot's settings").params
                 picture = np.array(load_image(self.folder / str(entry["file"])))
-                snapshot = Snapshot(picture, params, int(entry["step"]), int(entry["total_steps"]), str(entry["label"]))
+                step, total, run = int(entry["step"]), int(entry["total_steps"]), int(entry.get("run", 0))
+                snapshot = Snapshot(picture, params, step, total, str(entry["label"]), run)
             except (KeyError, TypeError, ValueError, OSError, BrushworkError) as exc:
                 log.warning("a kept snapshot cannot be read: %s", exc)
                 continue

@@ -215,7 +215,8 @@ class RegionEditing(QObject):
 
     def photo_changed(self, photo: Image.Image) -> None:
         self._photo_size = photo.size
-        if self.doc.set_photo(photo) == "cleared":
+        # With no regions the paint cleared was a removed region's, which nobody sees: nothing to say.
+        if self.doc.set_photo(photo) == "cleared" and self.editor.current.regions:
             self.status.emit(
                 "The region masks were cleared: they were painted on a photo of another shape. "
                 "The regions and their settings stay."

@@ -76,6 +76,7 @@ class LiveRunActions(QObject):
         w.loss_chart.clear()
         masks = w.run_masks.start_run(params)
         self.canvas.run_started()
+        w.history.begin_run()
         w.controller.start(RunRequest(content, styles, params, start_picture, start_step, masks))
         w.timelapse.run_started(continuing=start_picture is not None)
         w.autosave_later(
