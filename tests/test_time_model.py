@@ -7,6 +7,7 @@ the estimate can be checked against the truth without painting anything large.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -93,6 +94,22 @@ def test_a_step_between_the_sizes_painted_here_is_interpolated_and_beyond_them_u
     assert step.high / step.mid > 1 + 2 * MEASURED  # beyond what was measured: it says so
 
 
+def test_a_machine_whose_steps_stray_says_a_wider_range():
+    """On a machine shared with other work, the same step took a third to three times as long from one run
+    to the next: an estimate from its history says so."""
+    steady = history_of(PAST)
+    strays = [  # each run at its own pace: the machine's load differs from run to run
+        dataclasses.replace(r, step_seconds=r.step_seconds * pace)
+        for run, pace in zip(PAST, itertools.cycle((0.5, 1.0, 2.0)), strict=False)
+        for r in history_of([run])
+    ]
+    spec = plan_run(PHOTO, StyleParams(size=384))[-1]
+    sure = TimeModel(steady, DEVICE).step_seconds(spec)
+    unsure = TimeModel(strays, DEVICE).step_seconds(spec)
+    assert sure.high / sure.mid == pytest.approx(1 + MEASURED)
+    assert unsure.high / unsure.mid > 1.8
+
+
 def test_a_tiled_step_is_learnt_from_the_tiled_runs_here():
     tiled = StyleParams(size=512, tile=256)
     specs = plan_run(PHOTO, tiled)
@@ -121,10 +138,13 @@ def test_a_scales_steps_are_where_scales_of_its_kind_settled_here():
 
 
 def test_a_scale_that_ran_its_whole_budget_says_only_that_it_runs_at_least_as_far():
-    # Output scales that ran a budget of 32 whole: with a budget of 64, each of them may run all 64.
-    runs = history_of([(StyleParams(size=384, steps=150), [(50, True), (30, True), (32, False)])] * 6)
-    final = plan_run(PHOTO, StyleParams(size=512))[-1]
-    assert TimeModel(runs, DEVICE).steps(final).mid == final.budget
+    final = plan_run(PHOTO, StyleParams(size=512))[-1]  # a budget of 64
+    # Output scales that ran a budget of 127 whole: with a budget of 64, each of them would have run it whole.
+    longer = history_of([(StyleParams(size=512, steps=600), [(50, True), (40, True), (127, False)])] * 6)
+    assert TimeModel(longer, DEVICE).steps(final).mid == final.budget
+    # A budget of 32 run whole says nothing of where a scale of 64 settles: the other scales (or the priors) do.
+    shorter = history_of([(StyleParams(size=384, steps=150), [(50, True), (30, True), (32, False)])] * 6)
+    assert TimeModel(shorter, DEVICE).steps(final).mid == 60
 
 
 def test_the_estimate_learns_from_a_run_on_this_machine():
@@ -185,16 +205,21 @@ def test_the_time_left_follows_this_runs_steps_at_the_scale_it_is_at():
     clock = RunClock(TimeModel(history_of(PAST), DEVICE), plan_run(PHOTO, params))
     assert reports[0].elapsed < 0.05 * reports[-1].elapsed  # the 10 % mark comes after steps that time it
     total = reports[-1].elapsed
-    errors = {}
+    errors, within = {}, {}
     for report in reports[:-1]:
         clock.add(report)
         share = report.elapsed / total
+        left, truth = clock.seconds_left(), total - report.elapsed
         for mark in (0.1, 0.5, 0.9):
             if share >= mark and mark not in errors:
-                errors[mark] = abs(clock.seconds_left().mid - (total - report.elapsed)) / total
+                errors[mark] = abs(left.mid - truth) / total
+                within[mark] = left.low <= truth <= left.high
         if report.scale == 1 and report.step == plan_stages(1024, 300)[1].first_step + 5:
             assert clock.steps_per_second() == pytest.approx(1 / (2 * machine(256 * 170)), rel=0.01)
-    assert set(errors) == {0.1, 0.5, 0.9} and max(errors.values()) < 0.15, errors
+    # At 10 % the run is at 256 px: a slowdown there counts only in part at 1024 px (real machines were
+    # slower at 128 px than at 512), but the range holds the truth; on its last scale it is its own pace.
+    assert all(within.values()), (errors, within)
+    assert errors[0.5] < 0.15 and errors[0.9] < 0.15, errors
 
 
 def test_a_new_size_part_way_replans_the_scales_to_come():

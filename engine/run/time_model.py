@@ -69,8 +69,9 @@ TWO_PASS_COST = 1.5  # each tile is computed twice: a forward pass, then a forwa
 # 150): the first scale, which starts from the photo, after 50-60; the scales between, 30-40; the output
 # scale, 60 (a small budget ran whole). By kind: "first", "middle", "final" (``settle_kind``).
 PRIOR_SETTLE = {"first": (50, 50, 50, 60, 60), "middle": (30, 30, 40, 40, 40), "final": (40, 60, 60, 60, 60)}
-# How sure a step's seconds are: within its measured sizes, 10 %; each factor of two in pixels beyond
-# them adds 15 %; the priors alone, on a machine not yet measured: half to twice.
+# How sure a step's seconds are: within its measured sizes, 10 %, or as far as the runs here have spread
+# at a size (on a 2-core CPU shared with other work, 128 px steps took 0.045 to 0.134 s in one hour); each
+# factor of two in pixels beyond them adds 15 %; the priors alone, on a machine not yet measured: half to twice.
 MEASURED = 0.10
 PER_OCTAVE = 0.15
 UNMEASURED = {"cpu": 0.75, "cuda": 1.0, "mps": 1.0}
@@ -226,6 +227,9 @@ class TimeModel:
             if r.tile is None and r.step_seconds:
                 by_size.setdefault(r.pixels, []).append(r.step_seconds)
         self._whole = sorted((pixels, statistics.median(s[-5:])) for pixels, s in by_size.items())
+        spread = [abs(math.log(x / statistics.median(s[-5:]))) for s in by_size.values() if len(s) > 1 for x in s[-5:]]
+        # How far a step here strays from the usual at its size (the 80th percentile), at least MEASURED.
+        self.noise = max(MEASURED, math.exp(_quantile(spread, 0.8)) - 1) if len(spread) >= 3 else MEASURED
         tiled = [r for r in records if r.tile is not None and r.step_seconds]
         ratios = [r.step_seconds / self._tiled_base(r.boxes, r.tiles) for r in tiled[-10:]]
         self._tiled = statistics.median(ratios) if ratios else PRIOR_TILED
@@ -265,12 +269,12 @@ class TimeModel:
             return self._prior_seconds(pixels), UNMEASURED[self.kind]
         low, high = self._whole[0], self._whole[-1]
         if len(self._whole) > 1 and low[0] <= pixels <= high[0]:
-            return _log_interpolate(self._whole, pixels), MEASURED
+            return _log_interpolate(self._whole, pixels), self.noise
         # Beyond what was painted: the prior's shape through the nearest measured size.
         nearest = low if pixels < low[0] else high
         seconds = nearest[1] * self._prior_seconds(pixels) / self._prior_seconds(nearest[0])
         octaves = abs(math.log2(pixels / nearest[0]))
-        return seconds, MEASURED + PER_OCTAVE * octaves
+        return seconds, self.noise + PER_OCTAVE * octaves
 
     def _tiled_base(self, boxes: int, tiles: int) -> float:
         """A tiled step's seconds before the learnt factor: each tile's box (halo included) as a whole step of
@@ -303,7 +307,7 @@ class TimeModel:
         build = step.scaled(self._build_ratio(spec.tile is not None))
         if not starts_run:
             return build
-        unsure = MEASURED if self.measured else UNMEASURED[self.kind]
+        unsure = self.noise if self.measured else UNMEASURED[self.kind]
         return build + Span.around(self.startup[cold], unsure)
 
     # -- a scale's steps ---------------------------------------------------------------------
@@ -311,22 +315,25 @@ class TimeModel:
     def settle_points(self, kind: str) -> list[tuple[int, bool]]:
         """Where past scales of this kind (``settle_kind``) settled, in steps run: (steps, True), or
         (budget, False) for one that ran its whole budget (it would have settled later, if at all)."""
-        points = [
+        return [
             (r.taken, r.settled)
             for r in self.records
             if settle_kind(r.index, r.final) == kind and r.stop_early and r.from_start and r.complete
         ][-KEPT_SETTLES:]
-        prior = PRIOR_SETTLE[kind]
-        return points + [(p, True) for p in prior[: max(0, len(prior) - len(points))]]
 
     def steps(self, spec: ScaleSpec, taken: int = 0) -> Span:
         """The steps still to run at ``spec``'s scale, ``taken`` already run there in this run."""
         left = max(0, spec.steps_left - taken)
         if not spec.stop_early or left == 0:
             return Span(left, left, left)
-        # A scale that ran a smaller budget whole says only that this one runs at least that far: its whole.
-        points = self.settle_points(settle_kind(spec.index, spec.final))
-        stops = [p if settled or p >= taken + left else taken + left for p, settled in points]
+        # A scale that ran its whole budget says only that it would have settled later, if at all: where
+        # that budget is at least this one's, this one runs whole too; a smaller one says nothing here.
+        kind = settle_kind(spec.index, spec.final)
+        stops = [
+            p if settled else taken + left for p, settled in self.settle_points(kind) if settled or p >= taken + left
+        ]
+        prior = PRIOR_SETTLE[kind]
+        stops += prior[: max(0, len(prior) - len(stops))]  # few of its own yet: the priors fill in
         beyond = [p - taken for p in stops if p > taken]
         if not beyond:
             # Past every stop seen: it settles at a look to come (every CHECK_EVERY steps, from MIN_STAGE_STEPS).
