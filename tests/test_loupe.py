@@ -28,6 +28,7 @@ def loupe_fits(monkeypatch):
     monkeypatch.setattr(loupes, "SLOW_STEP_SECONDS", 0.0)
     monkeypatch.setattr(loupes, "SETTLE_SECONDS", 0.0)
     monkeypatch.setattr(loupes, "MIN_LOUPE_STEPS", 3)
+    monkeypatch.setattr(loupes, "MAX_LOUPE_STEPS", 3)
     monkeypatch.setattr(transfer, "PREVIEW_INTERVAL", 0.0)  # a frame with every step
 
 
@@ -175,3 +176,16 @@ def test_a_texture_change_keeps_the_loupe_stepping_while_the_artist_drags(loupe_
     assert [p.params.beta for p in live][:4] == [30.0, 60.0, 120.0, 240.0]
     assert all(p.step == 4 for p in live)
     assert torch.isfinite(torch.tensor([p.losses.total for p in reports])).all()
+
+
+def test_after_the_artist_lets_go_the_loupe_goes_on_while_its_square_gains(loupe_fits, monkeypatch):
+    """Up to MAX_LOUPE_STEPS while two steps still gain STALL of its loss; here every step gains."""
+    monkeypatch.setattr(loupes, "MAX_LOUPE_STEPS", 6)
+    monkeypatch.setattr(loupes, "STALL", 0.0)  # any gain counts: the loupe takes all six steps
+    engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+    reports, _ = _run_with_change(engine, lambda e: e.update(STRONGER))
+    assert sum(1 for p in reports if p.loupe is not None and p.loupe.live) == 6
+    monkeypatch.setattr(loupes, "STALL", 1.0)  # nothing counts as a gain: it lets go after the first three
+    engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+    reports, _ = _run_with_change(engine, lambda e: e.update(STRONGER))
+    assert sum(1 for p in reports if p.loupe is not None and p.loupe.live) == 3

@@ -446,7 +446,7 @@ class StyleTransfer:
             return None
         loupe.bring_up_to(self._builder, inputs, full_plan, self._scale)
         values = self._step(loupe.scale)
-        loupe.steps_since_change += 1
+        loupe.stepped(values[-1])
         return values
 
     def _loupe_side_for(self, plan: ScalePlan) -> int | None:

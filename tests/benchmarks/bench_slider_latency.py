@@ -314,7 +314,8 @@ def main(argv=None) -> int:
             summary.append({"change": name, "loupe_s": record["loupe_latency"],
                             "full_s": record["today_square_latency"], "loupe_side": side})  # fmt: skip
         records.append(record)
-        rows.append([name, _s(record["plain_latency"]), _s(record["step_finished_latency"]),
+        waited_s = _s(record["step_finished_latency"]) if waited else "-"
+        rows.append([name, _s(record["plain_latency"]), waited_s,
                      _s(record["live_latency"]), ", ".join(map(str, sides)) or "-",
                      _s(record.get("today_square_latency")), _s(record.get("loupe_latency")),
                      str(record["loupe_box"][2] - record["loupe_box"][0]) if record.get("loupe_box") else "-",

@@ -23,6 +23,7 @@ def loupe_fits(monkeypatch):
     monkeypatch.setattr(loupes, "SLOW_STEP_SECONDS", 0.0)
     monkeypatch.setattr(loupes, "SETTLE_SECONDS", 0.3)
     monkeypatch.setattr(loupes, "MIN_LOUPE_STEPS", 3)
+    monkeypatch.setattr(loupes, "MAX_LOUPE_STEPS", 3)
     monkeypatch.setattr(transfer, "PREVIEW_INTERVAL", 0.0)
 
 
