@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from importlib import resources
 from pathlib import Path
+
+from brushwork.engine.files.bundled_files import resources_dir
 
 DESKTOP_ENTRY = """[Desktop Entry]
 Type=Application
@@ -22,7 +23,7 @@ MimeType=image/png;image/jpeg;image/webp;image/tiff;
 
 
 def icon_path() -> Path:
-    return Path(str(resources.files("resources") / "icon.png"))
+    return resources_dir() / "icon.png"
 
 
 def install_desktop_entry(data_home: Path | None = None) -> list[Path]:

@@ -109,6 +109,23 @@ def test_nothing_imports_the_folders_under_their_bare_names(top):
                 assert node.module.split(".")[0] != top, f"{name} imports {node.module}"
             elif isinstance(node, ast.Import):
                 assert all(alias.name.split(".")[0] != top for alias in node.names), f"{name} imports {top}"
+            elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                # importlib.resources.files("resources") or import_module("engine.x"): the same mistake, in a string
+                func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if func in ("files", "import_module") and isinstance(node.args[0].value, str):
+                    assert node.args[0].value.split(".")[0] != top, f"{name} names the package {node.args[0].value}"
+
+
+def test_the_shipped_files_are_found_from_outside_the_checkout(tmp_path):
+    """The icon and the samples, looked up as the installed package has them (a user's folder is no checkout)."""
+    code = (
+        "from brushwork.gui.desktop_entry import icon_path; "
+        "from brushwork.engine.files.bundled_files import sample_images, presets_dir; "
+        "print(icon_path().is_file(), all(p.is_file() for p in sample_images()), presets_dir().is_dir())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True", "True"]
 
 
 def test_the_engine_and_the_window_start_under_the_installed_name(tmp_path):
