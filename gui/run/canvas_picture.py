@@ -10,6 +10,7 @@ the loupe's square (``engine.run.loupe``), which is no picture.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -71,7 +72,7 @@ class CanvasPicture(QObject):
         name = path.name if path is not None else "the pasted photo"
         if inputs.clip is not None:
             name = f"frame {inputs.clip_frame + 1} of {name}"
-        self._now = Inputs(fingerprint(photo), self._now.paintings, name)
+        self._now = Inputs(fingerprint(photo), self._now.paintings, name, photo.size)
         self._inputs_sent()
         shown, w = self.shown, self.window
         if shown is not None and not w.controller.running and not self._same_clip(shown):
@@ -84,7 +85,7 @@ class CanvasPicture(QObject):
         self.refresh()
 
     def paintings_changed(self, paintings: tuple[Image.Image, ...]) -> None:
-        self._now = Inputs(self._now.photo, fingerprint(*paintings), self._now.photo_name)
+        self._now = dataclasses.replace(self._now, paintings=fingerprint(*paintings))
         self._inputs_sent()
         self.refresh()
 

@@ -67,6 +67,7 @@ class Inputs:
     photo: str | None = None
     paintings: str | None = None
     photo_name: str = "another photo"
+    photo_size: tuple[int, int] | None = None  # (width, height): the size the settings paint is the photo's shape
 
 
 @dataclass(frozen=True)
@@ -136,17 +137,25 @@ def stale_notes(shown: ShownPicture, now: PaintedFrom, phase: str) -> tuple[Note
         notes.append(Note("settings", f"{_changed(changes)} since this picture was painted"))
     if phase != RUNNING and current is not None and (painted.params is None or painted.params.size == current.size):
         height, width = shown.frame.shape[:2]
-        target = _target(shown, current)
+        target = _target(shown, current, now.inputs.photo_size)
         if target is not None and width < target[0]:
             notes.append(Note("scale", f"From an earlier scale: {width} x {height} of {target[0]} x {target[1]} px"))
     return tuple(notes)
 
 
-def _target(shown: ShownPicture, params: StyleParams) -> tuple[int, int] | None:
-    """(width, height) the settings paint this picture's shape at."""
+def _target(
+    shown: ShownPicture, params: StyleParams, photo_size: tuple[int, int] | None = None
+) -> tuple[int, int] | None:
+    """(width, height) the settings paint the photo (or, not known, this picture's shape) at.
+
+    The photo's own shape: a coarse scale's rounding (256 x 170 of a 451 x 300 photo) would give 512 x 340
+    where the run paints 512 x 341 (user trial).
+    """
     height, width = shown.frame.shape[:2]
     if not height or not width:
         return None
+    if photo_size is not None:
+        width, height = photo_size
     target_h, target_w = fit_dims(width, height, params.size)
     return target_w, target_h
 

@@ -233,3 +233,16 @@ def test_a_relaunch_while_the_last_window_still_ends_its_step_finds_the_picture_
     assert again.picture is not None and np.array_equal(again.picture, on_screen)
     assert [snapshot.label for snapshot in again.history.snapshots] == labels and len(labels) >= 1
     assert _note(again) == ""  # the photo and settings restored are the picture's own
+
+
+def test_an_earlier_scale_is_measured_against_the_photos_own_shape():
+    """A 451 x 300 photo is painted at 512 x 341; its 256 x 170 scale, scaled up, would say 512 x 340 (user trial)."""
+    import numpy as np
+    from brushwork.engine.settings.style_params import StyleParams
+    from brushwork.gui.run.shown_picture import IDLE, Inputs, PaintedFrom, ShownPicture, stale_notes
+
+    params = StyleParams(size=512)
+    inputs = Inputs("photo", "painting", "chelsea.png", (451, 300))
+    shown = ShownPicture(np.zeros((170, 256, 3), np.uint8), PaintedFrom(params, inputs), step=60, total_steps=300)
+    notes = stale_notes(shown, PaintedFrom(params, inputs), IDLE)
+    assert [note.text for note in notes] == ["From an earlier scale: 256 x 170 of 512 x 341 px"]
