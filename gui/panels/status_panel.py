@@ -81,7 +81,7 @@ class StatusPanel:
             f"content {_loss(terms.content)}  style {_loss(terms.style)}  tv {_loss(terms.tv)}  "
             f"total {_loss(terms.total)}"
         )
-        rate = clock.steps_per_second()
+        rate = clock.steps_per_second()  # the scale's own: blank for its first step, not the last scale's
         self.rate.setText(f"{rate:.1f} steps/s" if rate is not None else "")
         if not p.finished:
             self.left.setText(f"{format_span(clock.seconds_left())} left")
