@@ -273,3 +273,19 @@ def test_a_range_is_said_where_the_estimate_is_unsure():
     assert format_span(Span(60, 65, 70)) == "about 1:05"
     assert format_span(Span(40, 80, 160)) == "0:40-2:40"
     assert format_span(None) == "?"
+
+
+def test_asking_whether_the_weights_are_loaded_never_waits_for_a_run_reading_them():
+    """The window asks, on its GUI thread, as a run starts; the run holds the weights' lock for the
+    seconds it reads them. The answer must not wait for that."""
+    import threading
+
+    from brushwork.engine.network import vgg_weights
+
+    answers = []
+    with vgg_weights._cache_lock:  # as load_weights holds it while it reads a file
+        asking = threading.Thread(target=lambda: answers.append(vgg_weights.weights_loaded("oxford")))
+        asking.start()
+        asking.join(timeout=5)
+        assert not asking.is_alive(), "it waited for the run's lock"
+    assert answers in ([True], [False])

@@ -243,8 +243,9 @@ def weights_loaded(source: str = "oxford") -> bool:
     """Whether ``source``'s weights are loaded in this process already: a run then starts without reading them
     (about 3 s on a CPU; ``engine.run.time_model`` counts it)."""
     name = source if source in ("oxford", "torchvision") else str(Path(source).resolve())
-    with _cache_lock:
-        return any(key[0] == name for key in _cache)
+    # Not under _cache_lock: a run holds it while it reads the weights (seconds), and the window asks this
+    # on its GUI thread as a run starts. list() copies the keys at once, under the interpreter's lock.
+    return any(key[0] == name for key in list(_cache))
 
 
 def load_weights(source: str = "oxford", progress: DownloadProgress | None = None) -> VGGWeights:
