@@ -59,3 +59,15 @@ def oxford():
     from brushwork.engine.network.vgg_weights import load_weights
 
     return load_weights("oxford")
+
+
+def fit_a_small_loupe(monkeypatch, settle_seconds: float) -> None:
+    """A 32 px loupe with 8 px of context fits a 96 px picture, every step counts as slow, and the loupe lets
+    go after three steps once the artist has left the settings alone for ``settle_seconds``."""
+    from brushwork.engine.run import loupe, style_transfer
+
+    settings = {"MIN_LOUPE": 32, "MAX_LOUPE": 32, "CONTEXT": 8, "SLOW_STEP_SECONDS": 0.0}
+    settings |= {"SETTLE_SECONDS": settle_seconds, "MIN_LOUPE_STEPS": 3, "MAX_LOUPE_STEPS": 3}
+    for name, value in settings.items():
+        monkeypatch.setattr(loupe, name, value)
+    monkeypatch.setattr(style_transfer, "PREVIEW_INTERVAL", 0.0)  # a frame with every step

@@ -7,11 +7,10 @@ import torch
 from brushwork.engine.pictures import images
 from brushwork.engine.run import live_preview
 from brushwork.engine.run import loupe as loupes
-from brushwork.engine.run import style_transfer as transfer
 from brushwork.engine.run.style_transfer import StyleTransfer
 from brushwork.engine.settings.style_params import StyleParams
 
-from tests.conftest import make_painting, make_photo
+from tests.conftest import fit_a_small_loupe, make_painting, make_photo
 
 # One 96 x 72 px scale, every step at full size, in float32 (the reference objective's format).
 PARAMS = StyleParams(size=96, steps=14, stop_early=False, precision="float32")
@@ -20,16 +19,8 @@ STRONGER = PARAMS.replace(beta=300.0)
 
 @pytest.fixture
 def loupe_fits(monkeypatch):
-    """A 32 px loupe with 8 px of context fits the 96 px picture, every step counts as slow, and the artist
-    lets go as soon as the change has been shown for three loupe steps: no test waits on the clock."""
-    monkeypatch.setattr(loupes, "MIN_LOUPE", 32)
-    monkeypatch.setattr(loupes, "MAX_LOUPE", 32)
-    monkeypatch.setattr(loupes, "CONTEXT", 8)
-    monkeypatch.setattr(loupes, "SLOW_STEP_SECONDS", 0.0)
-    monkeypatch.setattr(loupes, "SETTLE_SECONDS", 0.0)
-    monkeypatch.setattr(loupes, "MIN_LOUPE_STEPS", 3)
-    monkeypatch.setattr(loupes, "MAX_LOUPE_STEPS", 3)
-    monkeypatch.setattr(transfer, "PREVIEW_INTERVAL", 0.0)  # a frame with every step
+    """A 32 px loupe fits the 96 px picture and the artist lets go at once: no test waits on the clock."""
+    fit_a_small_loupe(monkeypatch, settle_seconds=0.0)
 
 
 def _run_with_change(engine, change, at_step=4):

@@ -5,26 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from brushwork.engine.run import loupe as loupes
-from brushwork.engine.run import style_transfer as transfer
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from tests.conftest import fit_a_small_loupe
 from tests.gui.conftest import SLOW, click, drag_slider, load_both
 
 
 @pytest.fixture
 def loupe_fits(monkeypatch):
     """A 32 px loupe fits the 96 px picture and every step counts as slow; the artist lets go after 0.3 s."""
-    monkeypatch.setattr(loupes, "MIN_LOUPE", 32)
-    monkeypatch.setattr(loupes, "MAX_LOUPE", 32)
-    monkeypatch.setattr(loupes, "CONTEXT", 8)
-    monkeypatch.setattr(loupes, "SLOW_STEP_SECONDS", 0.0)
-    monkeypatch.setattr(loupes, "SETTLE_SECONDS", 0.3)
-    monkeypatch.setattr(loupes, "MIN_LOUPE_STEPS", 3)
-    monkeypatch.setattr(loupes, "MAX_LOUPE_STEPS", 3)
-    monkeypatch.setattr(transfer, "PREVIEW_INTERVAL", 0.0)
+    fit_a_small_loupe(monkeypatch, settle_seconds=0.3)
 
 
 def _start(qtbot, window, image_paths):
