@@ -180,3 +180,82 @@ def test_after_the_artist_lets_go_the_loupe_goes_on_while_its_square_gains(loupe
     engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
     reports, _ = _run_with_change(engine, lambda e: e.update(STRONGER))
     assert sum(1 for p in reports if p.loupe is not None and p.loupe.live) == 3
+
+
+def _first_loupe(engine, change, spy) -> tuple[list, object]:
+    """Run ``engine`` until the loupe's first frame after ``change`` (made after plan step 4); what ``spy``
+    recorded from the change on, and the loupe's scale."""
+    seen = None
+    for p in engine.run():
+        if p.step == 4 and seen is None and not p.adjusting:
+            change(engine)
+            seen = len(spy)
+        if p.loupe is not None and p.loupe.live:
+            engine.cancel()
+            return spy[seen:], engine._loupe.scale
+    raise AssertionError("no loupe")
+
+
+def test_a_weight_changes_loupe_takes_the_scales_targets_over_and_counts_the_same(loupe_fits, monkeypatch):
+    """The loupe's first frame waited a second for the paintings' targets, which the whole scale already had."""
+    from brushwork.engine.run import scale_building
+
+    built = []
+    original = scale_building.ScaleBuilder._style_tensors
+
+    def spying(self, *args, **kwargs):
+        built.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(scale_building.ScaleBuilder, "_style_tensors", spying)
+    engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+    after_change, square = _first_loupe(engine, lambda e: e.update(STRONGER), built)
+    assert after_change == []  # no painting went through the network for the loupe
+    # The same objective as one built from the paintings (the sample left out: the painting whole).
+    monkeypatch.setattr(scale_building, "_sampled", lambda paintings, coverage, dims: (paintings, coverage))
+    full = engine._scale
+    keys, full.keys = full.keys, None  # as if the whole scale's targets were another's: built anew
+    try:
+        plan = scale_building.plan_scale_for(engine._inputs, max(full.visible().shape[-2:]))
+        reference = engine._builder.build_loupe(engine._inputs, plan, full, engine._loupe.crop_box(), 8)
+    finally:
+        full.keys = keys
+    with torch.no_grad():
+        picture = square.view.to_network(square.picture)
+        shared, fresh = square.objective(picture)[1], reference.objective(picture)[1]
+    assert torch.allclose(shared, fresh, rtol=1e-5), (shared, fresh)
+
+
+def test_a_stroke_scale_loupe_takes_its_targets_from_a_sample_no_larger_than_the_picture(loupe_fits, monkeypatch):
+    from brushwork.engine.network.vgg19 import FeatureExtractor
+
+    shapes = []
+    original = FeatureExtractor.forward
+
+    def spying(self, image, taps):
+        shapes.append(tuple(image.shape[-2:]))
+        return original(self, image, taps)
+
+    monkeypatch.setattr(FeatureExtractor, "forward", spying)
+    engine = StyleTransfer(make_photo(), make_painting(), PARAMS)
+    after_change, _ = _first_loupe(engine, lambda e: e.update(PARAMS.replace(style_scale=1.5)), shapes)
+    picture_pixels = 96 * 72
+    # The painting at 1.5 times is 144 px square, three times the picture's pixels: the loupe took a sample.
+    assert max(h * w for h, w in after_change) <= picture_pixels, after_change
+    assert 0.8 * picture_pixels <= max(h * w for h, w in after_change if (h, w) != (48, 48))
+
+
+def test_a_painting_sample_has_a_piece_of_every_quarter_and_leaves_small_paintings_whole():
+    painting = torch.zeros(1, 3, 200, 300)
+    quarters = ((0, 0, 0.2), (0, 1, 0.4), (1, 0, 0.6), (1, 1, 0.8))
+    for row, col, value in quarters:
+        painting[..., row * 100 : (row + 1) * 100, col * 150 : (col + 1) * 150] = value
+    sample = loupes.painting_sample(painting, 20_000)
+    assert 0.95 * 20_000 <= sample.shape[-2] * sample.shape[-1] <= 20_000
+    assert sample.shape[-2] / sample.shape[-1] == pytest.approx(200 / 300, rel=0.05)
+    values = {round(v, 1) for v in sample.unique().tolist()}
+    assert values == {0.2, 0.4, 0.6, 0.8}  # each quarter, none of the others' borders
+    for row, col, value in quarters:
+        h, w = sample.shape[-2] // 2, sample.shape[-1] // 2
+        assert (sample[..., row * h : (row + 1) * h, col * w : (col + 1) * w] == value).all()
+    assert loupes.painting_sample(painting, 60_000) is painting

@@ -55,6 +55,35 @@ STALL = 0.02
 HOLD_FULL_STEPS = 12  # at most this many full-size steps show the loupe's square over the picture
 
 
+def painting_sample(painting: torch.Tensor, pixels: int) -> torch.Tensor:
+    """A painting (..., H, W) cut down to about ``pixels``: a 2 x 2 collage of crops from the middle of its four
+    quarters; the painting itself where it is no larger.
+
+    For a loupe whose change needs the paintings' statistics anew (the stroke scale, a region's painting):
+    taking them over the whole painting at its new size is one pass of the network over it, 2.0 s of a 2.6 s
+    wait at 512 px with stroke scale 1.5 on an AVX2 CPU. Capped at the picture's own pixels, it costs at most
+    a third of a full-size step. This deviates from the full-size objective: the loupe matches statistics of a
+    sample of the painting (one crop from each quarter, so that no side of it is left out). Measured on Starry
+    Night and The Great Wave at 768 px, a collage of 4/9 of the painting's area gives Gram matrices 0.3-4 %
+    off (relative squared error) at conv1_1-conv4_1 and 22-25 % at conv5_1, whose features see most of a
+    crop; the loupe is a preview, and the full size goes on with the whole painting.
+    """
+    height, width = painting.shape[-2:]
+    if height * width <= pixels:
+        return painting
+    share = math.sqrt(pixels / (height * width))
+    crop_h, crop_w = max(1, int(height * share / 2)), max(1, int(width * share / 2))  # never over ``pixels``
+    rows = []
+    for centre_y in (height // 4, 3 * height // 4):
+        top = min(max(0, centre_y - crop_h // 2), height - crop_h)
+        row = []
+        for centre_x in (width // 4, 3 * width // 4):
+            left = min(max(0, centre_x - crop_w // 2), width - crop_w)
+            row.append(painting[..., top : top + crop_h, left : left + crop_w])
+        rows.append(torch.cat(row, -1))
+    return torch.cat(rows, -2)
+
+
 def loupe_side(step_seconds: float, canvas: tuple[int, int]) -> int | None:
     """The square's side (context excluded) for a step of about ``LOUPE_STEP_SECONDS``; None if no loupe fits.
 

@@ -29,6 +29,7 @@ from ..pictures.transparency import painting_tensors
 from ..settings.regions import RegionError, RegionMasks
 from ..settings.style_params import FRAME_SHARE, StyleParams
 from .live_preview import resample
+from .loupe import painting_sample
 from .memory_plan import ScaleMemory, plan_scale
 from .out_of_memory import available_bytes, bound_heap
 from .scale_state import ScaleKeys, ScaleState, Source, crop, pad
@@ -50,6 +51,17 @@ def canvas_margin(side: int) -> int:
     that network the frame is part of the optimum.
     """
     return max(4, round(side / 64))
+
+
+def _sampled(
+    paintings: list[torch.Tensor], coverage: list[torch.Tensor | None], dims: tuple[int, int]
+) -> tuple[list[torch.Tensor], list[torch.Tensor | None]]:
+    """The paintings (and how opaque each pixel is) cut down to the scale's own pixels (``painting_sample``)."""
+    pixels = dims[0] * dims[1]
+    return (
+        [painting_sample(p, pixels) for p in paintings],
+        [None if c is None else painting_sample(c, pixels) for c in coverage],
+    )
 
 
 def _mask_plane(mask: Image.Image, dims: tuple[int, int], device: torch.device | None) -> torch.Tensor:
@@ -221,8 +233,12 @@ class ScaleBuilder:
         """
         params = inputs.params
         content = crop(scale.content_rgb, scale.margin) if photo is None else photo
+        style_masks = self._style_masks(inputs, plan)
         styles, coverage = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, content)
-        scale.objective.set_styles(styles, params, self._style_masks(inputs, plan), coverage)
+        if box is not None and not style_masks:
+            # A loupe: its targets from a sample of each painting (``painting_sample``), to show the change soon.
+            styles, coverage = _sampled(styles, coverage, plan.dims)
+        scale.objective.set_styles(styles, params, style_masks, coverage)
         self.reweigh(inputs, plan, scale, box)
 
     def reweigh(self, inputs: RunInputs, plan: ScalePlan, scale: ScaleState, box=None) -> None:
@@ -247,17 +263,25 @@ class ScaleBuilder:
         # The paintings at the whole scale's size, their colours matched to the whole photo: the square's
         # strokes are the finished picture's.
         photo = crop(full.content_rgb, full.margin)
-        targets, coverage = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, photo)
         masks = self._region_masks(inputs, plan.dims, full.margin, box)
-        objective = Objective(
-            self.extractor,
-            view.to_network(view.to_canvas(content)),
-            targets,
-            params,
-            masks=masks,
-            style_masks=self._style_masks(inputs, plan),
-            coverage=coverage,
-        )
+        network_content = view.to_network(view.to_canvas(content))
+        if type(full.objective) is Objective and full.keys is not None and full.keys.styles == plan.keys.styles:
+            # The same paintings at the same scale: their targets are the whole scale's, already built.
+            objective = full.objective.for_square(network_content, masks, params)
+        else:
+            style_masks = self._style_masks(inputs, plan)
+            targets, coverage = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, photo)
+            if not style_masks:  # (a region's part of a painting is kept whole: its mask is drawn on all of it)
+                targets, coverage = _sampled(targets, coverage, plan.dims)
+            objective = Objective(
+                self.extractor,
+                network_content,
+                targets,
+                params,
+                masks=masks,
+                style_masks=style_masks,
+                coverage=coverage,
+            )
         memory = self._memory_for(params.replace(tile=0), content.shape[-2:])
         scale = ScaleState(
             plan.keys, margin=context, view=view, content_rgb=content, objective=objective, memory=memory, temporal=None
