@@ -58,7 +58,9 @@ def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         raise BrushworkError(f"paint one clip at a time: {clip.name} was given with {len(contents) - 1} other file(s)")
     if Path(args.output).suffix.lower() not in VIDEO_OUTPUTS:
         raise BrushworkError(f"a painted clip is written as .mp4, .mov or .mkv; -o {args.output} is not one")
-    for flag, given in (("--regions", args.regions), ("--timelapse", args.timelapse), ("--depth 16", args.depth == 16)):
+    # --keep-faces too: a face moves from frame to frame, and its region would not follow it.
+    pictures_only = (("--regions", args.regions), ("--keep-faces", args.keep_faces is not None))
+    for flag, given in (*pictures_only, ("--timelapse", args.timelapse), ("--depth 16", args.depth == 16)):
         if given:
             raise BrushworkError(f"{flag} is for pictures, not clips")
 

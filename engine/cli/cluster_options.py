@@ -14,7 +14,7 @@ from ..settings.style_params import StyleParams
 from .clip_options import video_settings
 from .output import picture_outputs, report_error, writable_folder, write_picture
 from .painting_options import prepare
-from .region_options import RegionPlan
+from .region_options import RegionPlan, regions_for_photo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -102,8 +102,13 @@ def render_on_ray(
                 failures += 1
                 report_error(f"[{index + 1}/{total}] {exc}")
                 continue
-            masks = region_plan.masks_for(content.size) if region_plan is not None else None
-            yield PaintTask(index, path.name, content, params, masks)
+            try:
+                task_params, masks = regions_for_photo(content, params, region_plan, args.keep_faces, path.name)
+            except BrushworkError as exc:
+                failures += 1
+                report_error(f"[{index + 1}/{total}] {exc}")
+                continue
+            yield PaintTask(index, path.name, content, task_params, masks)
 
     def report(outcome: TaskReport) -> None:
         nonlocal failures, saved
@@ -117,7 +122,7 @@ def render_on_ray(
             return
         painted = outcome.painted
         try:
-            write_picture(painted.picture, painted.picture16, params, outputs[index], args.depth)
+            write_picture(painted.picture, painted.picture16, outcome.task.params, outputs[index], args.depth)
         except BrushworkError as exc:
             failures += 1
             report_error(f"{label(index)}: {exc}")

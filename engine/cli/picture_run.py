@@ -17,6 +17,7 @@ from ..files.app_dirs import app_data_dir
 from ..settings.style_params import StyleParams
 from .output import ProgressBar, picture_outputs, report_error, writable_folder, write_picture
 from .painting_options import Job, prepare
+from .region_options import regions_for_photo
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -138,8 +139,8 @@ def _render_one(
     from ..video.timelapse import TimelapseRecorder
 
     content = load_image(content_path, MAX_DECODE_SIDE)
-    styles, params = job.styles, job.params
-    masks = job.region_plan.masks_for(content.size) if job.region_plan is not None else None
+    styles = job.styles
+    params, masks = regions_for_photo(content, job.params, job.region_plan, args.keep_faces, content_path.name)
     history = history if history is not None else RunHistory(None)
     free, dtype = machine_memory(params)
     engine = StyleTransfer(content, styles, params, masks=masks)

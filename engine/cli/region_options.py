@@ -1,22 +1,27 @@
-"""The command line's regions: ``--regions MASK.png --region red=starry.jpg --region blue=photo``.
+"""The command line's regions: ``--regions MASK.png --region red=starry.jpg --region blue=photo``, and
+``--keep-faces [STRENGTH]``.
 
 A region spec is ``COLOUR=STYLE[@STRENGTH]``: COLOUR a palette name or
 ``#rrggbb`` as painted in the mask, STYLE a painting's file or ``photo`` (the
 photo as it is there), STRENGTH a multiplier of beta inside the region (0-4,
-default 1).
+default 1). ``--keep-faces`` adds, for each photo, a soft region with less
+style around each face found in it (``engine.pictures.faces``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
 from ..errors import BrushworkError
+from ..pictures.faces import KEEP_FACES_STRENGTH, check_strength, detector_problem, face_regions, find_faces
 from ..settings.regions import (
+    MAX_REGIONS,
     PALETTE,
     RegionError,
     RegionMasks,
@@ -31,6 +36,7 @@ from ..settings.regions import (
 from ..settings.style_params import StyleParams
 
 PHOTO = "photo"
+MAX_FACE_MASK_SIDE = 2048  # as the window's masks (gui.regions.region_masks.MAX_MASK_SIDE)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,10 +66,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a mask on a region's painting, in the same colours: each region takes its style from its own "
         "colour's part of the painting (sky to sky)",
     )
+    regions.add_argument(
+        "--keep-faces",
+        nargs="?",
+        const=KEEP_FACES_STRENGTH,
+        type=face_strength,
+        metavar="STRENGTH",
+        help="find the faces in each photo and give each a soft region with less style, so that a face keeps its "
+        f"features: STRENGTH times beta, 0 (the photo's face) to 1 (default {KEEP_FACES_STRENGTH:g}). Put it after "
+        "the pictures, or write --keep-faces=0.3",
+    )
+
+
+def face_strength(text: str) -> float:
+    """``--keep-faces STRENGTH``: a number from 0 to 1, with a word for anything else."""
+    try:
+        value = float(text)
+    except ValueError:
+        # argparse gives an optional value whatever follows the flag, a picture's name too.
+        raise argparse.ArgumentTypeError(
+            f"the strength after --keep-faces is a number from 0 to 1, not {text!r} (put --keep-faces after the "
+            "pictures, or write --keep-faces=0.3)"
+        ) from None
+    try:
+        return check_strength(value)
+    except BrushworkError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    """Every region option says something about a mask: without --regions it would go unheard."""
+    """Every region option says something about a mask: without --regions it would go unheard. --keep-faces
+    needs its detector: said before any photo is painted, not once per photo."""
+    if args.keep_faces is not None:
+        problem = detector_problem()
+        if problem is not None:
+            raise BrushworkError(f"--keep-faces: {problem}")
     if args.regions:
         return
     if args.region:
@@ -103,6 +140,42 @@ def apply_regions(
     elif len(plan.style_files) > len(style_files):
         changes["style_blend"] = tuple(1.0 if i < len(style_files) else 0.0 for i in range(len(plan.style_files)))
     return plan, params.replace(**changes)
+
+
+def regions_for_photo(
+    content: Image.Image, params: StyleParams, plan: RegionPlan | None, keep_faces: float | None, name: str = ""
+) -> tuple[StyleParams, RegionMasks | None]:
+    """The settings and masks one photo is painted with: the plan's regions fitted to it and, with
+    ``--keep-faces``, a region per face found in it. A photo without a face is painted exactly as without
+    the flag (the same settings and masks), and the run says so."""
+    masks = plan.masks_for(content.size) if plan is not None else None
+    if keep_faces is None:
+        return params, masks
+    started = time.monotonic()
+    boxes = find_faces(content)
+    seconds = time.monotonic() - started
+    # The masks at most MAX_FACE_MASK_SIDE long: the engine brings them to each scale, and a feathered
+    # ellipse loses nothing by being enlarged for a print.
+    scale = min(1.0, MAX_FACE_MASK_SIDE / max(content.size))
+    mask_size = (max(1, round(content.width * scale)), max(1, round(content.height * scale)))
+    found = face_regions(
+        boxes, content.size, mask_size, keep_faces, params.regions, photo_only=params.outside_regions == "photo"
+    )
+    label = f"brushwork-render: {name}: " if name else "brushwork-render: "
+    if not found.regions:
+        said = f"{len(boxes)} face(s) found, but no room for their regions (at most {MAX_REGIONS})" if boxes else ""
+        print(f"{label}{said or 'no face found'}; painted as without --keep-faces", file=sys.stderr)
+        return params, masks
+    faces = len(found.regions)
+    how = "kept as the photo" if found.regions[0].photo_only else f"painted with {keep_faces:g} of the style"
+    more = f"; {found.left_out} more had no room (at most {MAX_REGIONS} regions)" if found.left_out else ""
+    print(f"{label}{faces} face{'s' if faces != 1 else ''} found in {seconds:.2f} s, {how}{more}", file=sys.stderr)
+    photo_masks = masks.photo if masks is not None else ()
+    style_masks = masks.style if masks is not None else ()
+    return (
+        params.replace(regions=(*params.regions, *found.regions)),
+        RegionMasks(photo=(*photo_masks, *found.masks), style=style_masks),
+    )
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,10 @@ class RegionSetting:
         No style here: only the content term acts, so the region stays the photo.
     strength
         Multiplies beta inside the region (0-4).
+    face
+        Placed by Keep faces around a face it found (``engine.pictures.faces``):
+        turning Keep faces off, or a new photo, takes it away; regions the
+        artist made are never touched.
     """
 
     colour: str = "red"
@@ -88,6 +92,7 @@ class RegionSetting:
     style: tuple[float, ...] = ()
     photo_only: bool = False
     strength: float = 1.0
+    face: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.colour, str):
@@ -108,6 +113,8 @@ class RegionSetting:
             raise RegionError("a region's style weights are all 0: give one painting a weight, or mark it photo only")
         if not isinstance(self.photo_only, bool):
             raise RegionError(f"photo_only must be true or false, not {self.photo_only!r}")
+        if not isinstance(self.face, bool):
+            raise RegionError(f"face must be true or false, not {self.face!r}")
         strength = _number("strength", self.strength)
         if not math.isfinite(strength) or not 0 <= strength <= MAX_REGION_STRENGTH:
             raise RegionError(f"a region's strength must be between 0 and {MAX_REGION_STRENGTH:g}, not {strength}")
@@ -127,13 +134,16 @@ class RegionSetting:
         return [w / total for w in weights] if total > 0 else picture_blend
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "colour": self.colour,
             "name": self.name,
             "style": list(self.style),
             "photo_only": self.photo_only,
             "strength": self.strength,
         }
+        if self.face:  # only then: presets and pictures without face regions read as before, in older versions too
+            data["face"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> RegionSetting:
@@ -141,7 +151,7 @@ class RegionSetting:
             return data
         if not isinstance(data, Mapping):
             raise RegionError(f"a region must be an object, not {type(data).__name__}")
-        unknown = sorted(set(data) - {"colour", "name", "style", "photo_only", "strength"})
+        unknown = sorted(set(data) - {"colour", "name", "style", "photo_only", "strength", "face"})
         if unknown:
             raise RegionError(f"unknown region field {unknown[0]!r}")
         values = dict(data)

@@ -47,8 +47,9 @@ class RegionsPanel(CollapsibleSection):
     (a tool's name, or None for none: clicking the active tool again),
     ``current_changed`` (the region the tools paint in), ``brush_changed``,
     ``overlay_changed`` (visibility or opacity), ``import_requested``,
-    ``export_requested``, ``match_requested`` (a mask on a painting) and
-    ``clear_matches_requested``.
+    ``export_requested``, ``match_requested`` (a mask on a painting),
+    ``clear_matches_requested`` and ``keep_faces_toggled`` (the artist's click
+    on Keep faces, on or off).
     """
 
     edited = Signal(object)
@@ -62,6 +63,7 @@ class RegionsPanel(CollapsibleSection):
     export_requested = Signal()
     match_requested = Signal()
     clear_matches_requested = Signal()
+    keep_faces_toggled = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Regions: a style for each part", parent)
@@ -83,6 +85,11 @@ class RegionsPanel(CollapsibleSection):
         self.add_button.setToolTip("A new region, in the next free colour")
         self.remove_button = QPushButton("Remove region")
         self.remove_button.setToolTip("Remove the selected region and its paint (Ctrl+Z brings both back)")
+        self.keep_faces = QCheckBox("Keep faces")
+        self.keep_faces.setToolTip(
+            "Find the faces in the photo and give each a soft region with less style (Face 1, ...), so that a face "
+            "keeps its features; edit them like any region. Off: they go, and nothing you painted does"
+        )
         self.outside = QComboBox()
         self.outside.addItem("the picture's style", "style")
         self.outside.addItem("the photo", "photo")
@@ -137,6 +144,7 @@ class RegionsPanel(CollapsibleSection):
         list_buttons.addWidget(self.add_button)
         list_buttons.addWidget(self.remove_button)
         list_buttons.addStretch(1)
+        list_buttons.addWidget(self.keep_faces)
         outside_form = QFormLayout()
         outside_form.addRow("Outside the regions", self.outside)
         brush_form = QFormLayout()
@@ -167,6 +175,7 @@ class RegionsPanel(CollapsibleSection):
 
         self.add_button.clicked.connect(lambda: self.add_requested.emit())
         self.remove_button.clicked.connect(self._on_remove)
+        self.keep_faces.clicked.connect(self.keep_faces_toggled)  # clicked: the artist's own, never set_values'
         self.outside.currentIndexChanged.connect(
             lambda _i: self.edited.emit((FieldChange("outside_regions", self.outside.currentData()),))
         )
@@ -194,6 +203,7 @@ class RegionsPanel(CollapsibleSection):
                 row.set_region(region, self.style_names)
         if params.regions and not self.toggle.isChecked():
             self.set_expanded(True)
+        self._show_faces_kept(params)
 
     def follow(self, params: StyleParams) -> None:
         """The artist's own edit was applied: rebuild the rows only if regions came or went."""
@@ -201,6 +211,20 @@ class RegionsPanel(CollapsibleSection):
             self._rebuild(params.regions)
         else:
             self.regions = params.regions
+        self._show_faces_kept(params)
+
+    def _show_faces_kept(self, params: StyleParams) -> None:
+        """Face regions (a restored session, an undone step) mean Keep faces is on; their absence says nothing
+        (no face was found, or the artist removed them by hand)."""
+        if any(region.face for region in params.regions) and self.keep_faces.isEnabled():
+            self.keep_faces.setChecked(True)  # setChecked never emits clicked: nothing is looked for again
+
+    def set_faces_unavailable(self, reason: str) -> None:
+        """Keep faces cannot work here (``reason``, e.g. dlib is missing): the toggle says so, and is off."""
+        self.keep_faces.setChecked(False)
+        self.keep_faces.setEnabled(False)
+        self.keep_faces.setText("Keep faces (unavailable)")
+        self.keep_faces.setToolTip(reason)
 
     def set_styles(self, names: list[str]) -> None:
         """The loaded paintings' names, for each region's style choice."""

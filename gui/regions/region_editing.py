@@ -28,6 +28,7 @@ from ..panels.params_editor import ParamsEditor
 from ..panels.preview_pane import PreviewCanvas
 from ..panels.region_row import colour_name
 from .colour_wand import WandPhoto
+from .face_regions import KeepFaces
 from .mask_brush import Rect
 from .mask_files import ImportedMask, read_mask_file, read_painting_mask_file, write_mask_file
 from .painting_masks import single_painting
@@ -83,6 +84,9 @@ class RegionEditing(QObject):
         canvas.zoom_changed.connect(lambda _zoom: self._show_brush())
         doc.painted.connect(self._on_painted)
         doc.reset.connect(self._rebuild_overlay)
+        self.faces = KeepFaces(editor, doc, stack, spawn, self._edit_now, self)
+        self.faces.status.connect(self.status)
+        self.faces.error.connect(self.error)
 
     # -- tools ------------------------------------------------------------------------------
 
@@ -215,12 +219,14 @@ class RegionEditing(QObject):
 
     def photo_changed(self, photo: Image.Image) -> None:
         self._photo_size = photo.size
+        outcome = self.doc.set_photo(photo)
         # With no regions the paint cleared was a removed region's, which nobody sees: nothing to say.
-        if self.doc.set_photo(photo) == "cleared" and self.editor.current.regions:
+        if outcome == "cleared" and self.editor.current.regions:
             self.status.emit(
                 "The region masks were cleared: they were painted on a photo of another shape. "
                 "The regions and their settings stay."
             )
+        self.faces.photo_changed(photo, outcome)  # Keep faces: the new photo's faces, in place of the last one's
 
     # -- mask files ----------------------------------------------------------------------------------
 
