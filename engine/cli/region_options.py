@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="STRENGTH",
         help="find the faces in each photo and give each a soft region with less style, so that a face keeps its "
         f"features: STRENGTH times beta, 0 (the photo's face) to 1 (default {KEEP_FACES_STRENGTH:g}). Put it after "
-        "the pictures, or write --keep-faces=0.3",
+        "the pictures, or write --keep-faces=0.1",
     )
 
 
@@ -86,7 +86,7 @@ def face_strength(text: str) -> float:
         # argparse gives an optional value whatever follows the flag, a picture's name too.
         raise argparse.ArgumentTypeError(
             f"the strength after --keep-faces is a number from 0 to 1, not {text!r} (put --keep-faces after the "
-            "pictures, or write --keep-faces=0.3)"
+            "pictures, or write --keep-faces=0.1)"
         ) from None
     try:
         return check_strength(value)

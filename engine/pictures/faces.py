@@ -30,12 +30,16 @@ from PIL import Image
 from ..errors import BrushworkError
 from ..settings.regions import MAX_REGIONS, PALETTE, RegionSetting
 
-# The style's strength on a face (times beta). At 0.25 the face keeps its
-# features and expression but takes the painting's colours and brushwork, so
-# it belongs to the picture; at 0 it is the photo's face in a painted picture,
-# which reads as pasted in; at 0.5 an expressionist painting's forms already
-# bend the features (docs/regions.md#keep-faces shows 0, 0.25 and 0.5).
-KEEP_FACES_STRENGTH = 0.25
+# The style's strength on a face (times beta). It is low because a region's
+# Grams are taken over the region alone (engine.objective.guided_gram): the
+# face is asked to hold the whole painting's statistics, all of The Starry
+# Night's blue and swirls inside one face, where without regions the rest of
+# the picture could carry them. At 0.25 that already bent the eyes and mouth
+# more than no region at all did; at 0.05 the face keeps its features and
+# expression and takes the painting's colours and brushwork, so it belongs
+# to the picture; at 0 it is the photo's face, which reads as pasted in
+# (docs/regions.md#keep-faces shows 0 to 0.25).
+KEEP_FACES_STRENGTH = 0.05
 # Faces are looked for on the photo brought to this long side. The HOG
 # detector's window is 80 px, so it finds faces from 80/DETECT_SIDE of the
 # photo's long side up (about 1/13 here: a footballer's face in a 548 px action
