@@ -103,7 +103,7 @@ def test_two_styles_blend_their_grams(photo):
     engine = StyleTransfer(photo, [stripes, dots], FAST.replace(style_blend=(1.0, 3.0)))
     list(engine.run())
     objective = engine._scale.objective
-    grams = objective._grams
+    grams = [{name: moments.second for name, moments in s.items()} for s in objective._summaries]
     blended = objective._style["conv3_1"][0]
     torch.testing.assert_close(blended, 0.25 * grams[0]["conv3_1"] + 0.75 * grams[1]["conv3_1"])
 
@@ -113,10 +113,10 @@ def test_blend_weights_change_live_and_only_remix(photo):
     engine = StyleTransfer(photo, styles, FAST.replace(style_blend=(1.0, 0.0)))
     for p in engine.run():
         if p.step == 4:
-            grams = engine._scale.objective._grams
+            grams = engine._scale.objective._summaries
             engine.update(p.params.replace(style_blend=(0.0, 1.0)))
-    assert engine._scale.objective._grams is grams  # no new style targets, just a new mix
-    torch.testing.assert_close(engine._scale.objective._style["conv2_1"][0], grams[1]["conv2_1"])
+    assert engine._scale.objective._summaries is grams  # no new style targets, just a new mix
+    torch.testing.assert_close(engine._scale.objective._style["conv2_1"][0], grams[1]["conv2_1"].second)
 
 
 def test_stroke_scale_resizes_the_style_and_rebuilds_only_the_style_targets(photo, painting, monkeypatch):
@@ -144,7 +144,7 @@ def test_stroke_scale_resizes_the_style_and_rebuilds_only_the_style_targets(phot
 def _style_grams(photo, painting, **changes) -> dict:
     engine = StyleTransfer(photo, painting, FAST.replace(steps=1, **changes))
     list(engine.run())
-    return engine._scale.objective._grams[0]
+    return {name: moments.second for name, moments in engine._scale.objective._summaries[0].items()}
 
 
 def test_the_paintings_frame_is_left_out_of_its_style(photo):

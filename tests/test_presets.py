@@ -26,7 +26,7 @@ def test_round_trip_through_a_file(tmp_path):
     path = save_preset(preset, tmp_path / preset_file_name(preset.name))
     loaded = load_preset(path)
     assert (loaded.name, loaded.params, loaded.description) == (preset.name, preset.params, preset.description)
-    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION == 4
+    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION == 5
 
 
 def test_builtin_presets():
@@ -78,7 +78,7 @@ def test_a_schema_1_preset_is_migrated():
     preset = parse_preset(json.dumps(old))
     assert preset.params == StyleParams(beta=20.0, steps=50, pooling="avg")
     assert (preset.params.precision, preset.params.stop_early, preset.params.clean_edges) == ("auto", True, True)
-    assert json.loads(preset_to_json(preset))["schema_version"] == 4
+    assert json.loads(preset_to_json(preset))["schema_version"] == 5
 
 
 def test_a_schema_2_preset_is_migrated():
@@ -126,7 +126,7 @@ def test_preset_file_names_are_sanitised(name, expected):
 
 def test_json_is_strict_and_readable():
     text = preset_to_json(Preset("x", StyleParams()))
-    assert text.startswith('{\n  "schema_version": 4,\n  "name": "x",\n') and text.endswith("}\n")  # indented
+    assert text.startswith('{\n  "schema_version": 5,\n  "name": "x",\n') and text.endswith("}\n")  # indented
     assert json.loads(text)["params"]["alpha"] == 1.0
     # Strict: a number JSON cannot hold is refused rather than written as NaN. StyleParams
     # refuses NaN itself, so one is forced past its validation here.

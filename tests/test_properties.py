@@ -24,7 +24,7 @@ json_values = st.recursive(
 param_names = st.sampled_from(
     ["alpha", "beta", "style_layers", "content_layer", "size", "steps", "seed", "optimizer", "init", "device",
      "weights", "pooling", "precision", "stop_early", "clean_edges", "tv_weight", "keep_colors", "color_strength",
-     "style_scale", "style_blend", "other"]
+     "style_scale", "style_blend", "style_loss", "other"]
 )  # fmt: skip
 
 # Documents close to valid ones, one plausible (sometimes out-of-range) value per field,
@@ -56,12 +56,13 @@ near_valid_params = st.fixed_dictionaries(
         "color_strength": st.floats(0, 1.2),
         "style_scale": st.floats(0.2, 2),
         "style_blend": st.lists(st.floats(0, 10), max_size=3),
+        "style_loss": st.sampled_from(["gram", "w2", "sliced", "histogram"]),
     },
 )
 
 
-# Schema versions -2 to 4, the current one first: Hypothesis favours the first choice.
-schema_versions = st.sampled_from([3, 2, 1, 4, 0, -1, -2])
+# Schema versions -2 to 5, the current one first: Hypothesis favours the first choice.
+schema_versions = st.sampled_from([5, 3, 2, 1, 4, 0, -1, -2])
 
 
 @PROFILE

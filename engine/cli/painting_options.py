@@ -15,7 +15,7 @@ from ..network.layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_STYLE_W
 
 # Only light modules here: --help and --version must answer without loading
 # PyTorch. The engine proper is imported once there is work to do.
-from ..settings.choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS
+from ..settings.choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS, STYLE_LOSSES
 from ..settings.presets import find_preset
 from ..settings.style_params import StyleParams
 from .output import SAVE_SUFFIXES
@@ -43,6 +43,7 @@ PLAIN_SETTINGS = (
     "keep_colors",
     "color_strength",
     "style_scale",
+    "style_loss",
     "precision",
     "stop_early",
     "clean_edges",
@@ -97,6 +98,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-colors", choices=COLOR_MODES, help="keep the photo's colours (default off)")
     p.add_argument("--color-strength", type=float, help="how much of the photo's colour to keep, 0-1 (default 1)")
     p.add_argument("--style-scale", type=float, help="stroke scale: style size relative to the output, 0.25-2")
+    p.add_argument(
+        "--style-loss",
+        choices=STYLE_LOSSES,
+        help="the texture statistic matched: gram (Gatys et al., the default), w2 (the features' mean and "
+        "covariance: fuller colour and contrast) or sliced (their whole distribution, sliced Wasserstein)",
+    )
     p.add_argument("--precision", choices=PRECISIONS, help="convolution precision (default auto)")
     p.add_argument(
         "--depth",

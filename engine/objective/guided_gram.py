@@ -32,6 +32,11 @@ from showing a seam (``tests/benchmarks/bench_region_seam.py`` measures it):
 Overlapping masks share a pixel in proportion; the part of a pixel no mask
 covers is the "outside" region, which gets the picture's own style (or none,
 if the artist chose the photo there).
+
+The same weights g guide the other texture statistics
+(``engine.objective.texture_statistics``): W2 takes each region's weighted
+mean and covariance, sliced its weighted quantiles; the error of each region
+is weighted by s_r a_rl as above.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .loss_terms import _Gram, inverse_energy
+from .loss_terms import _Gram
 
 # The exponent of the guide in a pixel's weight: 1 is ours, 2 the paper's.
 # Kept as a module value so that the seam benchmark can measure the paper's.
@@ -84,14 +89,20 @@ class GuidedTerm:
 
     guide: int  # index into the guide stack
     strength: float
-    targets: dict  # layer -> (target Gram, 1 / its energy)
+    targets: dict  # layer -> the statistic's target (``engine.objective.texture_statistics``)
 
 
 class RegionStyle:
-    """The style term over regions, for one scale: guides fixed until ``set_guides``, targets until rebuilt."""
+    """The style term over regions, for one scale: guides fixed until ``set_guides``, targets until rebuilt.
 
-    def __init__(self, terms: list[GuidedTerm], guides: torch.Tensor) -> None:
+    ``statistic`` is the run's texture statistic; each region's error is that
+    statistic of its guided features: weighted moments for Gram and W2,
+    weighted quantiles for sliced, the weights being the guide.
+    """
+
+    def __init__(self, terms: list[GuidedTerm], guides: torch.Tensor, statistic) -> None:
         self.terms = terms
+        self.statistic = statistic
         self.set_guides(guides)
 
     def set_guides(self, guides: torch.Tensor) -> None:
@@ -111,7 +122,7 @@ class RegionStyle:
         return [t for t in self.terms if masses[t.guide] > MIN_MASS and t.strength > 0]
 
     def loss(self, feats: dict[str, torch.Tensor], layer_weights: dict[str, float]) -> torch.Tensor:
-        """sum_l w_l sum_r s_r a_rl relative_error(G_rl, A_rl), over the layers that have a weight."""
+        """sum_l w_l sum_r s_r a_rl error_rl, over the layers that have a weight (error: the statistic's)."""
         style = None
         for name, weight in layer_weights.items():
             f = feats[name]
@@ -119,23 +130,21 @@ class RegionStyle:
             live = self.live(masses)
             if not live:
                 continue
-            grams, mass = guided_grams(f, weights[[t.guide for t in live]])
-            share = mass / weights.shape[1]
+            errors = self.statistic.errors(name, f, weights[[t.guide for t in live]], [t.targets[name] for t in live])
             for k, term in enumerate(live):
-                target, inv = term.targets[name]
-                error = (grams[k] - target[0]).pow(2).sum() * inv
-                part = weight * term.strength * share[k] * error
+                share = masses[term.guide] / weights.shape[1]
+                part = weight * term.strength * share * errors[k]
                 style = part if style is None else style + part
         return style if style is not None else next(iter(feats.values())).new_zeros((), dtype=torch.float32)
 
 
-def guided_targets(feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict[str, torch.Tensor]:
-    """The Grams of a painting's features over the part its (1, H, W) mask covers, per layer."""
+def guided_summaries(statistic, feats: dict[str, torch.Tensor], mask: torch.Tensor | None) -> dict:
+    """A painting's summaries (``engine.objective.texture_statistics``) per layer, over the part its
+    (1, H, W) ``mask`` covers (None: all of it)."""
     out = {}
     for name, f in feats.items():
-        weights = guide_at(mask, tuple(f.shape[-2:]))
-        grams, _ = guided_grams(f, weights)
-        out[name] = grams
+        weights = None if mask is None else guide_at(mask, tuple(f.shape[-2:]))
+        out[name] = statistic.summary(name, f, weights)
     return out
 
 
@@ -143,7 +152,3 @@ def opaque_part(coverage, index: int) -> torch.Tensor | None:
     """Painting ``index``'s coverage (1, H, W) among ``coverage`` (one per painting, or none given), or None
     where all of it is opaque: a painting's transparent pixels are no part of its style."""
     return coverage[index] if index < len(coverage) else None
-
-
-def target_pair(gram: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    return gram, inverse_energy(gram)

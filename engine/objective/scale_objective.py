@@ -11,26 +11,25 @@ import torch
 from ..network.layers import deepest
 from ..network.vgg19 import FeatureExtractor
 from ..settings.style_params import StyleParams
-from .guided_gram import GuidedTerm, RegionStyle, guided_targets, normalise_guides, opaque_part, target_pair
-from .loss_terms import LossTerms, gram_matrix, inverse_energy, relative_error, tv_energy
+from .guided_gram import GuidedTerm, RegionStyle, guided_summaries, normalise_guides, opaque_part
+from .loss_terms import LossTerms, inverse_energy, relative_error, tv_energy
+from .texture_statistics import statistic_for
 
 
-def blend_targets(grams: list[dict[str, torch.Tensor]], blend, layers) -> dict[str, tuple]:
-    """Per layer, the blend of the paintings' Grams and 1 / its energy (Gatys et al. 2016, section 3.4)."""
-    out = {}
-    for name in layers:
-        target = sum(w * g[name] for w, g in zip(blend, grams, strict=True))
-        out[name] = (target, inverse_energy(target))
-    return out
+def blend_targets(statistic, summaries: list[dict], blend, layers) -> dict:
+    """Per layer, the target of the paintings' blend: their summaries mixed as the statistic mixes them (Gatys
+    et al. 2016, section 3.4, for Grams: their weighted mean)."""
+    return {name: statistic.target(name, statistic.mix([s[name] for s in summaries], list(blend))) for name in layers}
 
 
 class StyleTargets:
-    """What ``Objective`` and ``TiledObjective`` share: mixing the paintings' Grams into targets, per region.
+    """What ``Objective`` and ``TiledObjective`` share: mixing the paintings' summaries into targets, per region.
 
-    Needs ``_grams`` (per painting, layer -> Gram), ``_masked_grams`` (region
-    -> layer -> Gram of its part of its painting), ``style_layers`` and
-    ``_masks``; keeps ``_style`` (layer -> (target, 1 / its energy)) and
-    ``_regions`` up to date.
+    Needs ``_statistic`` (``engine.objective.texture_statistics``), ``_summaries``
+    (per painting, layer -> its summary: moments, or quantiles for sliced),
+    ``_masked_summaries`` (region -> layer -> the summary of its part of its
+    painting), ``style_layers`` and ``_masks``; keeps ``_style`` (layer ->
+    target) and ``_regions`` up to date.
     """
 
     _masks: torch.Tensor | None = None
@@ -43,47 +42,71 @@ class StyleTargets:
         self._mix_key = None
         self._mix(params)
 
+    def _check_statistic(self, params: StyleParams) -> None:
+        """A new statistic needs new summaries of the paintings, which only ``set_styles`` makes."""
+        seed = getattr(self._statistic, "seed", params.seed)  # the sliced directions' seed
+        if self._statistic.name != params.style_loss or seed != params.seed:
+            raise ValueError(f"style loss {params.style_loss!r} has no targets; call set_styles with these parameters")
+
     def _mix(self, params: StyleParams) -> None:
-        blend = tuple(params.blend_weights(len(self._grams)))
+        blend = tuple(params.blend_weights(len(self._summaries)))
         key = (blend, params.regions, params.outside_regions, self._masks is not None)
         if key == self._mix_key:
             return
         if self._mix_key is None or blend != self._mix_key[0]:
-            self._style = blend_targets(self._grams, blend, self.style_layers)
+            self._style = self._blended(blend)
         self._mix_key = key
         self._regions = self._region_style(params, list(blend)) if params.regions and self._masks is not None else None
 
+    def _cached(self, key: tuple, make) -> dict:
+        """Targets by what they are made of, until ``set_styles`` takes new summaries: a brush stroke re-mixes
+        every region, and a W2 target costs an eigendecomposition per layer, a sliced one a sort."""
+        cache = self.__dict__.setdefault("_targets", {})
+        if key not in cache:
+            if len(cache) >= 32:  # a blend slider dragged makes a new key at every position
+                cache.clear()
+            cache[key] = make()
+        return cache[key]
+
+    def _blended(self, weights) -> dict:
+        """Per layer, the target of the paintings blended by ``weights``."""
+        weights = tuple(weights)
+        return self._cached(
+            ("blend", weights), lambda: blend_targets(self._statistic, self._summaries, weights, self.style_layers)
+        )
+
     def _region_style(self, params: StyleParams, blend: list[float]) -> RegionStyle:
-        """Each region's guided term: its own blend of the paintings' Grams, or its part of one painting."""
+        """Each region's guided term: its own blend of the paintings, or its part of one painting."""
         count = len(params.regions)
         guides = normalise_guides(self._masks, outside=True)
+        statistic = self._statistic
         terms = []
         for i, region in enumerate(params.regions):
             if region.photo_only:
                 continue
-            if i in self._masked_grams:
-                grams = self._masked_grams[i]
+            if i in self._masked_summaries:
+                part = self._masked_summaries[i]
+                targets = self._cached(("masked", i), lambda p=part: {n: statistic.target(n, s) for n, s in p.items()})
             else:
-                weights = region.blend_weights(len(self._grams), blend)
-                grams = {
-                    name: sum(w * g[name] for w, g in zip(weights, self._grams, strict=True))
-                    for name in self.style_layers
-                }
-            terms.append(GuidedTerm(i, region.strength, {name: target_pair(g) for name, g in grams.items()}))
+                targets = self._blended(region.blend_weights(len(self._summaries), blend))
+            terms.append(GuidedTerm(i, region.strength, targets))
         if params.outside_regions == "style":
             terms.append(GuidedTerm(count, 1.0, self._style))
-        return RegionStyle(terms, guides)
+        return RegionStyle(terms, guides, statistic)
 
 
 class Objective(StyleTargets):
     """alpha * content + beta * style + tv_weight * tv for one content image and its styles at one size.
 
-    The content features, the style Grams and their norms are computed here once
-    (per scale), never in the step loop. Every style layer the parameters list is
+    The content features and the style targets (``params.style_loss``'s
+    statistic: Gram matrices, mean and covariance, or sliced quantiles; see
+    ``engine.objective.texture_statistics``) are computed here once (per
+    scale), never in the step loop. Every style layer the parameters list is
     given a target, including those at weight 0, so that moving a layer's slider
     up from 0 later needs no new targets. With several style images the target
-    of each layer is the blend of their Grams (Gatys et al. 2016, section 3.4,
-    mix two styles the same way), and new blend weights only re-mix them.
+    of each layer is their blend (Gatys et al. 2016, section 3.4, mix two
+    styles' Grams; the other statistics mix the paintings' distributions), and
+    new blend weights only re-mix them.
 
     With regions (``params.regions``), the style term is taken per region over
     guided features instead (``engine.objective.guided_gram``): ``set_guides`` gives the
@@ -122,29 +145,29 @@ class Objective(StyleTargets):
 
         ``style_masks`` maps a region's index to (painting index, (1, H, W)
         mask at that painting's size): the region's targets are then the
-        Grams of that part of the painting only. ``coverage`` gives, per
+        statistics of that part of the painting only. ``coverage`` gives, per
         painting, how opaque each of its pixels is ((1, H, W), or None where
-        all are): its targets are the Grams of its opaque part.
+        all are): its targets are the statistics of its opaque part.
         """
         if isinstance(styles, torch.Tensor):
             styles = [styles]
         # The layers come from the parameters every time, not from when the
         # objective was built: a layer added mid-run needs its own target.
         self.style_layers = tuple(name for name, _ in params.style_layers)
-        self._grams: list[dict[str, torch.Tensor]] = []
+        # So does the statistic: a new one mid-run needs new summaries.
+        self._statistic = statistic_for(params.style_loss, params.seed)
+        self._summaries: list[dict] = []
         with torch.no_grad():
             for index, style in enumerate(styles):
                 feats = self.extractor(style, self.style_layers) if self.style_layers else {}
-                opaque = opaque_part(coverage, index)
-                if opaque is None:
-                    self._grams.append({name: gram_matrix(f) for name, f in feats.items()})
-                else:
-                    self._grams.append(guided_targets(feats, opaque))
-            self._masked_grams: dict[int, dict[str, torch.Tensor]] = {}
+                self._summaries.append(guided_summaries(self._statistic, feats, opaque_part(coverage, index)))
+            self._masked_summaries: dict[int, dict] = {}
             for region, (index, mask) in (style_masks or {}).items():
                 feats = self.extractor(styles[index], self.style_layers) if self.style_layers else {}
                 opaque = opaque_part(coverage, index)
-                self._masked_grams[region] = guided_targets(feats, mask if opaque is None else mask * opaque)
+                part = mask if opaque is None else mask * opaque
+                self._masked_summaries[region] = guided_summaries(self._statistic, feats, part)
+        self._targets: dict = {}
         self._mix_key: tuple | None = None
         self._mix(params)
 
@@ -157,6 +180,7 @@ class Objective(StyleTargets):
         missing = [name for name, w in params.style_layers if w > 0 and name not in self.style_layers]
         if missing:
             raise ValueError(f"style layers {missing} have no target; call set_styles with these parameters first")
+        self._check_statistic(params)
         self._mix(params)
         self.alpha = params.alpha
         self.beta = params.beta
@@ -185,8 +209,8 @@ class Objective(StyleTargets):
             style = self._regions.loss(feats, self.layer_weights) if self.layer_weights else zero
         else:
             for name, weight in self.layer_weights.items():
-                target, inv = self._style[name]
-                style = style + weight * relative_error(gram_matrix(feats[name]), target, inv)
+                error = self._statistic.errors(name, feats[name], None, [self._style[name]])[0]
+                style = style + weight * error
         tv = tv_energy(picture) * self._tv_inv
         total = self.alpha * content + self.beta * style + self.tv_weight * tv
         return total, torch.stack([content, style, tv, total]).detach()

@@ -18,9 +18,20 @@ tiles, and their seams come from there):
   linear surrogate sum_l <D_l, F_int F_int^T / N_l> plus the (local) content
   term, gives each tile's share of the exact gradient; the shares add up
   over the pixels the halos overlap.
+- The other texture statistics (``engine.objective.texture_statistics``)
+  tile the same way. W2 is a function of the sums sum f and sum f f^T: pass 1
+  sums both, autograd on those small sums gives dL/d(sum f) and
+  dL/d(sum f f^T), and pass 2's surrogate adds <d1, sum f>. Sliced needs a
+  global sort: pass 1 keeps every position's projections (K x N per layer,
+  float32: 488 bytes per pixel with the default layers), sorts them a few
+  directions at a time, and puts in their place beta x the error's gradient
+  in each projection (2 w (x - target), w the position's share of the
+  weight, times the term's factor); pass 2's surrogate is <that, V^T F_int>.
+  Both are exact, as for Grams.
 
 Memory is that of one tile's forward and backward pass, plus the picture,
-its gradient and the content target's features at the content layer.
+its gradient and the content target's features at the content layer (and,
+for sliced, the projections).
 """
 
 from __future__ import annotations
@@ -35,10 +46,11 @@ import torch
 from ..network.layers import CONV_LAYERS, layer_index
 from ..network.vgg19 import FeatureExtractor
 from ..settings.style_params import StyleParams
-from .guided_gram import MIN_MASS, guide_at, opaque_part
+from .guided_gram import guide_at, opaque_part
 from .loss_scaling import LossScaler
 from .loss_terms import inverse_energy
 from .scale_objective import Objective, StyleTargets
+from .texture_statistics import SORT_CHUNK, statistic_for
 
 ALIGN = 16  # four 2x2 poolings: a tile must start where the full picture's pooling windows start
 
@@ -145,6 +157,27 @@ def _gram_sum(part: torch.Tensor, guides: torch.Tensor | None = None) -> torch.T
     return torch.bmm(flat, flat.transpose(1, 2))
 
 
+def _first_sum(part: torch.Tensor, guides: torch.Tensor | None = None) -> torch.Tensor:
+    """sum_p f_p over a tile's interior, float32: (1, C), or with (K, h, w) guides (K, C), sum_p g f."""
+    flat = part.reshape(part.shape[1], -1).float()
+    if guides is None:
+        return flat.sum(1).unsqueeze(0)
+    return guides.reshape(guides.shape[0], -1) @ flat.transpose(0, 1)
+
+
+def _gather(into: dict, name: str, got: list[torch.Tensor], at: tuple[slice, slice] | None, dims) -> None:
+    """Add a tile's sums to ``into[name]`` or, for projections (``at``: where the interior lies in the layer's
+    map of ``dims``), put the interior's (K, n) in their place in a (K, h, w) map made on first use."""
+    if at is None:
+        into[name] = got if name not in into else [a + b for a, b in zip(into[name], got, strict=True)]
+        return
+    projections = got[0]
+    if name not in into:
+        into[name] = [projections.new_zeros((len(projections), *dims))]
+    rows, cols = at
+    into[name][0][:, rows, cols] = projections.view(len(projections), rows.stop - rows.start, cols.stop - cols.start)
+
+
 TV_BAND = 256  # rows per band of the smoothness term: a few MB of differences at any width
 
 
@@ -229,25 +262,28 @@ class TiledObjective(StyleTargets):
         style_masks: dict[int, tuple[int, torch.Tensor]] | None = None,
         coverage: Sequence[torch.Tensor | None] = (),
     ) -> None:
-        """New paintings or style layers: their Grams (of their opaque parts, ``Objective.set_styles``), and those
-        of the regions' parts of them, tile by tile."""
+        """New paintings, style layers or statistic: the paintings' summaries (of their opaque parts,
+        ``Objective.set_styles``), and those of the regions' parts of them, tile by tile."""
         if isinstance(styles, torch.Tensor):
             styles = [styles]
         self.style_layers = tuple(name for name, _ in params.style_layers)
-        self._grams = [
-            self._tiled_grams(style, self.style_layers, opaque_part(coverage, i)) for i, style in enumerate(styles)
+        self._statistic = statistic_for(params.style_loss, params.seed)
+        self._summaries = [
+            self._tiled_summaries(style, self.style_layers, opaque_part(coverage, i)) for i, style in enumerate(styles)
         ]
         masked = {}
         for region, (index, mask) in (style_masks or {}).items():
             opaque = opaque_part(coverage, index)
             part = mask if opaque is None else mask * opaque
-            masked[region] = self._tiled_grams(styles[index], self.style_layers, part)
-        self._masked_grams = masked
+            masked[region] = self._tiled_summaries(styles[index], self.style_layers, part)
+        self._masked_summaries = masked
+        self._targets = {}
         self._mix_key = None
         self._mix(params)
 
     def set_weights(self, params: StyleParams) -> None:
-        """New alpha, beta, layer, blend and tv weights (same layers, same images)."""
+        """New alpha, beta, layer, blend and tv weights (same layers, same images, same statistic)."""
+        self._check_statistic(params)
         self._mix(params)
         self.alpha, self.beta, self.tv_weight = params.alpha, params.beta, params.tv_weight
         self.layer_weights = {name: w for name, w in params.style_layers if w > 0} if params.beta > 0 else {}
@@ -256,28 +292,40 @@ class TiledObjective(StyleTargets):
     terms = Objective.terms  # reported the same way: a term switched off reads as NaN
 
     @torch.no_grad()
-    def _tiled_grams(self, image: torch.Tensor, layers, mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """The Grams of ``image`` at ``layers``, (1, C, C), summed over tiles' interiors.
+    def _tiled_summaries(self, image: torch.Tensor, layers, mask: torch.Tensor | None = None) -> dict:
+        """The statistic's summaries of ``image`` at ``layers``, from tiles' interiors: moments summed over
+        tiles, or (sliced) every position's projections gathered and then sorted.
 
-        With a (1, H, W) ``mask`` they are the guided Grams of the part it
-        covers, as ``region_style.guided_targets`` gives for a whole painting.
+        With a (1, H, W) ``mask`` they are those of the part it covers, as
+        ``guided_gram.guided_summaries`` gives for a whole painting.
         """
         if not layers:
             return {}
+        statistic = self._statistic
         height, width = image.shape[-2:]
         dims = {name: (height // stride(name), width // stride(name)) for name in layers}
         guides = {name: guide_at(mask, dims[name]).view(1, *dims[name]) for name in layers} if mask is not None else {}
-        sums: dict[str, torch.Tensor] = {}
+        sums: dict[str, list] = {}
         for t in plan_tiles(height, width, self.tile, self.halo):
             feats = self.extractor(_box(image, t), set(layers))
             for name in layers:
                 rows, cols = t.interior(name, height, width)
-                guide = guides[name][(slice(None), *t.positions(name, height, width))] if guides else None
-                gram = _gram_sum(feats[name][..., rows, cols], guide)
-                sums[name] = gram if name not in sums else sums[name] + gram
-        if guides:
-            return {name: total / guides[name].sum().clamp_min(MIN_MASS) for name, total in sums.items()}
-        return {name: total / (dims[name][0] * dims[name][1]) for name, total in sums.items()}
+                at = t.positions(name, height, width)
+                part = feats[name][..., rows, cols]
+                guide = guides[name][(slice(None), *at)] if guides else None
+                if statistic.moments:
+                    _gather(sums, name, [_first_sum(part, guide)[0], _gram_sum(part, guide)[0]], None, dims[name])
+                else:
+                    _gather(sums, name, [statistic.project(name, part)], at, dims[name])
+        out = {}
+        for name, got in sums.items():
+            weights = guides[name].reshape(-1) if guides else None
+            if not statistic.moments:
+                out[name] = statistic.summary_of_projections(got[0].flatten(1), weights)
+                continue
+            count = weights.sum() if weights is not None else torch.tensor(float(dims[name][0] * dims[name][1]))
+            out[name] = statistic.summary_of_sums(count.to(got[0].device), *got)
+        return out
 
     def tiles(self, offset: tuple[int, int] = (0, 0)) -> list[Tile]:
         return plan_tiles(*self.size, self.tile, self.halo, offset)
@@ -305,17 +353,15 @@ class TiledObjective(StyleTargets):
         return self._content_target[..., y : y + rows.stop - rows.start, x : x + cols.stop - cols.start].float()
 
     def _parts(self) -> dict[str, _LayerParts]:
-        """Per style layer with a weight, the Grams its term matches: the picture's, or each live region's."""
+        """Per style layer with a weight, the targets its term matches: the picture's, or each live region's."""
         height, width = self.size
         device = self._content_target.device
         out = {}
         for name, weight in self.layer_weights.items():
             h, w = height // stride(name), width // stride(name)
             if self._regions is None:
-                target, inv = self._style[name]
-                out[name] = _LayerParts(
-                    None, [], target, inv.view(1), torch.tensor([float(h * w)], device=device), weight
-                )
+                count = torch.tensor([float(h * w)], device=device)
+                out[name] = _LayerParts(None, [], [self._style[name]], count, torch.tensor([weight], device=device))
                 continue
             guides, masses = self._regions.weights_at((h, w))
             live = self._regions.live(masses)
@@ -326,8 +372,7 @@ class TiledObjective(StyleTargets):
             out[name] = _LayerParts(
                 guides.view(-1, h, w),
                 index,
-                torch.cat([t.targets[name][0] for t in live]),
-                torch.stack([t.targets[name][1].reshape(()) for t in live]),
+                [t.targets[name] for t in live],
                 mass,
                 # Layer weight x region strength x area share, as RegionStyle.loss weighs a region.
                 weight * torch.tensor([t.strength for t in live], device=device) * mass / (h * w),
@@ -346,25 +391,36 @@ class TiledObjective(StyleTargets):
         tiles = self.tiles(offset)
         picture = picture.detach()
         parts = self._parts()
+        statistic = self._statistic
 
-        def grams(feats: dict[str, torch.Tensor], t: Tile, name: str) -> torch.Tensor:
-            """This tile's sums, sum_p g f f^T, one per Gram the layer matches: (P, C, C)."""
+        def interior(feats: dict[str, torch.Tensor], t: Tile, name: str):
+            """This tile's interior features at ``name`` and, with regions, the live guides there (P, h, w)."""
             rows, cols = t.interior(name, height, width)
             layer = parts[name]
             guides = None
             if layer.guides is not None:
                 guides = layer.guides[(slice(None), *t.positions(name, height, width))][layer.index]
-            return _gram_sum(feats[name][..., rows, cols], guides)
+            return feats[name][..., rows, cols], guides
 
-        # Pass 1: the global Grams and the content error, no gradient.
-        sums: dict[str, torch.Tensor] = {}
+        def tile_sums(feats: dict[str, torch.Tensor], t: Tile, name: str) -> list[torch.Tensor]:
+            """This tile's sums, one per guide: sum g f f^T (P, C, C), and sum g f (P, C) where the statistic
+            uses the mean; or (sliced) its interior's projections (K, n)."""
+            part, guides = interior(feats, t, name)
+            if not statistic.moments:
+                return [statistic.project(name, part)]
+            sums = [_gram_sum(part, guides)]
+            return [*sums, _first_sum(part, guides)] if statistic.uses_mean else sums
+
+        # Pass 1: the global sums (or every position's projections) and the content error, no gradient.
+        sums: dict[str, list[torch.Tensor]] = {}
         content = picture.new_zeros((), dtype=torch.float32)
         with torch.no_grad():
             for t in tiles:
                 feats = self.extractor(_box(picture, t), self.taps) if self.taps else {}
                 for name in parts:
-                    gram = grams(feats, t, name)  # the sum, not the mean, over this tile
-                    sums[name] = gram if name not in sums else sums[name] + gram
+                    got = tile_sums(feats, t, name)  # the sums, not the means, over this tile
+                    at = None if statistic.moments else t.positions(name, height, width)
+                    _gather(sums, name, got, at, (height // stride(name), width // stride(name)))
                 if self.alpha > 0:
                     rows, cols = t.interior(self.content_layer, height, width)
                     diff = feats[self.content_layer][..., rows, cols].float() - self._content_slice(t)
@@ -372,12 +428,19 @@ class TiledObjective(StyleTargets):
         style = picture.new_zeros((), dtype=torch.float32)
         upstream = {}
         for name, layer in parts.items():
-            mass = layer.mass.view(-1, 1, 1)
-            error = sums[name] / mass - layer.targets
-            per_gram = layer.factor * error.pow(2).sum((1, 2)) * layer.inv
-            style = style + per_gram.sum()
-            # d(beta * factor * ||G - A||^2 * inv) / dS, where G = S / mass and S = sum_p g f f^T.
-            upstream[name] = (self.beta * 2 * (layer.factor * layer.inv).view(-1, 1, 1) / mass) * error
+            if statistic.moments:
+                # d(beta * sum_p factor_p error_p) / d(each sum), by autograd on the small C x C sums: with the
+                # sums fixed, it is what the second pass needs, and it is the exact gradient (the module's note).
+                leaves = [total.requires_grad_(True) for total in sums[name]]
+                with torch.enable_grad():
+                    second = leaves[0] / layer.mass.view(-1, 1, 1)
+                    mean = leaves[1] / layer.mass.view(-1, 1) if statistic.uses_mean else None
+                    weighted = (layer.factor * statistic.moment_errors(mean, second, layer.targets)).sum()
+                    upstream[name] = torch.autograd.grad(self.beta * weighted, leaves)
+                style = style + weighted.detach()
+            else:
+                style = style + self._sliced_upstream(sums[name][0], layer)
+                upstream[name] = (sums[name][0],)  # overwritten with each projection's gradient
         content = content * self._content_inv
         # Pass 2: each tile's share of the gradient, through the linear surrogate.
         grad = torch.zeros_like(picture)
@@ -390,8 +453,14 @@ class TiledObjective(StyleTargets):
                     feats = self.extractor(box, self.taps)
                     surrogate = box.new_zeros((), dtype=torch.float32)
                     for name, d in upstream.items():
-                        # <D, F F^T> = sum(D * F F^T); its gradient in F is (D + D^T) F, the exact one.
-                        surrogate = surrogate + (d * grams(feats, t, name)).sum()
+                        got = tile_sums(feats, t, name)
+                        if not statistic.moments:
+                            # <D, V^T F>: its gradient in F is V D, each position's exact share.
+                            at = t.positions(name, height, width)
+                            d = (d[0][(slice(None), *at)].reshape(len(got[0]), -1),)
+                        # <D, sum g f f^T> = sum(D * F F^T); its gradient in F is (D + D^T) F, the exact one.
+                        for upstream_part, tile_part in zip(d, got, strict=True):
+                            surrogate = surrogate + (upstream_part * tile_part).sum()
                     if self.alpha > 0:
                         rows, cols = t.interior(self.content_layer, height, width)
                         diff = feats[self.content_layer][..., rows, cols].float() - self._content_slice(t)
@@ -406,17 +475,33 @@ class TiledObjective(StyleTargets):
         total = self.alpha * content + self.beta * style + self.tv_weight * tv
         return total, torch.stack([content, style, tv, total]), grad
 
+    @torch.no_grad()
+    def _sliced_upstream(self, projections: torch.Tensor, layer: _LayerParts) -> torch.Tensor:
+        """A layer's sliced error from every position's projections (K, h, w), which are replaced, in place, by
+        beta x the error's gradient in them. Sorted a few directions at a time: the sort's indices and the
+        targets it assigns are several times the projections' size."""
+        flat = projections.view(len(projections), -1)
+        weights = layer.guides.reshape(layer.guides.shape[0], -1)[layer.index] if layer.guides is not None else None
+        total = projections.new_zeros(())
+        for start in range(0, len(flat), SORT_CHUNK):
+            rows = slice(start, start + SORT_CHUNK)
+            value, gradient = self._statistic.gradient_of_projections(
+                flat[rows], weights, layer.targets, layer.factor, rows
+            )
+            total += value
+            flat[rows] = self.beta * gradient
+        return total
+
 
 @dataclass(frozen=True, eq=False)
 class _LayerParts:
-    """The Grams one layer's style term matches, P of them: the whole picture's (P = 1), or one per live region."""
+    """The targets one layer's style term matches, P of them: the whole picture's (P = 1), or one per live region."""
 
     guides: torch.Tensor | None  # (K, h, w) guide stack at the layer's full size; None: every position, weight 1
-    index: list[int]  # the guides of the P Grams
-    targets: torch.Tensor  # (P, C, C)
-    inv: torch.Tensor  # (P,) 1 / each target's energy
+    index: list[int]  # the guides of the P targets
+    targets: list  # P targets of the statistic (``engine.objective.texture_statistics``)
     mass: torch.Tensor  # (P,) the positions' total weight: their count, or the guide's sum
-    factor: torch.Tensor | float  # (P,) layer weight, times region strength and area share with regions
+    factor: torch.Tensor  # (P,) layer weight, times region strength and area share with regions
 
 
 __all__ = ["ALIGN", "Tile", "TiledObjective", "halo_for", "plan_tiles", "reach", "stride"]

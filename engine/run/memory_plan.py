@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..objective.texture_statistics import sliced_bytes_per_pixel
 from ..objective.tiled_objective import halo_for
 from ..settings.style_params import StyleParams
 from .out_of_memory import BYTES_PER_PIXEL, HEADROOM, memory_budget
@@ -92,6 +93,10 @@ def peak_bytes(
         kept = 2 * CHANNELS * 4  # its two float32 moments
     else:
         kept = history * pair_bytes(store)
+    if params.style_loss == "sliced":
+        # Not measured: the projections a sliced step holds (whole: they and their differences from the
+        # targets, for the backward pass; tiled: they, between the passes, for the global sort).
+        kept += sliced_bytes_per_pixel(params.active_style_layers) * (2 if tile is None else 1)
     if tile is None:
         return round(PROCESS_BYTES + pixels * (WHOLE_BYTES_PER_PIXEL * activations + kept))
     box = tile + 2 * halo_for([name for name, _ in params.style_layers] + [params.content_layer])

@@ -137,7 +137,10 @@ def plan_scale_for(inputs: RunInputs, side: int) -> ScalePlan:
         colour_mode=params.keep_colors,
         colour_strength=params.color_strength if params.keep_colors == "match" else None,
         style=(inputs.style_version, style_dims, tuple(listed), boxes)
-        + ((inputs.style_mask_version, style_masked) if style_masked else ()),
+        + ((inputs.style_mask_version, style_masked) if style_masked else ())
+        # A new texture statistic needs the paintings' summaries taken anew (the sliced one's directions
+        # come from the seed), as new paintings do: it takes effect on the next step.
+        + ((params.style_loss, params.seed if params.style_loss == "sliced" else None),),
         weights=(params.alpha, params.beta, params.tv_weight, params.style_layers, params.style_blend)
         + ((inputs.mask_version, params.regions, params.outside_regions) if params.regions else ()),
     )

@@ -1,9 +1,9 @@
 """Presets: a ``StyleParams`` stored as JSON with a name and a schema version.
 
-File format (schema 4)::
+File format (schema 5)::
 
     {
-      "schema_version": 4,
+      "schema_version": 5,
       "name": "School of AI talk",
       "description": "...",
       "params": { ...StyleParams.to_dict()... }
@@ -26,7 +26,7 @@ from ..files.atomic_write import write_atomically
 from ..pictures.picture_metadata import PICTURE_SUFFIXES, read_preset_json
 from .style_params import StyleParams
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MAX_PRESET_BYTES = 1_000_000  # a preset is a few hundred bytes; refuse anything absurd
 _TOP_LEVEL_KEYS = {"schema_version", "name", "description", "params"}
 
@@ -52,8 +52,15 @@ def _v3_to_v4(doc: dict) -> dict:
     return {**doc, "schema_version": 4}
 
 
+def _v4_to_v5(doc: dict) -> dict:
+    # Schema 5 added "style_loss"; without it the style term matches Gram
+    # matrices, as in schema 4. The number is raised so that an older
+    # Brushwork says "update" rather than "unknown field style_loss".
+    return {**doc, "schema_version": 5}
+
+
 # Functions that lift a preset dict from version N to N + 1.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 @dataclass(frozen=True)

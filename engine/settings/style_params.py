@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ParamsError
 from ..network.layers import CONTENT_LAYER_CHOICES, CONV_LAYERS, DEFAULT_CONTENT_LAYER, DEFAULT_STYLE_WEIGHTS
-from .choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS
+from .choices import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS, STYLE_LOSSES
 from .regions import MAX_REGIONS, OUTSIDE_CHOICES, RegionError, RegionSetting
 
 MAX_WEIGHT = 1e6
@@ -93,6 +93,12 @@ class StyleParams:
     style_blend
         Weight of each style image when several are blended (missing entries
         count as 1; all zero means equal).
+    style_loss
+        The texture statistic the style term matches: "gram" (Gatys et al.
+        2016), "w2" (the features' mean and covariance, Wasserstein-2 between
+        Gaussians) or "sliced" (their distribution along random directions,
+        sliced Wasserstein; Heitz et al. 2021). See
+        ``engine.objective.texture_statistics``.
     trim_frame
         Leave the outer ``FRAME_SHARE`` of each style image out of its Grams.
         Not in the paper: photos and scans of paintings usually carry a frame
@@ -121,6 +127,7 @@ class StyleParams:
     color_strength: float = 1.0
     style_scale: float = 1.0
     style_blend: tuple[float, ...] = ()
+    style_loss: str = "gram"
     trim_frame: bool = True
     regions: tuple[RegionSetting, ...] = ()
     outside_regions: str = "style"
@@ -294,6 +301,7 @@ def _validate(p: StyleParams) -> None:
     _check_choice("keep_colors", p.keep_colors, COLOR_MODES)
     _check_number("color_strength", p.color_strength, 0.0, 1.0)
     _check_number("style_scale", p.style_scale, MIN_STYLE_SCALE, MAX_STYLE_SCALE)
+    _check_choice("style_loss", p.style_loss, STYLE_LOSSES)
     if len(p.style_blend) > MAX_STYLES:
         raise ParamsError(f"style_blend has {len(p.style_blend)} weights; at most {MAX_STYLES} styles")
     for i, weight in enumerate(p.style_blend):

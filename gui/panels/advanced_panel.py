@@ -1,4 +1,5 @@
-"""Settings most artists leave alone: optimiser, start picture, smoothing, seed, device, weights."""
+"""Settings most artists leave alone: texture statistic, optimiser, start picture, smoothing, seed, device,
+weights."""
 
 from __future__ import annotations
 
@@ -31,6 +32,16 @@ class AdvancedPanel(CollapsibleSection):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Advanced", parent)
 
+        self.style_loss = QComboBox()
+        self.style_loss.addItem("Gram (Gatys)", "gram")
+        self.style_loss.addItem("Mean + covariance (W2)", "w2")
+        self.style_loss.addItem("Sliced Wasserstein", "sliced")
+        self.style_loss.setToolTip(
+            "What of the painting's texture the picture matches, layer by layer. Gram: the paper's channel "
+            "correlations. Mean + covariance: the features' average and spread, for fuller colour and "
+            "contrast. Sliced Wasserstein: their whole distribution, for textures that match in spread too "
+            "(slower). A change takes effect on the next step."
+        )
         self.optimizer = QComboBox()
         self.optimizer.addItem("L-BFGS (best quality)", "lbfgs")
         self.optimizer.addItem("Adam", "adam")
@@ -74,6 +85,7 @@ class AdvancedPanel(CollapsibleSection):
         )
 
         form = QFormLayout(self.body)
+        form.addRow("Texture statistic", self.style_loss)
         form.addRow("Optimiser", self.optimizer)
         form.addRow("Start from", self.init)
         form.addRow("Smoothing", self.tv_weight)
@@ -88,6 +100,7 @@ class AdvancedPanel(CollapsibleSection):
         self._place_header_and_body()
 
         for field, combo in (
+            ("style_loss", self.style_loss),
             ("optimizer", self.optimizer),
             ("pooling", self.pooling),
             ("device", self.device),
@@ -100,7 +113,8 @@ class AdvancedPanel(CollapsibleSection):
             ("trim_frame", self.trim_frame),
         ):
             box.toggled.connect(lambda on, f=field: self._emit(f, on))
-        for widget in (self.optimizer, self.init, self.seed, self.pooling, self.device, self.weights, self.precision):
+        combos = (self.style_loss, self.optimizer, self.init, self.pooling, self.device, self.weights, self.precision)
+        for widget in (*combos, self.seed):
             wheel_only_when_focused(widget)
         self.init.activated.connect(self._on_init_chosen)
         self.weights.activated.connect(self._on_weights_chosen)
@@ -147,6 +161,7 @@ class AdvancedPanel(CollapsibleSection):
         combo.blockSignals(False)
 
     def set_values(self, params) -> None:
+        self._select(self.style_loss, params.style_loss)
         self._select(self.optimizer, params.optimizer)
         self.init_path = params.init_image
         self._select(self.init, params.init)

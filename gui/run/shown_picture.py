@@ -38,6 +38,7 @@ FIELD_NAMES = {
     "color_strength": "the colour strength",
     "style_scale": "the stroke scale",
     "style_blend": "the blend",
+    "style_loss": "the texture statistic",
     "trim_frame": "the painting's frame",
     "regions": "the regions",
     "outside_regions": "outside the regions",
