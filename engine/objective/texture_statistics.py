@@ -254,16 +254,21 @@ def quantile_table(
     if weights is None:
         levels = levels or min(count, MAX_LEVELS)
         if levels == count:
-            return values.sort(dim=1).values
+            return torch.cat([chunk.sort(dim=1).values for chunk in values.split(SORT_CHUNK)])
         weights = values.new_ones(count)
     else:
         levels = levels or max(1, min(int((weights > 0).sum()), MAX_LEVELS))
-    ordered, index = values.sort(dim=1)
-    cumulative = weights[index].cumsum(1)
-    cumulative = cumulative / cumulative[:, -1:].clamp_min(1e-12)
-    at = ((torch.arange(levels, device=values.device, dtype=torch.float32) + 0.5) / levels).expand(len(values), -1)
-    pick = torch.searchsorted(cumulative, at.contiguous(), right=True).clamp_max(count - 1)
-    return ordered.gather(1, pick)
+    at = (torch.arange(levels, device=values.device, dtype=torch.float32) + 0.5) / levels
+    out = []
+    # A few rows at a time: a painting at print size has millions of positions, and the sort's indices
+    # and the weights' sums are three times the rows' size.
+    for chunk in values.split(SORT_CHUNK):
+        ordered, index = chunk.sort(dim=1)
+        cumulative = weights[index].cumsum(1)
+        cumulative = cumulative / cumulative[:, -1:].clamp_min(1e-12)
+        pick = torch.searchsorted(cumulative, at.expand(len(chunk), -1).contiguous(), right=True)
+        out.append(ordered.gather(1, pick.clamp_max(count - 1)))
+    return torch.cat(out)
 
 
 def read_quantiles(table: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
