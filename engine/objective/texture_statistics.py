@@ -45,7 +45,8 @@ STYLE_SCALE = {"gram": 1.0, "w2": 1.0, "sliced": 2.5}
 W2_EPS = 1e-4
 # At most this many quantile levels per direction in a sliced target (64 x 16384 floats at conv1_1).
 MAX_LEVELS = 16384
-# Directions sorted at once in a tiled step: bounds the sort's temporaries at print size.
+# Directions sorted at once (targets, steps, tiled steps): the sort's indices and what is read through them
+# are several times the projections' size, which at print size is gigabytes for all directions together.
 SORT_CHUNK = 16
 
 
