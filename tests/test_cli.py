@@ -215,12 +215,21 @@ def test_dry_run_prints_the_plan_and_the_estimate_and_paints_nothing(image_files
     assert "from 2 scales painted here before" in printed and "first guess" not in printed
 
 
+def test_a_dry_run_needs_no_output_and_a_run_still_does(capsys):
+    assert cli.main(["--demo", "--dry-run", "--size", "64"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("estimate: ")
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["--demo"])
+    assert stopped.value.code == 2 and "-o/--output" in capsys.readouterr().err
+
+
 def test_dry_run_is_for_pictures_here(tmp_path, capsys):
     from tests.clips import make_clip
 
     clip = make_clip(tmp_path / "clip.mp4", frames=2, audio=None)
-    assert cli.main([str(clip), "-s", str(clip), "-o", str(tmp_path / "out.mp4"), "--dry-run"]) == 1
-    assert "--dry-run plans pictures" in capsys.readouterr().err
+    for output in (["-o", str(tmp_path / "out.mp4")], []):
+        assert cli.main([str(clip), "-s", str(clip), *output, "--dry-run"]) == 1
+        assert "--dry-run plans pictures" in capsys.readouterr().err
 
 
 def test_the_module_runs_as_a_command():

@@ -56,7 +56,7 @@ def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if len(contents) > 1:
         clip = next(c for c in contents if is_clip(c))
         raise BrushworkError(f"paint one clip at a time: {clip.name} was given with {len(contents) - 1} other file(s)")
-    if Path(args.output).suffix.lower() not in VIDEO_OUTPUTS:
+    if args.output is not None and Path(args.output).suffix.lower() not in VIDEO_OUTPUTS:  # (None: a dry run)
         raise BrushworkError(f"a painted clip is written as .mp4, .mov or .mkv; -o {args.output} is not one")
     # --keep-faces too: a face moves from frame to frame, and its region would not follow it.
     pictures_only = (("--regions", args.regions), ("--keep-faces", args.keep_faces is not None))

@@ -70,9 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o",
         "--output",
-        required=True,
         help=f"output file ({_listed(SAVE_SUFFIXES)}); with several content images a folder, or a name "
-        "containing {name} (e.g. 'out/{name}_starry.jpg')",
+        "containing {name} (e.g. 'out/{name}_starry.jpg'); not needed with --dry-run",
     )
     p.add_argument("--demo", action="store_true", help="use the bundled sample photo and painting")
     p.add_argument("--preset", help="a preset's name (yours from the studio, or built in) or a preset .json file")
@@ -156,6 +155,9 @@ class Inputs:
 def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Read the positional arguments as CONTENT STYLE, CONTENT... --style STYLE... or --demo into
     ``args.inputs`` (an ``Inputs``), or stop with the usage; no file is opened yet."""
+    if args.output is None and not getattr(args, "dry_run", False):
+        # Not argparse's required=True: a dry run paints nothing, so it has nowhere to write.
+        parser.error("the following arguments are required: -o/--output")
     if args.demo:
         if args.images or args.style:
             parser.error("--demo uses the bundled samples; do not give CONTENT or STYLE")
