@@ -63,12 +63,12 @@ def test_keep_faces_adds_a_face_region_that_is_edited_like_a_painted_one(qtbot, 
     assert "Found 1 face" in _status(window)
     # On the canvas: the overlay covers the face and nothing far from it.
     shown = window.preview.canvas.grab().toImage()
-    row.visible.click()
+    click(qtbot, row.visible)
     hidden = window.preview.canvas.grab().toImage()
     at_face, far = canvas_point(window, *FACE), canvas_point(window, 5, 5)
     assert shown.pixelColor(at_face) != hidden.pixelColor(at_face)
     assert shown.pixelColor(far) == hidden.pixelColor(far)
-    row.visible.click()
+    click(qtbot, row.visible)
 
     # Its strength typed in by hand reaches the run's settings.
     type_into(qtbot, row.strength.spin, "0.6")
