@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     params = job.params
     device = device_key(params)
     history = RunHistory.in_folder(app_data_dir())
-    model = TimeModel(history.for_device(device), device)
+    model = TimeModel(history.for_device(device), device, params.style_loss)
     free, dtype = machine_memory(params)
     total = ZERO
     cold = not weights_loaded(params.weights)

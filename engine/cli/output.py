@@ -87,7 +87,7 @@ def _own_clock(p: Progress) -> RunClock:
     from ..run.time_model import TimeModel, plan_run
 
     specs = plan_run((p.width, p.height), p.params, max(0, p.step - 1))
-    return RunClock(TimeModel([], p.device), specs, cold=False)
+    return RunClock(TimeModel([], p.device, p.params.style_loss), specs, cold=False)
 
 
 def picture_outputs(contents: list[Path], output: str, batch: bool = False, depth: int = 8) -> list[Path]:

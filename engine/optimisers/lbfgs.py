@@ -91,6 +91,20 @@ class LBFGS:
         other._capped = False
         return other
 
+    def step_scale_per_element(self) -> float | None:
+        """The learnt step scale (gamma) per element of the picture; None before the first step."""
+        return None if self._gamma is None else float(self._gamma) / self.picture.numel()
+
+    def adopt_step_scale(self, per_element: float) -> None:
+        """Start from another picture's step scale (``step_scale_per_element``), for this picture's size.
+
+        The losses are normalised (``engine.objective.loss_terms``), so a pixel's gradient and the
+        Hessian's scale fall with the pixel count, and the inverse Hessian's scale, gamma, grows with it.
+        Capped on the first step, as after ``reset``.
+        """
+        self._gamma = torch.tensor(per_element * self.picture.numel(), dtype=torch.float32, device=self.picture.device)
+        self._capped = False
+
     @property
     def pairs(self) -> int:
         """Number of curvature pairs currently held."""

@@ -180,6 +180,6 @@ def start_clock(
     device = device_key(params)
     if dtype is None:
         dtype = getattr(torch, device.rsplit(", ", 1)[-1], torch.float32)
-    model = TimeModel(history.for_device(device), device)
+    model = TimeModel(history.for_device(device), device, params.style_loss)
     specs = plan_run(content_size, params, start_step, free_bytes, dtype)
     return RunClock(model, specs, cold=not weights_loaded(params.weights), free_bytes=free_bytes, dtype=dtype)

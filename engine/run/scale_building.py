@@ -223,6 +223,11 @@ class ScaleBuilder:
         scale.set_picture(view.to_canvas(start_rgb))
         scale.set_hold(params, masks)
         scale.new_optimizer(params.optimizer)
+        carried = start_from.step_scale() if start_from is not None else None
+        if carried is not None and isinstance(scale.optimizer, LBFGS):
+            # The last scale's learnt step scale: a fresh L-BFGS's first step is an exploratory one that
+            # barely moves the picture, a whole step wasted at each scale (docs/performance.md).
+            scale.optimizer.adopt_step_scale(carried)
         return scale
 
     def restyle(

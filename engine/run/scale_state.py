@@ -113,6 +113,7 @@ class ScaleState:
         self._best_keys: ScaleKeys | None = None  # the objective that loss was measured by
         self.optimizer: LBFGS | Adam | None = None
         self.optimizer_kind: str | None = None
+        self._step_scale: float | None = None  # the optimiser's, once released (step_scale)
 
     @property
     def tiled(self) -> bool:
@@ -120,8 +121,16 @@ class ScaleState:
 
     def release(self) -> None:
         """Drop the targets and the optimiser (the largest parts), keeping the picture to start the next from."""
+        self._step_scale = self.step_scale()
         self.objective = self.optimizer = None
         self.keys = None
+
+    def step_scale(self) -> float | None:
+        """L-BFGS's learnt step scale per pixel value (kept when the scale is released), for a scale that
+        starts from this one's picture; None without one."""
+        if isinstance(self.optimizer, LBFGS):
+            return self.optimizer.step_scale_per_element()
+        return self._step_scale
 
     # -- the picture ---------------------------------------------------------------
 

@@ -55,6 +55,9 @@ class ScaleRecord:
     starts_run: bool  # the first scale of its run: the first step also built the network...
     cold: bool  # ...and read the weights (the first run of a process; later ones find them loaded)
     when: float  # time.time() at the end of the run
+    # The texture statistic (``StyleParams.style_loss``): w2 and sliced cost more a step than gram, so each
+    # is timed from its own runs. Records written before there was a choice were gram's.
+    statistic: str = "gram"
 
     @property
     def extra_seconds(self) -> float | None:
@@ -150,7 +153,7 @@ class RunLog:
         seconds, self._elapsed = p.elapsed - self._elapsed, p.elapsed
         if p.adjusting or self._replanned:
             return
-        plan = (p.params.size, p.params.steps, p.params.stop_early, p.params.tile)
+        plan = (p.params.size, p.params.steps, p.params.stop_early, p.params.tile, p.params.style_loss)
         if self._plan is None:
             self._plan = plan
         elif plan != self._plan:
@@ -201,6 +204,7 @@ class RunLog:
                     starts_run=scale.starts_run,
                     cold=scale.starts_run and self._cold,
                     when=when,
+                    statistic=first.params.style_loss,
                 )
             )
         return out

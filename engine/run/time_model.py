@@ -39,7 +39,7 @@ import torch
 from ..objective.tiled_objective import halo_for, plan_tiles
 from ..pictures.images import fit_dims
 from ..settings.style_params import StyleParams
-from .convergence import CHECK_EVERY, MIN_STAGE_STEPS
+from .convergence import LOOK_EVERY, MIN_STAGE_STEPS
 from .memory_plan import ScaleMemory, plan_scale
 from .scale_building import canvas_margin
 from .schedule import plan_stages, stage_at
@@ -53,6 +53,10 @@ PRIOR_CORES = 2
 # Against that CPU: one without bfloat16 is about 1.7 times slower (docs/performance.md); a GPU's steps
 # are mostly fixed costs at these sizes.
 NO_BF16_FACTOR = 1.7
+# A step with another texture statistic than Gram's, against Gram's, until this machine has run it: from a
+# 256 px, 120-step trial on a shared 2-core CPU (gram 36.6 s, w2 59.0 s, sliced 77.3 s; docs/objective.md).
+# Sliced's cost grows faster with the picture than this says: its own runs correct it.
+STATISTIC_PRIOR = {"gram": 1.0, "w2": 1.6, "sliced": 2.1}
 GPU_STEP = (0.01, 2e-8)  # seconds: a fixed cost per step, and per pixel
 MPS_STEP = (0.03, 3e-7)
 # Before the first step: reading the weights and building the network (3.3 s on that CPU), or with the
@@ -65,10 +69,12 @@ PRIOR_BUILD = {False: 0.7, True: 4.0}
 # 256 px tiles on that CPU (each new tile shape costs oneDNN a new kernel).
 PRIOR_TILED = 1.1
 TWO_PASS_COST = 1.5  # each tile is computed twice: a forward pass, then a forward and a backward one (4/3)
-# Where scales settled with stop_early on, in steps run (four pairs at 256-512 px, the default 300 steps or
-# 150): the first scale, which starts from the photo, after 50-60; the scales between, 30-40; the output
-# scale, 60 (a small budget ran whole). By kind: "first", "middle", "final" (``settle_kind``).
-PRIOR_SETTLE = {"first": (50, 50, 50, 60, 60), "middle": (30, 30, 40, 40, 40), "final": (40, 60, 60, 60, 60)}
+# Where scales settled with stop_early on, in steps run, by kind: "first", "middle", "final" (``settle_kind``).
+# The first scale, which starts from the photo, and the output scale: four pairs at 256 px with the default
+# 300 steps, twice, under convergence's six-step window (first 42-50, output 50-58). The scales between
+# were measured under the ten-step window before it (30-40 at 512 px) and are taken 15 % earlier, as the
+# first scale's settled (50-60 before).
+PRIOR_SETTLE = {"first": (42, 42, 44, 48, 50), "middle": (26, 26, 34, 34, 34), "final": (50, 52, 54, 56, 58)}
 # How sure a step's seconds are: within its measured sizes, 10 %, or as far as the runs here have spread
 # at a size (on a 2-core CPU shared with other work, 128 px steps took 0.045 to 0.134 s in one hour); each
 # factor of two in pixels beyond them adds 15 %; the priors alone, on a machine not yet measured: half to twice.
@@ -214,12 +220,14 @@ def _device_kind(device: str) -> str:
 
 
 class TimeModel:
-    """Predicts a run's time on ``device`` (``Progress.device``) from ``records`` of its past runs there."""
+    """Predicts a run's time on ``device`` (``Progress.device``) with texture ``statistic`` from ``records`` of
+    its past runs there with that statistic."""
 
-    def __init__(self, records: Sequence[ScaleRecord], device: str) -> None:
+    def __init__(self, records: Sequence[ScaleRecord], device: str, statistic: str = "gram") -> None:
         self.device = device
+        self.statistic = statistic
         self.kind = _device_kind(device)
-        records = [r for r in records if r.device == device]
+        records = [r for r in records if r.device == device and r.statistic == statistic]
         self.records = records
         # A whole step's seconds at each size painted: the median of the newest few at each size.
         by_size: dict[int, list[float]] = {}
@@ -261,6 +269,7 @@ class TimeModel:
             return MPS_STEP[0] + MPS_STEP[1] * pixels
         seconds = _log_interpolate(PRIOR_STEPS, pixels)
         seconds *= (PRIOR_CORES / _cores()) ** 0.8  # more cores help less than in proportion
+        seconds *= STATISTIC_PRIOR.get(self.statistic, 1.0)
         return seconds * (1.0 if "bfloat16" in self.device else NO_BF16_FACTOR)
 
     def whole_seconds(self, pixels: float) -> tuple[float, float]:
@@ -336,8 +345,8 @@ class TimeModel:
         stops += prior[: max(0, len(prior) - len(stops))]  # few of its own yet: the priors fill in
         beyond = [p - taken for p in stops if p > taken]
         if not beyond:
-            # Past every stop seen: it settles at a look to come (every CHECK_EVERY steps, from MIN_STAGE_STEPS).
-            nxt = max(MIN_STAGE_STEPS - taken, CHECK_EVERY - taken % CHECK_EVERY)
+            # Past every stop seen: it settles at a look to come (every LOOK_EVERY steps, from MIN_STAGE_STEPS).
+            nxt = max(MIN_STAGE_STEPS - taken, LOOK_EVERY - taken % LOOK_EVERY)
             return Span(min(left, nxt), min(left, nxt), left)
         low, mid, high = (min(left, _quantile(beyond, q)) for q in STOP_QUANTILES)
         return Span(low, mid, high)

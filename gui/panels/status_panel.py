@@ -67,7 +67,8 @@ class StatusPanel:
     def show_progress(self, p: Progress) -> None:
         if self.clock is None:
             # A run started without a clock: its own steps time it.
-            self.clock = RunClock(TimeModel([], p.device), plan_run((p.width, p.height), p.params), cold=False)
+            model = TimeModel([], p.device, p.params.style_loss)
+            self.clock = RunClock(model, plan_run((p.width, p.height), p.params), cold=False)
         clock = self.clock
         clock.add(p)
         self.device.setText(f"device: {p.device}")

@@ -108,7 +108,7 @@ class PrintRenderActions(QObject):
         clock = self.window.status.clock
         if clock is not None:
             records = records + [r for r in clock.records() if r.device == device]
-        return TimeModel(records, device)
+        return TimeModel(records, device, params.style_loss)
 
     def _remember(self, dialog: PrintRenderDialog) -> None:
         """The size, unit, DPI and format chosen: next time's defaults (UI state, so QSettings)."""

@@ -145,7 +145,7 @@ class PrintJob(QObject):
             raise RuntimeError("a print render is already running")
         free, dtype = machine_memory(request.params)
         device = device_key(request.params)
-        model = TimeModel(self.history.for_device(device), device)
+        model = TimeModel(self.history.for_device(device), device, request.params.style_loss)
         cold = not weights_loaded(request.params.weights)
         self.estimate = estimate_render(
             request.content.size,
