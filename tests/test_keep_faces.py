@@ -151,3 +151,15 @@ def test_without_dlib_keep_faces_says_what_to_install_before_painting(tmp_path, 
     assert "--keep-faces: Keep faces needs the dlib-bin package" in capsys.readouterr().err  # once, before painting
     with pytest.raises(faces.FaceDetectorMissing, match="dlib-bin"):
         find_faces(gradient())
+
+
+def test_a_picture_that_kept_faces_keeps_them_when_it_is_the_preset_of_another_run(tmp_path, capsys):
+    """The user trial: repainting a portrait from its picture (--preset picture.png) dropped the face regions
+    with 'the preset's regions need a mask'; they are found again in the photo, with their strength."""
+    kept_file = _render(tmp_path, PORTRAIT, "kept.png", "--keep-faces", "0")
+    capsys.readouterr()
+    again = _render(tmp_path, PORTRAIT, "again.png", "--preset", str(kept_file))
+    said = capsys.readouterr().err
+    assert "the preset keeps faces" in said and "1 face found" in said and "need a mask" not in said
+    regions = parse_preset(read_preset_json(again)).params.regions
+    assert [(r.name, r.strength, r.face) for r in regions] == [("Face 1", 0.0, True)]

@@ -117,13 +117,27 @@ def apply_regions(
     gets. A preset's regions without a mask are dropped, with a word: they say what each region gets, but where
     the regions are is a mask of one photo."""
     if not args.regions:
-        if params.regions:
+        if not params.regions:
+            return None, params
+        faces = [r for r in params.regions if r.face]
+        found_again = bool(faces) and args.keep_faces is None and detector_problem() is None
+        if found_again:
+            # A face region was placed by Keep faces around a face of the preset's photo: each photo's own
+            # faces are found again, with its strength (a portrait repainted from its picture kept losing
+            # its faces' protection without a word).
+            args.keep_faces = faces[0].strength
+            print(
+                f"brushwork-render: the preset keeps faces: looking for them in each photo "
+                f"(as --keep-faces {args.keep_faces:g})",
+                file=sys.stderr,
+            )
+        if not found_again or len(faces) < len(params.regions):
             print(
                 "brushwork-render: the preset's regions need a mask (--regions MASK.png); painting without them",
                 file=sys.stderr,
             )
-            params = params.replace(regions=(), outside_regions="style")
-        return None, params
+        faces_only = found_again and len(faces) == len(params.regions)
+        return None, params.replace(regions=(), outside_regions=params.outside_regions if faces_only else "style")
     outside = args.outside or ("style" if style_files else "photo")
     if outside == "style" and not style_files:
         raise BrushworkError("--outside style needs a --style painting for the unpainted part")
