@@ -72,7 +72,9 @@ def test_bf16_runs_end_like_float32_runs(photo, painting, oxford):
     # (about 10 s instead of minutes), still long enough to take the loss far below
     # the photo's, before the two paths have drifted apart.
     size, steps = (64, 60) if cpu_has_fast_bf16() else (32, 15)
-    params = FAST.replace(size=size, steps=steps, clean_edges=False)
+    # The same steps for both: with stop_early, two paths that part ways can also stop at different looks (the
+    # loss is looked at every other step), and on a busy machine the thread count, and so the rounding, changes.
+    params = FAST.replace(size=size, steps=steps, clean_edges=False, stop_early=False)
     content = to_tensor(resize(photo, *fit_dims(*photo.size, size)))
     judge = Objective(
         FeatureExtractor(oxford, "conv5_1"),
