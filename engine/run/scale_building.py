@@ -201,15 +201,7 @@ class ScaleBuilder:
                 coverage=coverage,
             )
         else:
-            objective = Objective(
-                self.extractor,
-                network_content,
-                targets,
-                params,
-                masks=masks,
-                style_masks=style_masks,
-                coverage=coverage,
-            )
+            objective = self._whole_objective(network_content, targets, params, masks, style_masks, coverage)
         start_rgb = self._start_rgb(params, content, dims, margin, start_from)
         scale = ScaleState(
             plan.keys,
@@ -281,15 +273,7 @@ class ScaleBuilder:
             targets, coverage = self._style_tensors(inputs.styles, plan.boxes, plan.style_dims, params, photo)
             if not style_masks:  # (a region's part of a painting is kept whole: its mask is drawn on all of it)
                 targets, coverage = _sampled(targets, coverage, plan.dims)
-            objective = Objective(
-                self.extractor,
-                network_content,
-                targets,
-                params,
-                masks=masks,
-                style_masks=style_masks,
-                coverage=coverage,
-            )
+            objective = self._whole_objective(network_content, targets, params, masks, style_masks, coverage)
         memory = self._memory_for(params.replace(tile=0), content.shape[-2:])
         scale = ScaleState(
             plan.keys, margin=context, view=view, content_rgb=content, objective=objective, memory=memory, temporal=None
@@ -303,6 +287,12 @@ class ScaleBuilder:
             # barely moves the picture (half a level on average), a third of the loupe's first second.
             scale.optimizer = full.optimizer.restarted(scale.picture)
         return scale
+
+    def _whole_objective(self, content, targets, params, masks, style_masks, coverage) -> Objective:
+        """The objective of a scale (or a loupe's square) painted whole: ``content`` in the network's input."""
+        return Objective(
+            self.extractor, content, targets, params, masks=masks, style_masks=style_masks, coverage=coverage
+        )
 
     def _style_tensors(
         self, styles: Sequence[Image.Image], boxes, style_dims, params: StyleParams, content: torch.Tensor
