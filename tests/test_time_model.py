@@ -123,6 +123,33 @@ def test_a_tiled_step_is_learnt_from_the_tiled_runs_here():
     assert step.mid > 2 * TimeModel(runs, DEVICE).step_seconds(plan_run(PHOTO, StyleParams(size=512))[-1]).mid
 
 
+def test_a_tiled_step_takes_the_factor_of_the_nearest_tile_count_run_here():
+    """On a quiet CPU, one tile and a sliver cost 2.0-2.55 times their boxes painted whole, 6-15 tiles
+    1.35-1.44 times: one factor for all, learnt from both, put a 1024 px print in 512 px tiles 37 % over."""
+    sliver = plan_run(PHOTO, StyleParams(size=512, tile=512))[-1]
+    six = plan_run(PHOTO, StyleParams(size=512, tile=256))[-1]
+    print_six = plan_run(PHOTO, StyleParams(size=1024, tile=512))[-1]
+    print_fifteen = plan_run(PHOTO, StyleParams(size=1024, tile=256))[-1]
+    assert (sliver.tiles, six.tiles, print_six.tiles, print_fifteen.tiles) == (2, 6, 6, 15)
+    whole = TimeModel(history_of(PAST), DEVICE)
+
+    def base(spec):
+        return whole._tiled_base(spec.boxes, spec.tiles)
+
+    runs = [
+        *history_of(PAST),
+        record(sliver, 18, False, seconds=2.2 * base(sliver)),
+        record(six, 50, True, seconds=1.4 * base(six)),
+    ]
+    model = TimeModel(runs, DEVICE)
+    assert model.step_seconds(print_six).mid == pytest.approx(1.4 * base(print_six), rel=0.01)
+    assert model.step_seconds(print_fifteen).mid == pytest.approx(1.4 * base(print_fifteen), rel=0.01)
+    assert model.step_seconds(sliver).mid == pytest.approx(2.2 * base(sliver), rel=0.01)
+    # Surer at a tile count run here than at another one.
+    same, other = model.step_seconds(print_six), model.step_seconds(print_fifteen)
+    assert same.high / same.mid < other.high / other.mid
+
+
 def test_a_scales_steps_are_where_scales_of_its_kind_settled_here():
     model = TimeModel(history_of(PAST), DEVICE)
     first, middle, final = plan_run(PHOTO, StyleParams(size=512))  # budgets 142, 94, 64
@@ -223,6 +250,22 @@ def test_the_time_left_follows_this_runs_steps_at_the_scale_it_is_at():
     # slower at 128 px than at 512), but the range holds the truth; on its last scale it is its own pace.
     assert all(within.values()), (errors, within)
     assert errors[0.5] < 0.15 and errors[0.9] < 0.15, errors
+
+
+def test_a_first_run_here_takes_its_own_pace_to_the_scales_to_come():
+    """No history: the priors are another CPU's, and this run's steps are all there is of this one. The first
+    run on a quiet CPU twice as fast as the priors was 26 % off at 10 % when its pace counted only in part."""
+    params = StyleParams(size=512, stop_early=False)
+    model = TimeModel([], DEVICE)
+    specs = plan_run(PHOTO, params)
+    reports = _reports(params, {}, lambda i, _pixels: 0.5 * model.step_seconds(specs[i]).mid, startup=0.2)
+    clock = RunClock(model, specs)
+    for report in reports:
+        clock.add(report)
+        if report.scale == 1:
+            break
+    # After the first scale's steps, the output scale's step is the prior's at this run's pace, in full.
+    assert clock._step_seconds(specs[2]).mid == pytest.approx(0.5 * model.step_seconds(specs[2]).mid, rel=0.02)
 
 
 def test_a_new_size_part_way_replans_the_scales_to_come():

@@ -46,9 +46,19 @@ from .schedule import plan_stages, stage_at
 from .time_history import ScaleRecord
 
 # A whole step's seconds on the CPU the priors were measured on (2 cores with AMX, bfloat16, the sample
-# pair at 3:2): (pixels, seconds) at 128, 256, 384, 512, 768 and 1024 px. The cost per pixel grows with the
-# size (6.3 us at 128 px, 9.8 us at 1024 px): a picture that outgrows the caches waits on memory.
-PRIOR_STEPS = ((10880, 0.069), (43520, 0.256), (97920, 0.672), (174592, 1.238), (392448, 3.357), (697344, 6.86))
+# pair at 3:2, nothing else running; bench_time_estimates.py, 12 runs): (pixels, seconds) at 128, 256, 384,
+# 512, 768, 1024 and 2048 px. The cost per pixel grows with the size (3.9 us at 128 px, 4.3 us at 1024 px,
+# 5.9 us at 2048 px): a picture that outgrows the caches waits on memory. (The figures before were measured
+# with other work on the machine: 1.7-2.1 times these, and a first run here was twice as long as said.)
+PRIOR_STEPS = (
+    (10880, 0.042),
+    (43520, 0.1415),
+    (97920, 0.346),
+    (174592, 0.66),
+    (392448, 1.62),
+    (697344, 2.99),
+    (2789376, 16.3),
+)
 PRIOR_CORES = 2
 # Against that CPU: one without bfloat16 is about 1.7 times slower (docs/performance.md); a GPU's steps
 # are mostly fixed costs at these sizes.
@@ -59,15 +69,20 @@ NO_BF16_FACTOR = 1.7
 STATISTIC_PRIOR = {"gram": 1.0, "w2": 1.6, "sliced": 2.1}
 GPU_STEP = (0.01, 2e-8)  # seconds: a fixed cost per step, and per pixel
 MPS_STEP = (0.03, 3e-7)
-# Before the first step: reading the weights and building the network (3.3 s on that CPU), or with the
-# weights loaded by an earlier run of the process (the studio's second run), building it (0.3 s).
-PRIOR_STARTUP = {True: {"cpu": 3.3, "cuda": 3.0, "mps": 4.0}, False: {"cpu": 0.3, "cuda": 0.5, "mps": 0.5}}
-# Building a scale's targets, in steps of it: whole, 0.6-0.9; tiled, 5-6 (the photo and the paintings
-# tile by tile, and a new shape for every tile).
-PRIOR_BUILD = {False: 0.7, True: 4.0}
-# A tiled step against its boxes painted whole (TWO_PASS_COST each): 1.04 at 512 px and 1.2 at 1024 px in
-# 256 px tiles on that CPU (each new tile shape costs oneDNN a new kernel).
-PRIOR_TILED = 1.1
+# Before the first step: reading the weights and building the network, 0.23-0.28 s on that CPU in a new
+# process (the 8-bit weights are small), building the first scale's targets included; with the weights
+# loaded by an earlier run of the process (the studio's second run) it can only be quicker.
+PRIOR_STARTUP = {True: {"cpu": 0.25, "cuda": 3.0, "mps": 4.0}, False: {"cpu": 0.25, "cuda": 0.5, "mps": 0.5}}
+# Building a scale's targets, in steps of it, on that CPU: whole, 1.05-2.1 (median 1.36, 20 scales); tiled,
+# 0.31-0.75 (median 0.53, 13 scales: a tiled step is long, and the targets are built tile by tile once).
+PRIOR_BUILD = {False: 1.36, True: 0.53}
+# A tiled step against its boxes painted whole (TWO_PASS_COST each), by how many tiles a step computes: on that
+# CPU, quiet (bench_time_estimates.py), a scale just over the tile size, one tile and a sliver, took 2.0-2.55
+# times (256 px in 256 px tiles, 512 in 512); 6 to 15 tiles, 1.35-1.44 times (512 and 1024 px in 256 and
+# 512 px tiles). One factor for all, learnt from both kinds, put the first at 2.0 and a 1024 px print 37 %
+# over. A scale takes the factor of the tile count nearest its own that this machine has run, else of the
+# nearest here.
+PRIOR_TILED = ((2, 2.2), (6, 1.4))
 TWO_PASS_COST = 1.5  # each tile is computed twice: a forward pass, then a forward and a backward one (4/3)
 # Where scales settled with stop_early on, in steps run, by kind: "first", "middle", "final" (``settle_kind``).
 # The first scale, which starts from the photo, and the output scale: four pairs at 256 px with the default
@@ -239,9 +254,7 @@ class TimeModel:
         # How far a step here strays from the usual at its size (the 80th percentile), at least MEASURED.
         self.noise = max(MEASURED, math.exp(_quantile(spread, 0.8)) - 1) if len(spread) >= 3 else MEASURED
         tiled = [r for r in records if r.tile is not None and r.step_seconds]
-        ratios = [r.step_seconds / self._tiled_base(r.boxes, r.tiles) for r in tiled[-10:]]
-        self._tiled = statistics.median(ratios) if ratios else PRIOR_TILED
-        self._tiled_known = bool(ratios)
+        self._tiled = [(r.tiles, r.step_seconds / self._tiled_base(r.boxes, r.tiles)) for r in tiled[-20:]]
         self._build = {
             tiled_: self._median_ratio([r for r in records if (r.tile is not None) == tiled_ and not r.starts_run])
             for tiled_ in (False, True)
@@ -292,12 +305,26 @@ class TimeModel:
         seconds, _ = self.whole_seconds(box)
         return TWO_PASS_COST * seconds * tiles
 
+    def tiled_factor(self, tiles: int) -> tuple[float, float]:
+        """A step of ``tiles`` tiles against its boxes painted whole (``_tiled_base``), and how unsure that is:
+        from this machine's tiled runs of the nearest tile count (within 10 % at that count, 25 % at another),
+        else the prior's nearest (40 %)."""
+
+        def distance(count: int) -> float:
+            return abs(math.log(max(1, tiles) / max(1, count)))
+
+        if self._tiled:
+            nearest = min(distance(count) for count, _ in self._tiled)
+            ratios = [ratio for count, ratio in self._tiled if distance(count) == nearest]
+            return statistics.median(ratios[-10:]), MEASURED if nearest == 0 else 0.25
+        return min(PRIOR_TILED, key=lambda prior: distance(prior[0]))[1], 0.4
+
     def step_seconds(self, spec: ScaleSpec) -> Span:
         seconds, unsure = self.whole_seconds(spec.pixels)
         if spec.tile is None:
             return Span.around(seconds, unsure)
-        tiled = self._tiled * self._tiled_base(spec.boxes, spec.tiles)
-        return Span.around(tiled, unsure + (MEASURED if self._tiled_known else 0.4))
+        factor, factor_unsure = self.tiled_factor(spec.tiles)
+        return Span.around(factor * self._tiled_base(spec.boxes, spec.tiles), unsure + factor_unsure)
 
     # -- building a scale, starting the run -------------------------------------------------
 
