@@ -8,8 +8,9 @@ import torch
 from brushwork.engine import StyleParams, StyleTransfer
 from brushwork.engine.errors import BrushworkError, ParamsError
 from brushwork.engine.objective.temporal_term import TemporalTarget, TemporalTerm
+from brushwork.engine.run.time_model import format_span
 from brushwork.engine.video.clip_files import VideoError, frame_at, probe, read_frames, write_clip
-from brushwork.engine.video.clip_painter import ClipRender, VideoSettings, frame_engine, work_folder
+from brushwork.engine.video.clip_painter import ClipRender, VideoSettings, frame_engine, seconds_left, work_folder
 from brushwork.engine.video.optical_flow import flow, frame_motion, reliable, start_picture, warp, warping_error
 from PIL import Image
 
@@ -272,6 +273,16 @@ def test_progress_counts_the_whole_clip_and_the_clip_itself_is_never_the_output(
     assert fractions == sorted(fractions) and 0 < fractions[0] < 1 / 3 and fractions[-1] == 1.0
     later = [r for r in reports if r.frame == 2 and r.step is not None and not r.frame_finished]
     assert later[-1].frame_steps == 3 and [r.frame_step for r in later] == list(range(1, len(later) + 1))
+
+
+def test_a_clips_time_left_is_a_range_as_wide_as_its_later_frames_have_strayed():
+    assert seconds_left([30.0], 4) is None  # only the first frame, painted coarse to fine, has ended
+    # The first frame ended at 30 s; the next three took 10, 14 and 12 s. 2.5 frames are left.
+    span = seconds_left([30.0, 40.0, 54.0, 66.0], 2.5)
+    assert span.mid == pytest.approx(2.5 * 12)  # the later frames' median: the first one's 30 s left out
+    assert span.low == pytest.approx(2.5 * 10 / 1.1) and span.high == pytest.approx(2.5 * 14 * 1.1)
+    assert "-" in format_span(span)  # said as a range, not "about 0:30"
+    assert seconds_left([30.0, 40.0, 54.0, 66.0], 0).high == 0.0
 
 
 def test_a_clip_cut_off_partway_is_painted_as_far_as_it_goes_and_says_so(oxford, tmp_path, painting):

@@ -82,13 +82,14 @@ def video_settings(args: argparse.Namespace):
 
 
 def _frame_label(progress, finished_at: list[float]) -> str:
-    """ "frame 3/24" and, once two frames have ended, the clip's time left at the later frames' pace."""
-    from ..run.progress import format_duration
+    """ "frame 3/24" and, once two frames have ended, the clip's time left at the later frames' pace, a range
+    as wide as they have strayed (``clip_painter.seconds_left``)."""
+    from ..run.time_model import format_span
     from ..video.clip_painter import seconds_left
 
     label = f"frame {progress.frame + 1}/{progress.frames} "
-    left = seconds_left(finished_at, progress.frames - progress.frame)
-    return label + (f"(clip: {format_duration(left)} left) " if left is not None else "")
+    left = seconds_left(finished_at, progress.frames * (1 - progress.fraction))
+    return label + (f"(clip: {format_span(left).removeprefix('about ')} left) " if left is not None else "")
 
 
 def render_clip(clip: Path, styles, params: StyleParams, settings, args: argparse.Namespace) -> int:

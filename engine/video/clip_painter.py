@@ -25,9 +25,11 @@ paintings and settings. The clip is encoded, with its sound, at the end.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import shutil
+import statistics
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -43,6 +45,7 @@ from ..pictures import images
 from ..run.progress import Progress
 from ..run.schedule import plan_stages
 from ..run.style_transfer import StyleTransfer
+from ..run.time_model import MEASURED, Span
 from ..settings.style_params import StyleParams
 from .clip_files import ClipInfo, even_dims, probe, read_frames, write_clip
 from .optical_flow import frame_motion, start_picture, warp
@@ -106,12 +109,24 @@ def clip_dims(info: ClipInfo, size: int) -> tuple[int, int]:
     return even_dims(*images.fit_dims(info.width, info.height, size))
 
 
-def seconds_left(finished_at: list[float], frames_left: int) -> float | None:
-    """The clip's time left at the pace of the frames after the first (monotonic end times of the frames
-    finished so far); None before two have ended. The first frame, painted coarse to fine, is slower."""
+def seconds_left(finished_at: list[float], frames_left: float) -> Span | None:
+    """The clip's time left: ``frames_left`` (the frame being painted counts by its share still to paint) at
+    the pace of the frames after the first, given ``finished_at``, the monotonic end times of the frames
+    finished so far; None before two have ended. The first frame, painted coarse to fine, is slower.
+
+    A range as wide as the later frames have strayed from each other (the fastest to the slowest), and 10 %
+    more either way (``MEASURED``, the time model's least doubt on a step): each later frame paints the same
+    size for the same steps, so its time differs only with the machine's pace, and a busy machine makes
+    the next frames slower than the last."""
     if len(finished_at) < 2:
         return None
-    return (finished_at[-1] - finished_at[0]) / (len(finished_at) - 1) * frames_left
+    frames = [b - a for a, b in itertools.pairwise(finished_at)]
+    left = max(0.0, frames_left)
+    return Span(
+        left * min(frames) / (1 + MEASURED),
+        left * statistics.median(frames),
+        left * max(frames) * (1 + MEASURED),
+    )
 
 
 def frame_engine(

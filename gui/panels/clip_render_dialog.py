@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from brushwork.engine.objective.temporal_term import TEMPORAL_WEIGHT
 from brushwork.engine.run.progress import format_duration
+from brushwork.engine.run.time_model import Span, format_span
 from brushwork.engine.video.clip_files import ClipInfo
 from brushwork.engine.video.clip_painter import FRAME_STEPS, FrameProgress, VideoSettings
 from PySide6.QtCore import Qt, Signal
@@ -108,7 +109,7 @@ class ClipRenderDialog(QDialog):
         going_on = f", going on from frame {kept + 1} (the last render's {kept} frames are kept)" if kept else ""
         self.status.setText(f"Rendering into {output_name}{going_on}...")
 
-    def show_progress(self, report: FrameProgress, seconds_left: float | None) -> None:
+    def show_progress(self, report: FrameProgress, seconds_left: Span | None) -> None:
         self.progress.setValue(round(1000 * report.fraction))
         if report.finished:
             return
@@ -116,7 +117,7 @@ class ClipRenderDialog(QDialog):
         where = f"Frame {report.frame + 1} of {report.frames}"
         if step is not None and not report.frame_finished:
             where += f", step {report.frame_step} of {report.frame_steps}"
-        left = f", about {format_duration(seconds_left)} left" if seconds_left is not None else ""
+        left = f", {format_span(seconds_left)} left" if seconds_left is not None else ""
         self.status.setText(where + left)
         if step is not None and step.preview is not None:
             pixmap = QPixmap.fromImage(array_to_qimage(step.preview))
