@@ -100,6 +100,18 @@ def test_a_non_image_input_exits_1_and_writes_nothing(image_files, tmp_path, cap
     assert not out.exists()
 
 
+def test_a_photo_too_small_to_paint_from_is_refused_as_in_the_window(image_files, tmp_path, capsys):
+    # A user's trial: a 10 x 10 px photo painted pure texture on the command line; the window refused it.
+    _, style = image_files
+    dot = tmp_path / "dot.png"
+    Image.new("RGB", (10, 10), "red").save(dot)
+    out = tmp_path / "o.png"
+    assert cli.main([str(dot), str(style), "-o", str(out), *SMALL, "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "dot.png is 10 x 10 px, too small to paint from" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -131,7 +131,7 @@ def _render_one(
     """Paint one picture (continuing at a smaller size on out-of-memory if allowed), and its time-lapse if asked.
 
     What its scales took goes into ``history``, however the run ends: the next estimate learns from it."""
-    from ..pictures.images import MAX_DECODE_SIDE, load_image
+    from ..pictures.images import MAX_DECODE_SIDE, check_photo_size, load_image
     from ..print_size.print_estimate import machine_memory
     from ..run.run_clock import start_clock
     from ..run.style_transfer import StyleTransfer
@@ -139,6 +139,7 @@ def _render_one(
     from ..video.timelapse import TimelapseRecorder
 
     content = load_image(content_path, MAX_DECODE_SIDE)
+    check_photo_size(content_path.name, content.size)  # as the window refuses it: a 1 x 1 photo paints pure texture
     styles = job.styles
     params, masks = regions_for_photo(content, job.params, job.region_plan, args.keep_faces, content_path.name)
     history = history if history is not None else RunHistory(None)
