@@ -356,6 +356,9 @@ class StudioWindow(QMainWindow):
     def _on_content_changed(self, shown: Shown) -> None:
         self.preview.set_compare_image(shown.full)
         self.live_run.canvas.photo_changed(shown.image)  # a picture of another photo is not left unmarked
+        if not self.controller.running:
+            # The last run's step, losses and full bar are not this photo's (a user's trial read them as such).
+            self.status.reset()
         if self.inputs.clip is not None and self.picture is not None and not self.controller.running:
             # The picture on screen is another frame's: the artist must not take it for this one.
             self.status.message(

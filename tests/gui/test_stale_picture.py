@@ -72,9 +72,14 @@ def test_a_new_photo_after_a_run_shows_that_photo_and_keeps_the_old_picture_in_t
     # Issue 29, finding 2: the old photo's painting stayed, and Save wrote it with no warning.
     _finished_run(qtbot, window, image_paths)
     old = window.picture
+    status = window.status
+    assert status.progress.value() == status.progress.maximum() and status.left.text() == "Finished"
     portrait = tmp_path / "portrait.png"
     make_photo(36, 48).save(portrait)
     _drop_photo(qtbot, window, portrait)
+    # The status bar no longer shows the last run's step, losses and full bar as if they were this photo's.
+    assert status.progress.value() == 0 and status.step.text() == "step -"
+    assert status.left.text().startswith("a run: ")  # what the next run will take, not "Finished"
     canvas = window.preview.canvas
     assert window.picture is None and canvas.picture is None  # the canvas shows the new photo, as at launch
     assert canvas.base_image().size().toTuple() == (36, 48)
