@@ -5,6 +5,7 @@ Three steps, so that whoever judges never sees which statistic painted what:
     python tests/benchmarks/bench_texture_blind.py render [--size 512]   # paints 8 pairs x gram, w2, sliced
     python tests/benchmarks/bench_texture_blind.py sheets [--seed 7]     # 24 unlabelled sheets + a hidden key
     python tests/benchmarks/bench_texture_blind.py tally ANSWERS.json    # the judge's answers, unblinded
+    python tests/benchmarks/bench_texture_blind.py contact               # docs/images/texture_blind.jpg
 
 ``render`` paints each pair with each statistic at its default settings, at about the same wall time: gram and
 w2 (whose steps cost about the same, ``bench_texture_statistics.py``) with the default budget, sliced with a
@@ -173,6 +174,37 @@ def sheets(seed: int) -> None:
     print(f"{number} sheets in {out}; the key in {FOLDER / 'key.json'} (do not show it to the judge)")
 
 
+# Not to be copied into the project (shared/images/PROVENANCE.md): measured, left out of the contact sheet.
+NOT_SHOWN = {"wave"}
+
+
+def contact() -> None:
+    """docs/images/texture_blind.jpg: each pair's photo, painting and three pictures, labelled (after judging)."""
+    from tests.tools.readme_pictures import montage
+
+    data = json.loads((RESULTS / "texture_blind.json").read_text())
+    files = inputs(FOLDER / "inputs")
+    rows = []
+    for index, (photo, painting) in enumerate(PAIRS, 1):
+        if painting in NOT_SHOWN:
+            continue
+        pictures = [Image.open(files[photo]).convert("RGB"), Image.open(files[painting]).convert("RGB")]
+        labels = [photo.replace("_", " "), painting.replace("_", " ")]
+        for r in data["records"]:
+            if r["pair"] == index:
+                pictures.append(Image.open(ROOT / r["picture"]).convert("RGB"))
+                labels.append(r["statistic"])
+        rows.append(montage(pictures, labels, height=150))
+    sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+    y = 0
+    for row in rows:
+        sheet.paste(row, (0, y))
+        y += row.height
+    path = ROOT / "docs" / "images" / "texture_blind.jpg"
+    sheet.save(path, quality=80, optimize=True)
+    print(f"wrote {path}")
+
+
 def tally(answers_path: Path) -> None:
     key = json.loads((FOLDER / "key.json").read_text())
     answers = json.loads(answers_path.read_text())
@@ -203,11 +235,14 @@ def main(argv=None) -> int:
     commands.add_parser("render").add_argument("--size", type=int, default=512)
     commands.add_parser("sheets").add_argument("--seed", type=int, default=7)
     commands.add_parser("tally").add_argument("answers", type=Path)
+    commands.add_parser("contact")
     args = parser.parse_args(argv)
     if args.command == "render":
         render(args.size)
     elif args.command == "sheets":
         sheets(args.seed)
+    elif args.command == "contact":
+        contact()
     else:
         tally(args.answers)
     return 0
