@@ -155,7 +155,8 @@ class KeepFaces(QObject):
         names = ", ".join(region.name for region in found.regions)
         more = f"; {found.left_out} more had no room (at most {MAX_REGIONS} regions)" if found.left_out else ""
         kept = "kept as the photo" if found.regions[0].photo_only else f"with {KEEP_FACES_STRENGTH:g} of the style"
-        self.status.emit(f"Found {_count(len(found.regions), 'face')}: {names}, each a region {kept}{more}{old}")
+        each = "a region" if len(found.regions) == 1 else "each a region"  # "Found 1 face: Face 1, each..." read oddly
+        self.status.emit(f"Found {_count(len(found.regions), 'face')}: {names}, {each} {kept}{more}{old}")
 
 
 def _count(n: int, what: str) -> str:

@@ -60,7 +60,7 @@ def test_keep_faces_adds_a_face_region_that_is_edited_like_a_painted_one(qtbot, 
     assert row is not None and row.name.text() == "Face 1" and row.strength.value() == faces.KEEP_FACES_STRENGTH
     mask = plane(window, RED)
     assert mask[FACE[1], FACE[0]] == 255 and mask[5, 5] == 0 and mask[185, 185] == 0
-    assert "Found 1 face" in _status(window)
+    assert "Found 1 face: Face 1, a region with 0.05 of the style" in _status(window)
     # On the canvas: the overlay covers the face and nothing far from it.
     shown = window.preview.canvas.grab().toImage()
     click(qtbot, row.visible)
