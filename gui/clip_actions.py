@@ -95,7 +95,7 @@ class ClipActions(QObject):
         if report.frame_finished:
             self._frame_times.append(time.monotonic())
         if self.dialog is not None:
-            left = seconds_left(self._frame_times, report.frames * (1 - report.fraction))
+            left = seconds_left(self._frame_times, report.frames_left)
             self.dialog.show_progress(report, left)
 
     def _on_ended(self, outcome: ClipOutcome) -> None:

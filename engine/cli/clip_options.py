@@ -88,7 +88,7 @@ def _frame_label(progress, finished_at: list[float]) -> str:
     from ..video.clip_painter import seconds_left
 
     label = f"frame {progress.frame + 1}/{progress.frames} "
-    left = seconds_left(finished_at, progress.frames * (1 - progress.fraction))
+    left = seconds_left(finished_at, progress.frames_left)
     return label + (f"(clip: {format_span(left).removeprefix('about ')} left) " if left is not None else "")
 
 

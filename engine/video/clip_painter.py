@@ -103,6 +103,11 @@ class FrameProgress:
         done = self.frame + (1 if self.frame_finished else 0)
         return min(1.0, (done + within) / max(1, self.frames))
 
+    @property
+    def frames_left(self) -> float:
+        """Frames still to paint, the one being painted by its share left (for ``seconds_left``)."""
+        return self.frames * (1 - self.fraction)
+
 
 def clip_dims(info: ClipInfo, size: int) -> tuple[int, int]:
     """(height, width) a clip is painted at for a long side of ``size``: even, as H.264 in 4:2:0 needs."""

@@ -127,8 +127,9 @@ def test_render_clip_paints_every_frame_pausing_the_live_run_and_a_cancelled_ren
 
     out = tmp_path / "walk_painted.mp4"
     window.dialogs.clip_file = out
-    reports = []
+    reports, shown = [], []
     window.clips.job.reported.connect(reports.append)
+    window.clips.job.reported.connect(lambda _r: shown.append(dialog.status.text()))  # after the dialog's slot
     click(qtbot, dialog.render_button)
     assert "clip_output_path walk_painted.mp4" in window.dialogs.asked
     assert window.clips.rendering and window.controller.paused  # the live run waits for the render
@@ -137,6 +138,8 @@ def test_render_clip_paints_every_frame_pausing_the_live_run_and_a_cancelled_ren
         click(qtbot, dialog.cancel_button)
     outcome = ended.args[0]
     assert outcome.kind == "cancelled" and outcome.kept >= 2 and not out.exists()
+    # Once two frames have ended, the dialog says the clip's time left ("about 0:03" or a range "0:02-0:04").
+    assert any(text.startswith("Frame 2 of 5, ") and text.endswith(" left") for text in shown), shown[-3:]
     assert f"Stopped after {outcome.kept} of 5 frames" in dialog.status.text()
     assert not window.controller.paused  # the live run goes on
     assert dialog.render_button.isEnabled() and not dialog.cancel_button.isEnabled()
