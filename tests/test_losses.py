@@ -117,6 +117,17 @@ def test_weights_change_without_new_targets_and_zero_weight_layers_are_skipped(o
     assert reported.total == pytest.approx(2.0 * reported.style + 0.0)
 
 
+def test_smoothness_reads_off_at_weight_zero_and_as_a_value_when_weighted(oxford):
+    # A user's trial read "tv 4.53" in the status bar with the smoothing at 0: a cost the picture did not pay.
+    net = FeatureExtractor(oxford, "conv5_1")
+    objective, content = _objective(net, make_photo(), make_painting(), 48, StyleParams())
+    noisy = content + 0.1 * torch.randn(content.shape, generator=torch.Generator().manual_seed(3))
+    assert math.isnan(objective.terms(objective(noisy)[1].tolist()).tv)
+    objective.set_weights(StyleParams(tv_weight=0.5))
+    reported = objective.terms(objective(noisy)[1].tolist())
+    assert reported.tv > 1.0  # noise is rougher than the photo: its smoothness energy is above the photo's 1
+
+
 def test_gram_gradient_matches_autograd_of_the_plain_product():
     # The upstream gradient is deliberately not symmetric: the shortcut must still be exact.
     f = torch.rand(2, 5, 4, 3, generator=torch.Generator().manual_seed(1))

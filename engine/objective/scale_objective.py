@@ -239,11 +239,14 @@ class Objective(StyleTargets):
         return square
 
     def terms(self, values: list[float]) -> LossTerms:
-        """Reported terms; a term that is switched off reads as NaN, not as a perfect 0."""
+        """Reported terms; a term that is switched off reads as NaN, not as a perfect 0.
+
+        The smoothness term is switched off at weight 0 (the default): its value is still computed, but
+        shown beside the others it read as a cost the picture pays ("tv 4.53", a user's trial)."""
         content, style, tv, total = values
         return LossTerms(
             content=content if self.alpha > 0 else math.nan,
             style=style if self.layer_weights else math.nan,
-            tv=tv,
+            tv=tv if self.tv_weight > 0 else math.nan,
             total=total,
         )
