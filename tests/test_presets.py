@@ -36,6 +36,8 @@ def test_builtin_presets():
     assert gatys.params.style_weights == dict.fromkeys(("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"), 1.0)
     assert (talk.params.alpha, talk.params.beta) == (1.0, 10.0)
     assert list(talk.params.style_weights.values()) == [1.0, 0.8, 0.6, 0.4, 0.3]
+    # The README tells an artist that choosing this preset brings every setting back to the defaults.
+    assert talk.params == StyleParams()
 
 
 def test_find_preset_by_name_stem_or_file(tmp_path):
