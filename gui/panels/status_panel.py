@@ -15,6 +15,9 @@ from brushwork.engine.run.time_model import TimeModel, format_span, plan_run
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 BAR_STEPS = 1000  # the progress bar's resolution: a tenth of a percent
+# Until a run's first step ends, the weights are read and the first scale built: seconds on a first run
+# (a user's trial saw "step -" and an empty bar for 12 s, then 32 %). The bar is busy, with no share claimed.
+PREPARING = "preparing the first step"
 
 
 def _loss(value: float) -> str:
@@ -53,6 +56,7 @@ class StatusPanel:
 
     def reset(self) -> None:
         self.clock = None
+        self._measure_bar()
         self.progress.setValue(0)
         for label in (self.scale, self.losses, self.rate, self.left):
             label.setText("")
@@ -62,7 +66,14 @@ class StatusPanel:
         """A run starts, timed by ``clock``: what it will take shows until its own steps say more."""
         self.reset()
         self.clock = clock
+        self.step.setText(PREPARING)
+        self.progress.setRange(0, 0)  # busy: Qt animates it
         self.left.setText(f"{format_span(clock.forecast)} in all")
+
+    def _measure_bar(self) -> None:
+        """The bar measures the run again (it was busy while the first step was prepared)."""
+        if self.progress.maximum() != BAR_STEPS:
+            self.progress.setRange(0, BAR_STEPS)
 
     def show_progress(self, p: Progress) -> None:
         if self.clock is None:
@@ -71,6 +82,7 @@ class StatusPanel:
             self.clock = RunClock(model, plan_run((p.width, p.height), p.params), cold=False)
         clock = self.clock
         clock.add(p)
+        self._measure_bar()
         self.device.setText(f"device: {p.device}")
         self.step.setText(f"step {p.step}/{p.total_steps}")
         scale = f"scale {p.scale + 1}/{p.scales} ({p.width}x{p.height})"
@@ -95,6 +107,9 @@ class StatusPanel:
             self.left.setText("Paused")
 
     def finish(self, completed: bool) -> None:
+        self._measure_bar()
+        if self.step.text() == PREPARING:
+            self.step.setText("step -")
         self.rate.setText("")
         self.left.setText("Finished" if completed else "Stopped")
 

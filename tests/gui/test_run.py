@@ -238,3 +238,32 @@ def test_weights_download_progress_reaches_the_status_bar(qtbot, window, image_p
     with qtbot.waitSignal(window.error_shown, timeout=SLOW):
         window.start()
     assert any("50 of 100 MB" in m for m in messages)
+
+
+def test_until_the_first_step_ends_the_status_bar_says_it_is_preparing_and_the_bar_is_busy(
+    qtbot, window, image_paths, monkeypatch
+):
+    # A user's trial saw "step -" and an empty bar for 12 s (weights read, first scale built), then 32 %.
+    import threading
+
+    from brushwork.engine.run import style_transfer
+    from brushwork.gui.panels.status_panel import BAR_STEPS, PREPARING
+
+    release = threading.Event()
+    real_prepare = style_transfer.StyleTransfer._prepare
+
+    def held_prepare(self, *args, **kwargs):
+        release.wait(SLOW / 1000)  # the first scale takes its time to build
+        return real_prepare(self, *args, **kwargs)
+
+    monkeypatch.setattr(style_transfer.StyleTransfer, "_prepare", held_prepare)
+    reports = _start(qtbot, window, image_paths)
+    status = window.status
+    assert status.step.text() == PREPARING and status.progress.maximum() == 0  # busy, no share claimed
+    assert status.left.text().endswith("in all")
+    release.set()
+    qtbot.waitUntil(lambda: len(reports) >= 2, timeout=SLOW)
+    assert status.step.text().startswith("step ") and status.progress.maximum() == BAR_STEPS
+    with qtbot.waitSignal(window.controller.run_finished, timeout=SLOW):
+        click(qtbot, window.stop_button)
+    assert status.progress.maximum() == BAR_STEPS and status.left.text() == "Stopped"
