@@ -163,3 +163,125 @@ def test_a_picture_that_kept_faces_keeps_them_when_it_is_the_preset_of_another_r
     assert "the preset keeps faces" in said and "1 face found" in said and "need a mask" not in said
     regions = parse_preset(read_preset_json(again)).params.regions
     assert [(r.name, r.strength, r.face) for r in regions] == [("Face 1", 0.0, True)]
+
+
+# -- A face in the picture's statistic (engine.objective.guided_gram's note on faces) --------------------------
+
+
+def _face_setup(oxford, width: int = 96, height: int = 80):
+    """A photo, two paintings, a soft elliptic face mask and a picture near the photo, as tensors."""
+    import torch
+    from brushwork.engine.network.vgg19 import FeatureExtractor
+    from brushwork.engine.pictures.images import to_tensor
+
+    from tests.conftest import make_photo
+
+    photo = to_tensor(make_photo(width, height))
+    paintings = [to_tensor(make_painting(64, 64)), to_tensor(make_painting(48, 64, seed=3))]
+    y, x = torch.meshgrid(torch.arange(height) / height, torch.arange(width) / width, indexing="ij")
+    distance = (((x - 0.4) / 0.25) ** 2 + ((y - 0.45) / 0.35) ** 2).sqrt()
+    face = ((1.35 - distance) / 0.35).clamp(0, 1).unsqueeze(0)  # full inside, feathered to none at 1.35
+    noise = torch.randn(photo.shape, generator=torch.Generator().manual_seed(1))
+    picture = (photo + 0.1 * noise).clamp(0, 1)
+    return FeatureExtractor(oxford, "conv5_1"), photo, paintings, face, picture
+
+
+def _loss_and_grad(objective, picture):
+    whole = picture.clone().requires_grad_(True)
+    total, terms = objective(whole)
+    total.backward()
+    return terms, whole.grad
+
+
+@pytest.mark.parametrize("statistic", ["gram", "w2", "sliced"])
+def test_a_face_at_full_strength_is_exactly_the_plain_style_term(oxford, statistic):
+    """A face counts in the picture's statistic: at strength 1 it is as if there were no face region at all.
+    (As a region of its own it matched the painting by itself, a different objective.)"""
+    import torch
+    from brushwork.engine.objective.scale_objective import Objective
+
+    net, photo, paintings, face, picture = _face_setup(oxford)
+    plain_params = StyleParams(style_loss=statistic, style_layers={"conv1_1": 1.0, "conv2_1": 0.8, "conv3_1": 0.6})
+    params = plain_params.replace(regions=(RegionSetting("red", strength=1.0, face=True),))
+    terms, grad = _loss_and_grad(Objective(net, photo, paintings[0], params, masks=face), picture)
+    plain_terms, plain_grad = _loss_and_grad(Objective(net, photo, paintings[0], plain_params), picture)
+    torch.testing.assert_close(terms, plain_terms, rtol=1e-4, atol=1e-7)
+    torch.testing.assert_close(grad, plain_grad, rtol=1e-3, atol=1e-9)
+    # An ordinary region at full strength is no such thing: it matches the painting on its own.
+    ordinary = params.replace(regions=(RegionSetting("red", strength=1.0),))
+    assert abs(float(Objective(net, photo, paintings[0], ordinary, masks=face)(picture)[1][1] - plain_terms[1])) > 1e-4
+
+
+def test_a_faces_statistic_counts_it_half_way_and_its_gradient_at_its_strength(oxford):
+    """The Gram over the picture with the face weighted (1 + s) / 2, and a gradient whose share at each position
+    is (1 - t + s t) / (1 - t + (1 + s) / 2 t): against a direct computation, at one layer."""
+    import torch
+    import torch.nn.functional as F
+    from brushwork.engine.objective.loss_terms import inverse_energy
+    from brushwork.engine.objective.scale_objective import Objective
+    from brushwork.engine.objective.texture_statistics import STYLE_SCALE
+
+    net, photo, paintings, face, picture = _face_setup(oxford)
+    strength, beta = 0.2, 10.0
+    params = StyleParams(
+        alpha=0.0,
+        beta=beta,
+        style_layers={"conv1_1": 1.0},
+        regions=(RegionSetting("red", strength=strength, face=True),),
+    )
+    _, grad = _loss_and_grad(Objective(net, photo, paintings[0], params, masks=face), picture)
+    with torch.no_grad():
+        total = Objective(net, photo, paintings[0], params, masks=face)(picture)[0]
+
+    # Directly: the painting's Gram, the weighted Gram of the picture, the loss and the held-back gradient.
+    with torch.no_grad():
+        style = net(paintings[0], {"conv1_1"})["conv1_1"][0].flatten(1).float()
+        target = style @ style.T / style.shape[1]
+    t = F.adaptive_avg_pool2d(face.unsqueeze(0), (80, 96)).flatten()
+    weight = (1 - t) + (1 + strength) / 2 * t
+    held = (1 - t) + strength * t
+    x = picture.clone().requires_grad_(True)
+    f = net(x, {"conv1_1"})["conv1_1"][0].flatten(1).float()
+    gram = (f * weight) @ f.T / weight.sum()
+    scale = float(inverse_energy(target)) * STYLE_SCALE["gram"]
+    loss = beta * (weight.sum() / weight.numel()) * (gram - target).pow(2).sum() * scale
+    assert float(total) == pytest.approx(float(loss.detach()), rel=1e-4)
+    # The gradient of sum_p h_p <D, f_p f_p^T> / sum w, with D the loss's gradient in the Gram held fixed.
+    upstream = torch.autograd.grad(loss, gram, retain_graph=True)[0].detach()
+    surrogate = ((f * held) @ f.T / weight.sum() * upstream).sum()
+    (direct,) = torch.autograd.grad(surrogate, x, retain_graph=True)
+    torch.testing.assert_close(grad, direct, rtol=1e-3, atol=1e-9)
+    # Not the gradient of the loss itself: the face is held back.
+    (full,) = torch.autograd.grad(loss, x)
+    assert float((full - grad).norm() / full.norm()) > 0.05
+
+
+@pytest.mark.parametrize("statistic", ["gram", "w2", "sliced"])
+def test_a_face_tiled_gives_the_untiled_loss_and_gradient(oxford, statistic):
+    """A face beside an ordinary region with another painting, and the outside: tiles sum to the whole."""
+    import torch
+    from brushwork.engine.objective.scale_objective import Objective
+    from brushwork.engine.objective.tiled_objective import TiledObjective
+
+    net, photo, paintings, face, picture = _face_setup(oxford)
+    band = torch.zeros_like(face)
+    band[:, 60:] = 1.0
+    params = StyleParams(
+        style_loss=statistic,
+        style_layers={"conv1_1": 1.0, "conv2_1": 0.8, "conv3_1": 0.6},
+        content_layer="conv3_2",
+        regions=(RegionSetting("red", strength=0.05, face=True), RegionSetting("blue", style=(0, 1))),
+    )
+    masks = torch.cat([face, band])
+    terms, grad = _loss_and_grad(Objective(net, photo, paintings, params, masks=masks), picture)
+    tiled = TiledObjective(net, photo, paintings, params, 16, masks=masks)
+    _, t_terms, t_grad = tiled.loss_and_grad(picture, (16, 48))
+    assert len(tiled.tiles((16, 48))) >= 20
+    assert float((t_terms - terms).norm() / terms.norm()) < 1e-4
+    assert float((t_grad - grad).norm() / grad.norm()) < 1e-3
+    # The face is held back in the tiled gradient too: inside it the style moves the picture less.
+    styled = params.replace(regions=(RegionSetting("red", strength=1.0, face=True), params.regions[1]))
+    free = TiledObjective(net, photo, paintings, styled.replace(alpha=0.0), 16, masks=masks).loss_and_grad(picture)[2]
+    held = TiledObjective(net, photo, paintings, params.replace(alpha=0.0), 16, masks=masks).loss_and_grad(picture)[2]
+    inside = face[0] > 0.99
+    assert float(held[..., inside].abs().mean()) < 0.5 * float(free[..., inside].abs().mean())

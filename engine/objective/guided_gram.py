@@ -37,6 +37,35 @@ The same weights g guide the other texture statistics
 (``engine.objective.texture_statistics``): W2 takes each region's weighted
 mean and covariance, sliced its weighted quantiles; the error of each region
 is weighted by s_r a_rl as above.
+
+Faces (Keep faces, ``engine.pictures.faces``) are the exception: a face
+region that takes the picture's own style is not a region of its own but a
+part of the picture's statistic, with two weights per pixel (``join_faces``):
+
+- in the statistic, c = (1 + s) / 2 of a pixel (FACE_SHARE at s = 0), so a
+  face still counts in the picture's texture and the rest of the picture
+  makes up for part of what the face holds back;
+- in the gradient, s: the face is pushed towards the painting at its
+  strength only. The loss is evaluated on features f' = att f + (1 - att)
+  stop_gradient(f), att = (gradient weight) / (statistic weight), which has
+  the same value and a gradient scaled by att at each position.
+
+A face as a region of its own had to hold the whole painting's statistics by
+itself: at low strength that gave faces the painting's palette as a cast (a
+user's trial saw Grace Hopper's face go blue-grey under The Starry Night).
+And the rest of the picture, matched on its own, was painted less than
+without the face, where the face, resisting the style, made the picture's
+statistic push harder everywhere: on Eileen Collins after a stained glass
+the style error away from her face was 12-15 % above the run without Keep
+faces. Counting the face in full (c = 1) over-paints the rest instead, 11 %
+over on Grace Hopper, whose face is a quarter of the picture; half-way
+(FACE_SHARE 0.5) was within 5 % on every portrait measured
+(``tests/benchmarks/bench_keep_faces.py``, docs/regions.md). At s = 1 both
+weights are 1: a face region at full strength is exactly the plain term.
+
+Not a gradient of one function, where att < 1 (the stop-gradient's
+deviation): L-BFGS still steps along it as along any descent direction, and
+the value it reports is the joined statistic's error.
 """
 
 from __future__ import annotations
@@ -52,6 +81,9 @@ from .loss_terms import _Gram
 # Kept as a module value so that the seam benchmark can measure the paper's.
 GUIDE_POWER = 1.0
 MIN_MASS = 1e-6  # a region with less coverage than this at a layer adds nothing there
+# A face's weight in the picture's statistic at strength 0 (the module's note): 0 is a face left out of the
+# picture's texture, 1 a face the rest of the picture makes up for in full.
+FACE_SHARE = 0.5
 
 
 def normalise_guides(masks: torch.Tensor, outside: bool) -> torch.Tensor:
@@ -65,6 +97,27 @@ def normalise_guides(masks: torch.Tensor, outside: bool) -> torch.Tensor:
     if outside:
         guides = torch.cat([guides, (1.0 - total).clamp_(0.0, 1.0)])
     return guides
+
+
+def join_faces(guides: torch.Tensor, faces: list[tuple[int, float]], outside: int) -> torch.Tensor:
+    """The guide stack with two more planes: the picture's statistic weights over the outside and the faces
+    (``faces``: guide index and strength), and their gradient weights (the module's note on faces)."""
+    statistic, gradient = guides[outside].clone(), guides[outside].clone()
+    for index, strength in faces:
+        statistic += (FACE_SHARE + (1.0 - FACE_SHARE) * strength) * guides[index]
+        gradient += strength * guides[index]
+    return torch.cat([guides, statistic.unsqueeze(0), gradient.unsqueeze(0)])
+
+
+def attenuation(statistic: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
+    """Per position, the gradient weight over the statistic weight (0 where neither weighs): at most 1."""
+    return torch.where(statistic > 0, gradient / statistic.clamp_min(1e-12), torch.zeros_like(statistic)).clamp(0, 1)
+
+
+def held_back(features: torch.Tensor, att: torch.Tensor) -> torch.Tensor:
+    """``features`` with the same values and a gradient scaled by ``att`` (h*w,) at each position."""
+    att = att.view(1, 1, *features.shape[-2:]).to(features.dtype)
+    return features * att + features.detach() * (1 - att)
 
 
 def guide_at(guides: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -90,6 +143,9 @@ class GuidedTerm:
     guide: int  # index into the guide stack
     strength: float
     targets: dict  # layer -> the statistic's target (``engine.objective.texture_statistics``)
+    # The guide whose weights the gradient takes instead, where they differ from the statistic's (faces
+    # joined to the picture's statistic); None: the same.
+    gradient_guide: int | None = None
 
 
 class RegionStyle:
@@ -130,10 +186,20 @@ class RegionStyle:
             live = self.live(masses)
             if not live:
                 continue
-            errors = self.statistic.errors(name, f, weights[[t.guide for t in live]], [t.targets[name] for t in live])
-            for k, term in enumerate(live):
+            plain = [t for t in live if t.gradient_guide is None]
+            errors = {}
+            if plain:
+                found = self.statistic.errors(
+                    name, f, weights[[t.guide for t in plain]], [t.targets[name] for t in plain]
+                )
+                errors = {id(t): found[k] for k, t in enumerate(plain)}
+            for term in live:
+                if term.gradient_guide is not None:
+                    held = held_back(f, attenuation(weights[term.guide], weights[term.gradient_guide]))
+                    errors[id(term)] = self.statistic.errors(name, held, weights[[term.guide]], [term.targets[name]])[0]
+            for term in live:
                 share = masses[term.guide] / weights.shape[1]
-                part = weight * term.strength * share * errors[k]
+                part = weight * term.strength * share * errors[id(term)]
                 style = part if style is None else style + part
         return style if style is not None else next(iter(feats.values())).new_zeros((), dtype=torch.float32)
 

@@ -11,7 +11,7 @@ import torch
 from ..network.layers import deepest
 from ..network.vgg19 import FeatureExtractor
 from ..settings.style_params import StyleParams
-from .guided_gram import GuidedTerm, RegionStyle, guided_summaries, normalise_guides, opaque_part
+from .guided_gram import GuidedTerm, RegionStyle, guided_summaries, join_faces, normalise_guides, opaque_part
 from .loss_terms import LossTerms, inverse_energy, relative_error, tv_energy
 from .texture_statistics import statistic_for
 
@@ -80,7 +80,7 @@ class StyleTargets:
         count = len(params.regions)
         guides = normalise_guides(self._masks, outside=True)
         statistic = self._statistic
-        terms = []
+        terms, faces = [], []
         for i, region in enumerate(params.regions):
             if region.photo_only:
                 continue
@@ -88,10 +88,19 @@ class StyleTargets:
                 part = self._masked_summaries[i]
                 targets = self._cached(("masked", i), lambda p=part: {n: statistic.target(n, s) for n, s in p.items()})
             else:
-                targets = self._blended(region.blend_weights(len(self._summaries), blend))
+                own = region.blend_weights(len(self._summaries), blend)
+                if region.face and params.outside_regions == "style" and own == blend:
+                    # A face with the picture's own style is part of the picture's statistic (guided_gram's note).
+                    faces.append((i, region.strength))
+                    continue
+                targets = self._blended(own)
             terms.append(GuidedTerm(i, region.strength, targets))
         if params.outside_regions == "style":
-            terms.append(GuidedTerm(count, 1.0, self._style))
+            if faces:
+                guides = join_faces(guides, faces, count)
+                terms.append(GuidedTerm(count + 1, 1.0, self._style, gradient_guide=count + 2))
+            else:
+                terms.append(GuidedTerm(count, 1.0, self._style))
         return RegionStyle(terms, guides, statistic)
 
 

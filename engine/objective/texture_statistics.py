@@ -380,12 +380,20 @@ class SlicedStatistic:
         return torch.stack(out)
 
     def gradient_of_projections(
-        self, projections: torch.Tensor, weights: torch.Tensor | None, targets: list, factors: torch.Tensor, rows: slice
+        self,
+        projections: torch.Tensor,
+        weights: torch.Tensor | None,
+        targets: list,
+        factors: torch.Tensor,
+        rows: slice,
+        held: list[torch.Tensor | None] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """For directions ``rows`` of all K: (sum_p factor_p error_p over these rows, its gradient in them).
 
         A tiled step's second pass needs the gradient in each position's
         projection: 2 w (x - target) per guide, summed with the guides' factors.
+        ``held``: per guide, None or each position's share of its gradient (a
+        joined face's, ``engine.objective.guided_gram``).
         """
         k_total = targets[0].table.shape[0]
         tables = [t.table[rows] for t in targets]
@@ -397,6 +405,8 @@ class SlicedStatistic:
             scale = factors[p] * t.inv / k_total
             difference = projections - assigned[p]
             value = value + (difference.pow(2) * share).sum() * scale
+            if held is not None and held[p] is not None:
+                share = share * held[p]
             gradient += (2 * scale) * share * difference
         return value, gradient
 

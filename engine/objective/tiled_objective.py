@@ -46,7 +46,7 @@ import torch
 from ..network.layers import CONV_LAYERS, layer_index
 from ..network.vgg19 import FeatureExtractor
 from ..settings.style_params import StyleParams
-from .guided_gram import guide_at, opaque_part
+from .guided_gram import attenuation, guide_at, opaque_part
 from .loss_scaling import LossScaler
 from .loss_terms import inverse_energy
 from .scale_objective import Objective, StyleTargets
@@ -361,7 +361,7 @@ class TiledObjective(StyleTargets):
             h, w = height // stride(name), width // stride(name)
             if self._regions is None:
                 count = torch.tensor([float(h * w)], device=device)
-                out[name] = _LayerParts(None, [], [self._style[name]], count, torch.tensor([weight], device=device))
+                out[name] = _LayerParts(None, [], [], [self._style[name]], count, torch.tensor([weight], device=device))
                 continue
             guides, masses = self._regions.weights_at((h, w))
             live = self._regions.live(masses)
@@ -372,6 +372,7 @@ class TiledObjective(StyleTargets):
             out[name] = _LayerParts(
                 guides.view(-1, h, w),
                 index,
+                [t.guide if t.gradient_guide is None else t.gradient_guide for t in live],
                 [t.targets[name] for t in live],
                 mass,
                 # Layer weight x region strength x area share, as RegionStyle.loss weighs a region.
@@ -393,19 +394,22 @@ class TiledObjective(StyleTargets):
         parts = self._parts()
         statistic = self._statistic
 
-        def interior(feats: dict[str, torch.Tensor], t: Tile, name: str):
-            """This tile's interior features at ``name`` and, with regions, the live guides there (P, h, w)."""
+        def interior(feats: dict[str, torch.Tensor], t: Tile, name: str, gradient: bool = False):
+            """This tile's interior features at ``name`` and, with regions, the live guides there (P, h, w): the
+            statistic's weights, or with ``gradient`` the gradient's (they differ for joined faces)."""
             rows, cols = t.interior(name, height, width)
             layer = parts[name]
             guides = None
             if layer.guides is not None:
-                guides = layer.guides[(slice(None), *t.positions(name, height, width))][layer.index]
+                index = layer.gradient_index if gradient else layer.index
+                guides = layer.guides[(slice(None), *t.positions(name, height, width))][index]
             return feats[name][..., rows, cols], guides
 
-        def tile_sums(feats: dict[str, torch.Tensor], t: Tile, name: str) -> list[torch.Tensor]:
+        def tile_sums(feats: dict[str, torch.Tensor], t: Tile, name: str, gradient: bool = False) -> list[torch.Tensor]:
             """This tile's sums, one per guide: sum g f f^T (P, C, C), and sum g f (P, C) where the statistic
-            uses the mean; or (sliced) its interior's projections (K, n)."""
-            part, guides = interior(feats, t, name)
+            uses the mean; or (sliced) its interior's projections (K, n). With ``gradient``, g is the gradient's
+            weights: the second pass's surrogate then has the held-back gradient of a joined face."""
+            part, guides = interior(feats, t, name, gradient)
             if not statistic.moments:
                 return [statistic.project(name, part)]
             sums = [_gram_sum(part, guides)]
@@ -453,7 +457,7 @@ class TiledObjective(StyleTargets):
                     feats = self.extractor(box, self.taps)
                     surrogate = box.new_zeros((), dtype=torch.float32)
                     for name, d in upstream.items():
-                        got = tile_sums(feats, t, name)
+                        got = tile_sums(feats, t, name, gradient=True)
                         if not statistic.moments:
                             # <D, V^T F>: its gradient in F is V D, each position's exact share.
                             at = t.positions(name, height, width)
@@ -481,12 +485,19 @@ class TiledObjective(StyleTargets):
         beta x the error's gradient in them. Sorted a few directions at a time: the sort's indices and the
         targets it assigns are several times the projections' size."""
         flat = projections.view(len(projections), -1)
-        weights = layer.guides.reshape(layer.guides.shape[0], -1)[layer.index] if layer.guides is not None else None
+        weights, held = None, None
+        if layer.guides is not None:
+            stack = layer.guides.reshape(layer.guides.shape[0], -1)
+            weights = stack[layer.index]
+            held = [
+                None if g == h else attenuation(stack[g], stack[h])
+                for g, h in zip(layer.index, layer.gradient_index, strict=True)
+            ]
         total = projections.new_zeros(())
         for start in range(0, len(flat), SORT_CHUNK):
             rows = slice(start, start + SORT_CHUNK)
             value, gradient = self._statistic.gradient_of_projections(
-                flat[rows], weights, layer.targets, layer.factor, rows
+                flat[rows], weights, layer.targets, layer.factor, rows, held
             )
             total += value
             flat[rows] = self.beta * gradient
@@ -499,6 +510,7 @@ class _LayerParts:
 
     guides: torch.Tensor | None  # (K, h, w) guide stack at the layer's full size; None: every position, weight 1
     index: list[int]  # the guides of the P targets
+    gradient_index: list[int]  # the guides their gradients take (a joined face's differ: guided_gram's note)
     targets: list  # P targets of the statistic (``engine.objective.texture_statistics``)
     mass: torch.Tensor  # (P,) the positions' total weight: their count, or the guide's sum
     factor: torch.Tensor  # (P,) layer weight, times region strength and area share with regions
