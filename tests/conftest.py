@@ -37,6 +37,19 @@ def own_app_data(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def steady_threads(monkeypatch):
+    """The engine keeps its thread count whatever else the machine runs (``engine.run.core_share``).
+
+    For tests that compare two runs' numbers: a busy machine made the engine give a core away part-way
+    through one run and not the other, and the rounding of a different thread count sent L-BFGS down
+    another path (bfloat16 against float32: 6 % apart with two busy loops beside the test, under 5 % quiet).
+    """
+    from brushwork.engine.run import core_share
+
+    monkeypatch.setattr(core_share, "_machine_and_own_ticks", lambda: None)
+
+
+@pytest.fixture
 def photo() -> Image.Image:
     return make_photo()
 

@@ -61,7 +61,7 @@ def test_bf16_features_are_close_to_float32(oxford):
         assert rel < 0.03, (name, rel.item())
 
 
-def test_bf16_runs_end_like_float32_runs(photo, painting, oxford):
+def test_bf16_runs_end_like_float32_runs(photo, painting, oxford, steady_threads):
     # L-BFGS paths part ways at the first rounding difference, so the pictures
     # are compared the way the benchmark's scorer does: by a float32 objective.
     from brushwork.engine.objective.scale_objective import Objective
@@ -189,7 +189,7 @@ def test_clean_edges_off_optimises_the_visible_picture_only(photo, painting):
     assert engine.current_picture().size == (64, 48)
 
 
-def test_a_new_scale_starts_with_the_last_scales_step_scale(photo, painting, monkeypatch):
+def test_a_new_scale_starts_with_the_last_scales_step_scale(photo, painting, monkeypatch, steady_threads):
     """A fresh L-BFGS's first step is exploratory (at most ``first_step`` anywhere): at each new scale that was
     a step that barely moved the picture. The last scale's learnt step scale carries over instead."""
     from brushwork.engine.optimisers.lbfgs import LBFGS

@@ -235,7 +235,7 @@ class StepInFlight:
 
 
 def test_cancel_gives_up_a_tiled_step_keeps_the_last_finished_step_and_resume_goes_on(
-    qtbot, window, image_paths, tmp_path, monkeypatch
+    qtbot, window, image_paths, tmp_path, monkeypatch, steady_threads
 ):
     load_both(qtbot, window, image_paths)
     # 200 px: a 128 px scale of 7 steps, then 5 at 200 px in 64 px tiles (a 96 px halo: boxes of up to 200 px).
