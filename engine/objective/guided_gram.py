@@ -115,8 +115,11 @@ def attenuation(statistic: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor
 
 
 def held_back(features: torch.Tensor, att: torch.Tensor) -> torch.Tensor:
-    """``features`` with the same values and a gradient scaled by ``att`` (h*w,) at each position."""
-    att = att.view(1, 1, *features.shape[-2:]).to(features.dtype)
+    """``features`` with the same values and a gradient scaled by ``att`` (h*w,) at each position.
+
+    In float32, as the statistics take them: in bfloat16, att f + (1 - att) f would round away from f."""
+    features = features.float()
+    att = att.view(1, 1, *features.shape[-2:])
     return features * att + features.detach() * (1 - att)
 
 
