@@ -227,6 +227,9 @@ def test_dry_run_prints_the_plan_and_the_estimate_and_paints_nothing(image_files
     assert cli.main([*args, "--dry-run"]) == 0
     printed = capsys.readouterr().out
     assert "from 2 scales painted here before" in printed and "first guess" not in printed
+    # Gram's runs say nothing of W2's steps: its first guess says which statistic has no run timed.
+    assert cli.main([*args, "--dry-run", "--style-loss", "w2"]) == 0
+    assert "a first guess: no W2 run on this device has been timed here yet" in capsys.readouterr().out
 
 
 def test_a_dry_run_needs_no_output_and_a_run_still_does(capsys):

@@ -96,6 +96,17 @@ def test_cli_keep_faces_paints_the_face_with_less_style(tmp_path, capsys):
     assert [(r.name, r.strength, r.face) for r in regions] == [("Face 1", 0.0, True)]
 
 
+def test_a_dry_run_with_keep_faces_says_the_faces_it_would_keep_and_paints_nothing(tmp_path, capsys):
+    painting = tmp_path / "painting.png"
+    make_painting(64, 64).save(painting)
+    out = tmp_path / "never.png"
+    args = [str(PORTRAIT), str(painting), "-o", str(out), "--size", "64", "--keep-faces", "--dry-run"]
+    assert cli.main(args) == 0
+    printed = capsys.readouterr()
+    assert "1 face found" in printed.err and "estimate:" in printed.out
+    assert not out.exists()
+
+
 def test_cli_a_photo_without_a_face_is_painted_from_exactly_what_it_is_without_the_flag(tmp_path, capsys, monkeypatch):
     given = []
 

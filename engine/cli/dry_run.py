@@ -15,6 +15,7 @@ import math
 
 from ..errors import BrushworkError
 from .painting_options import prepare
+from .region_options import regions_for_photo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     cold = not weights_loaded(params.weights)
     for index, content_path in enumerate(job.contents):
         content = load_image(content_path, MAX_DECODE_SIDE)
+        if args.keep_faces is not None:
+            # The faces a run would keep, said as the run says them (a tenth of a second a photo): a user's trial
+            # wanted the plan to say what --keep-faces would find.
+            regions_for_photo(content, params, job.region_plan, args.keep_faces, content_path.name)
         plan = estimate(content.size, params, free_bytes=free, dtype=dtype, model=model, cold=cold and index == 0)
         top = plan.top
         print(
@@ -78,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     basis = (
         f"from {len(model.records)} scales painted here before"
         if model.measured
-        else "a first guess: no run on this device has been timed here yet"
+        else f"a first guess: no {model.untimed}run on this device has been timed here yet"
     )
     print(f"time: {format_span(total)} in all ({basis})")
     if total.sure:

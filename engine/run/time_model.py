@@ -67,6 +67,7 @@ NO_BF16_FACTOR = 1.7
 # 256 px, 120-step trial on a shared 2-core CPU (gram 36.6 s, w2 59.0 s, sliced 77.3 s; docs/objective.md).
 # Sliced's cost grows faster with the picture than this says: its own runs correct it.
 STATISTIC_PRIOR = {"gram": 1.0, "w2": 1.6, "sliced": 2.1}
+STATISTIC_NAMES = {"gram": "Gram", "w2": "W2", "sliced": "sliced Wasserstein"}
 GPU_STEP = (0.01, 2e-8)  # seconds: a fixed cost per step, and per pixel
 MPS_STEP = (0.03, 3e-7)
 # Before the first step: reading the weights and building the network, 0.23-0.28 s on that CPU in a new
@@ -270,8 +271,15 @@ class TimeModel:
 
     @property
     def measured(self) -> bool:
-        """Whether this machine has painted with this device before (False: the estimate is a first guess)."""
+        """Whether this machine has painted with this device and statistic before (False: a first guess)."""
         return bool(self._whole)
+
+    @property
+    def untimed(self) -> str:
+        """What a first guess lacks, for "no {untimed}run timed here yet": "" with Gram, else the statistic's
+        name. Runs with Gram say nothing of another statistic's steps, and after three timed Gram runs a
+        user's trial read "no run timed here yet" on switching to W2 as wrong."""
+        return "" if self.statistic == "gram" else f"{STATISTIC_NAMES.get(self.statistic, self.statistic)} "
 
     # -- a step's seconds ------------------------------------------------------------
 

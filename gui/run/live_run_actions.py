@@ -102,7 +102,7 @@ class LiveRunActions(QObject):
     def _cost_estimate(self, params: StyleParams) -> str:
         """What a run would take here, said before it starts; a range where the estimate is unsure."""
         clock = self._clock(params)
-        guess = "" if clock.model.measured else " (a first guess: no run timed here yet)"
+        guess = "" if clock.model.measured else f" (a first guess: no {clock.model.untimed}run timed here yet)"
         return f"{format_span(clock.forecast)}{guess}"
 
     def show_cost_estimate(self) -> None:

@@ -469,6 +469,9 @@ def test_the_cost_of_a_run_is_said_before_it_starts_and_learnt_from_the_runs_her
     # The next estimate rests on it.
     window.set_params(window.params().replace(size=64))
     assert window.status.left.text().startswith("a run: ") and "first guess" not in window.status.left.text()
+    # Gram's runs say nothing of W2's steps: its estimate is a first guess, and says for which statistic.
+    window.set_params(window.params().replace(style_loss="w2"))
+    assert window.status.left.text().endswith("(a first guess: no W2 run timed here yet)")
 
 
 def test_the_progress_bar_follows_the_runs_time_and_never_moves_back_when_scales_end_early(qtbot, window, image_paths):
