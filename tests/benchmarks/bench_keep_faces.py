@@ -57,7 +57,7 @@ from brushwork.engine.pictures.images import fit_dims, inner_box, load_image, re
 from brushwork.engine.run.style_transfer import StyleTransfer
 from brushwork.engine.settings.style_params import FRAME_SHARE, StyleParams
 
-from tests.benchmarks.common import RESULTS, ROOT, cpu_kind, print_table, save_json
+from tests.benchmarks.common import RESULTS, ROOT, cpu_kind, print_table, save_json, stack_rows
 from tests.tools.readme_pictures import stained_glass
 
 PORTRAITS = ROOT / "tests" / "data" / "portraits"
@@ -205,14 +205,8 @@ def strength_trial(strengths: list[float], size: int, steps: int) -> None:
                 f"{'without' if strength is None else strength}\nCNN {found}/{len(boxes)}, {moved:.0f} levels"
             )
         rows.append(row_picture(pictures, labels, 200))
-    width = max(r.width for r in rows)
-    sheet = Image.new("RGB", (width, sum(r.height for r in rows)), "white")
-    y = 0
-    for row in rows:
-        sheet.paste(row, (0, y))
-        y += row.height
     path = ROOT / "docs" / "images" / "keep_faces_strengths.jpg"
-    sheet.save(path, quality=82, optimize=True)
+    stack_rows(rows).save(path, quality=82, optimize=True)
     print(f"contact sheet: {path}")
     save_json("keep_faces_strengths", {"cpu": cpu_kind(), "size": size, "steps": steps, "records": records})
 
@@ -328,15 +322,9 @@ def main() -> None:
         for r in {r["portrait"]: r for r in records}.values():
             print(f"  {r['portrait']}: " + ", ".join(f"{k} {v:.3f} s" for k, v in r["detect_seconds"].items()))
     if rows:
-        width = max(r.width for r in rows)
-        sheet = Image.new("RGB", (width, sum(r.height for r in rows)), "white")
-        y = 0
-        for row in rows:
-            sheet.paste(row, (0, y))
-            y += row.height
         path = RESULTS / "keep_faces_quick.jpg" if args.quick else SHEET
         path.parent.mkdir(parents=True, exist_ok=True)
-        sheet.save(path, quality=82, optimize=True)
+        stack_rows(rows).save(path, quality=82, optimize=True)
         print(f"contact sheet: {path}")
     payload = {"cpu": cpu_kind(), "size": args.size, "steps": args.steps, "strength": args.strength}
     save_json("keep_faces_quick" if args.quick else "keep_faces", {**payload, "records": records})

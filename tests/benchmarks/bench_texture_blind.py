@@ -43,7 +43,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.common import IMAGES, RESULTS, ROOT, Scorer, machine, print_table
+from tests.benchmarks.common import IMAGES, RESULTS, ROOT, Scorer, machine, print_table, stack_rows
 
 STATISTICS = ("gram", "w2", "sliced")
 # A step's seconds against gram's at 512 px (bench_texture_statistics.py --size 512, one run: w2 1.04, sliced
@@ -195,13 +195,8 @@ def contact() -> None:
                 pictures.append(Image.open(ROOT / r["picture"]).convert("RGB"))
                 labels.append(r["statistic"])
         rows.append(montage(pictures, labels, height=150))
-    sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
-    y = 0
-    for row in rows:
-        sheet.paste(row, (0, y))
-        y += row.height
     path = ROOT / "docs" / "images" / "texture_blind.jpg"
-    sheet.save(path, quality=80, optimize=True)
+    stack_rows(rows).save(path, quality=80, optimize=True)
     print(f"wrote {path}")
 
 

@@ -97,6 +97,16 @@ def plot_grid(records: list[dict], draw, path: Path) -> None:
     print(f"plot: {path}")
 
 
+def stack_rows(rows: list[Image.Image]) -> Image.Image:
+    """Contact-sheet rows one under the other, on white, as wide as the widest."""
+    sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+    y = 0
+    for row in rows:
+        sheet.paste(row, (0, y))
+        y += row.height
+    return sheet
+
+
 def print_table(headers: list[str], rows: list[list]) -> None:
     cells = [[str(c) for c in row] for row in [headers, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
