@@ -168,6 +168,7 @@ class RegionStyle:
         """A new guide stack (K, H, W) at the canvas's size: a brush stroke, or a new scale."""
         self._guides = guides
         self._at: dict[tuple[int, int], tuple[torch.Tensor, list[float]]] = {}
+        self._held: dict[tuple[tuple[int, int], int], torch.Tensor] = {}
 
     def weights_at(self, size: tuple[int, int]) -> tuple[torch.Tensor, list[float]]:
         """The guides at a layer's (h, w) as (K, h*w), and each one's mass there (read once, not every step)."""
@@ -175,6 +176,17 @@ class RegionStyle:
             weights = guide_at(self._guides, size)
             self._at[size] = weights, weights.sum(1).tolist()
         return self._at[size]
+
+    def held_at(self, size: tuple[int, int], term: GuidedTerm) -> torch.Tensor | None:
+        """A joined face's share of the gradient at each of a layer's positions (h*w,), None for other terms
+        (read once per guide stack, not every step)."""
+        if term.gradient_guide is None:
+            return None
+        key = (size, term.guide)
+        if key not in self._held:
+            weights, _ = self.weights_at(size)
+            self._held[key] = attenuation(weights[term.guide], weights[term.gradient_guide])
+        return self._held[key]
 
     def live(self, masses: list[float]) -> list[GuidedTerm]:
         """The terms that count at a layer whose guide masses are ``masses``."""
@@ -197,8 +209,9 @@ class RegionStyle:
                 )
                 errors = {id(t): found[k] for k, t in enumerate(plain)}
             for term in live:
-                if term.gradient_guide is not None:
-                    held = held_back(f, attenuation(weights[term.guide], weights[term.gradient_guide]))
+                share = self.held_at(tuple(f.shape[-2:]), term)
+                if share is not None:
+                    held = held_back(f, share)
                     errors[id(term)] = self.statistic.errors(name, held, weights[[term.guide]], [term.targets[name]])[0]
             for term in live:
                 share = masses[term.guide] / weights.shape[1]

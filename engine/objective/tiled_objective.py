@@ -46,7 +46,7 @@ import torch
 from ..network.layers import CONV_LAYERS, layer_index
 from ..network.vgg19 import FeatureExtractor
 from ..settings.style_params import StyleParams
-from .guided_gram import attenuation, guide_at, opaque_part
+from .guided_gram import guide_at, opaque_part
 from .loss_scaling import LossScaler
 from .loss_terms import inverse_energy
 from .scale_objective import Objective, StyleTargets
@@ -361,7 +361,9 @@ class TiledObjective(StyleTargets):
             h, w = height // stride(name), width // stride(name)
             if self._regions is None:
                 count = torch.tensor([float(h * w)], device=device)
-                out[name] = _LayerParts(None, [], [], [self._style[name]], count, torch.tensor([weight], device=device))
+                out[name] = _LayerParts(
+                    None, [], [], [None], [self._style[name]], count, torch.tensor([weight], device=device)
+                )
                 continue
             guides, masses = self._regions.weights_at((h, w))
             live = self._regions.live(masses)
@@ -373,6 +375,7 @@ class TiledObjective(StyleTargets):
                 guides.view(-1, h, w),
                 index,
                 [t.guide if t.gradient_guide is None else t.gradient_guide for t in live],
+                [self._regions.held_at((h, w), t) for t in live],
                 [t.targets[name] for t in live],
                 mass,
                 # Layer weight x region strength x area share, as RegionStyle.loss weighs a region.
@@ -485,19 +488,12 @@ class TiledObjective(StyleTargets):
         beta x the error's gradient in them. Sorted a few directions at a time: the sort's indices and the
         targets it assigns are several times the projections' size."""
         flat = projections.view(len(projections), -1)
-        weights, held = None, None
-        if layer.guides is not None:
-            stack = layer.guides.reshape(layer.guides.shape[0], -1)
-            weights = stack[layer.index]
-            held = [
-                None if g == h else attenuation(stack[g], stack[h])
-                for g, h in zip(layer.index, layer.gradient_index, strict=True)
-            ]
+        weights = layer.guides.reshape(layer.guides.shape[0], -1)[layer.index] if layer.guides is not None else None
         total = projections.new_zeros(())
         for start in range(0, len(flat), SORT_CHUNK):
             rows = slice(start, start + SORT_CHUNK)
             value, gradient = self._statistic.gradient_of_projections(
-                flat[rows], weights, layer.targets, layer.factor, rows, held
+                flat[rows], weights, layer.targets, layer.factor, rows, layer.held
             )
             total += value
             flat[rows] = self.beta * gradient
@@ -511,6 +507,7 @@ class _LayerParts:
     guides: torch.Tensor | None  # (K, h, w) guide stack at the layer's full size; None: every position, weight 1
     index: list[int]  # the guides of the P targets
     gradient_index: list[int]  # the guides their gradients take (a joined face's differ: guided_gram's note)
+    held: list  # per target, None or its share of the gradient at each position (a joined face's)
     targets: list  # P targets of the statistic (``engine.objective.texture_statistics``)
     mass: torch.Tensor  # (P,) the positions' total weight: their count, or the guide's sum
     factor: torch.Tensor  # (P,) layer weight, times region strength and area share with regions

@@ -107,9 +107,9 @@ class StatusPanel:
             self.left.setText("Paused")
 
     def finish(self, completed: bool) -> None:
-        self._measure_bar()
-        if self.step.text() == PREPARING:
+        if self.progress.maximum() == 0:  # ended before its first step
             self.step.setText("step -")
+        self._measure_bar()
         self.rate.setText("")
         self.left.setText("Finished" if completed else "Stopped")
 
